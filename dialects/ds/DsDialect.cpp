@@ -1,0 +1,228 @@
+//===- DsDialect.cpp - the ds dialect -------------------------------------===//
+
+#include "dialects/ds/DsDialect.h"
+
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::ds;
+
+#include "dialects/ds/DsDialect.cpp.inc"
+
+namespace mlir::ds {
+/// MLIR has no field parser for `double` attribute parameters.
+static FailureOr<APFloat> parseF64Parameter(AsmParser &parser) {
+  double value = 0.0;
+  if (parser.parseFloat(value))
+    return failure();
+  return APFloat(value);
+}
+} // namespace mlir::ds
+
+#include "dialects/ds/DsEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/ds/DsAttrs.cpp.inc"
+
+
+void DsDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/ds/DsElementwiseOps.cpp.inc"
+      ,
+#define GET_OP_LIST
+#include "dialects/ds/DsShapeOps.cpp.inc"
+      ,
+#define GET_OP_LIST
+#include "dialects/ds/DsModelOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/ds/DsAttrs.cpp.inc"
+      >();
+}
+
+Operation *DsDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                          Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return ConstantOp::create(builder, loc, elements);
+}
+
+/// `ds.param` marks a parameter: the argument is a statically shaped float
+/// tensor and no other argument of the function has the same name.
+LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
+                                                  unsigned regionIndex,
+                                                  unsigned argIndex,
+                                                  NamedAttribute attribute) {
+  if (attribute.getName() != kParamAttrName)
+    return op->emitError("unknown ds argument attribute '")
+           << attribute.getName() << "' on argument #" << argIndex
+           << " (the ds dialect defines '" << kParamAttrName << "')";
+
+  auto param = dyn_cast<ParamAttr>(attribute.getValue());
+  if (!param)
+    return op->emitError("argument #")
+           << argIndex << ": '" << kParamAttrName
+           << "' must be a #ds.param attribute, got " << attribute.getValue();
+
+  Region &region = op->getRegion(regionIndex);
+  if (region.empty() || argIndex >= region.getNumArguments())
+    return op->emitError("'") << kParamAttrName << "' on argument #"
+                              << argIndex << " of a region without it";
+  Type type = region.getArgument(argIndex).getType();
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape() ||
+      !isa<FloatType>(tensor.getElementType()))
+    return op->emitError("parameter '")
+           << param.getName() << "' (argument #" << argIndex
+           << ") must be a statically shaped tensor of floats, got " << type;
+
+  // Report a duplicate on its second occurrence only.
+  if (auto function = dyn_cast<FunctionOpInterface>(op)) {
+    for (unsigned other = 0; other < argIndex; ++other) {
+      auto otherParam =
+          function.getArgAttrOfType<ParamAttr>(other, kParamAttrName);
+      if (otherParam && otherParam.getName() == param.getName())
+        return op->emitError("parameter name '")
+               << param.getName() << "' of argument #" << argIndex
+               << " is already used by argument #" << other;
+    }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ParamAttr: #ds.param<"name", normal(0.0, 0.02)>
+//===----------------------------------------------------------------------===//
+
+/// How many numbers an initializer takes in parentheses.
+static unsigned initializerArity(InitKind kind) {
+  switch (kind) {
+  case InitKind::zeros:
+  case InitKind::ones:
+    return 0;
+  case InitKind::constant:
+    return 1;
+  case InitKind::normal:
+  case InitKind::truncated_normal:
+  case InitKind::uniform:
+    return 2;
+  }
+  llvm_unreachable("covered switch");
+}
+
+Attribute ParamAttr::parse(AsmParser &parser, Type) {
+  SMLoc start = parser.getCurrentLocation();
+  std::string name;
+  if (parser.parseLess() || parser.parseString(&name) || parser.parseComma())
+    return {};
+
+  SMLoc kindLoc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return {};
+  std::optional<InitKind> kind = symbolizeInitKind(keyword);
+  if (!kind) {
+    parser.emitError(kindLoc, "unknown initializer '")
+        << keyword
+        << "'; expected zeros, ones, constant, normal, truncated_normal or "
+           "uniform";
+    return {};
+  }
+
+  double numbers[2] = {0.0, 0.0};
+  unsigned arity = initializerArity(*kind);
+  if (arity > 0) {
+    if (parser.parseLParen())
+      return {};
+    for (unsigned i = 0; i < arity; ++i)
+      if ((i > 0 && parser.parseComma()) || parser.parseFloat(numbers[i]))
+        return {};
+    if (parser.parseRParen())
+      return {};
+  }
+  if (parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(start); },
+                    parser.getContext(), name, *kind, APFloat(numbers[0]),
+                    APFloat(numbers[1]));
+}
+
+void ParamAttr::print(AsmPrinter &printer) const {
+  printer << '<';
+  printer.printString(getName());
+  printer << ", " << stringifyInitKind(getInit());
+  unsigned arity = initializerArity(getInit());
+  if (arity >= 1)
+    printer << '(' << getA();
+  if (arity == 2)
+    printer << ", " << getB();
+  if (arity >= 1)
+    printer << ')';
+  printer << '>';
+}
+
+LogicalResult
+ParamAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef name,
+                  InitKind init, APFloat first, APFloat second) {
+  double a = first.convertToDouble(), b = second.convertToDouble();
+  if (name.empty())
+    return emitError() << "#ds.param: the parameter name is empty";
+  if (!std::isfinite(a) || !std::isfinite(b))
+    return emitError() << "#ds.param '" << name
+                       << "': initializer arguments must be finite";
+  switch (init) {
+  case InitKind::normal:
+  case InitKind::truncated_normal:
+    if (b <= 0.0)
+      return emitError() << "#ds.param '" << name << "': " << 
+             stringifyInitKind(init) << " needs std > 0, got " << b;
+    break;
+  case InitKind::uniform:
+    if (!(a < b))
+      return emitError() << "#ds.param '" << name
+                         << "': uniform needs low < high, got [" << a << ", "
+                         << b << ")";
+    break;
+  default:
+    break;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// YarnAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+YarnAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                 APFloat factorValue, int64_t originalMaxPosition,
+                 APFloat betaFastValue, APFloat betaSlowValue,
+                 APFloat mscaleValue, APFloat mscaleAllDimValue) {
+  double factor = factorValue.convertToDouble();
+  double betaFast = betaFastValue.convertToDouble();
+  double betaSlow = betaSlowValue.convertToDouble();
+  double mscale = mscaleValue.convertToDouble();
+  double mscaleAllDim = mscaleAllDimValue.convertToDouble();
+  if (!(factor > 0.0) || !std::isfinite(factor))
+    return emitError() << "#ds.yarn: factor must be positive, got " << factor;
+  if (originalMaxPosition <= 0)
+    return emitError()
+           << "#ds.yarn: original_max_position must be positive, got "
+           << originalMaxPosition;
+  if (!(betaSlow > 0.0) || !(betaFast > betaSlow) || !std::isfinite(betaFast))
+    return emitError() << "#ds.yarn: needs beta_fast > beta_slow > 0, got "
+                          "beta_fast = "
+                       << betaFast << ", beta_slow = " << betaSlow;
+  if (!(mscale >= 0.0) || !(mscaleAllDim >= 0.0) || !std::isfinite(mscale) ||
+      !std::isfinite(mscaleAllDim))
+    return emitError() << "#ds.yarn: mscale and mscale_all_dim must be "
+                          "finite and >= 0";
+  return success();
+}

@@ -1,0 +1,42 @@
+//===- DsDialect.h - the ds dialect: ops, attributes, enums -----*- C++ -*-===//
+//
+// The single header users of the dialect include. The op definitions are in
+// DsElementwiseOps.td, DsShapeOps.td and DsModelOps.td; docs/dialect/ds.md is
+// generated from them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_DIALECTS_DS_DSDIALECT_H
+#define DS_DIALECTS_DS_DSDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/ds/DsDialect.h.inc"
+#include "dialects/ds/DsEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/ds/DsAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/ds/DsElementwiseOps.h.inc"
+#define GET_OP_CLASSES
+#include "dialects/ds/DsShapeOps.h.inc"
+#define GET_OP_CLASSES
+#include "dialects/ds/DsModelOps.h.inc"
+
+namespace mlir::ds {
+
+/// The argument attribute that marks a function argument as a model
+/// parameter: `{ds.param = #ds.param<"name", init>}`.
+inline constexpr llvm::StringLiteral kParamAttrName = "ds.param";
+
+} // namespace mlir::ds
+
+#endif // DS_DIALECTS_DS_DSDIALECT_H

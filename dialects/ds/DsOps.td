@@ -1,0 +1,10 @@
+//===- DsOps.td - all ops of the ds dialect ----------------------*- td -*-===//
+
+#ifndef DS_OPS_TD
+#define DS_OPS_TD
+
+include "dialects/ds/DsElementwiseOps.td"
+include "dialects/ds/DsShapeOps.td"
+include "dialects/ds/DsModelOps.td"
+
+#endif // DS_OPS_TD

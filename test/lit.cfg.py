@@ -1,0 +1,30 @@
+# lit configuration for DS. The build writes lit.site.cfg.py (paths) and
+# loads this file; run the suite with `ninja -C build check-ds-lit` or with
+# `lit build/test`.
+import os
+import shutil
+
+import lit.formats
+
+config.name = "DS"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "unit", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.ds_obj_root, "test")
+
+# Tools resolve to the build's bin/ first, then LLVM's (FileCheck, not, ...).
+path = os.pathsep.join([config.ds_tools_dir, config.llvm_tools_dir,
+                        config.environment.get("PATH", os.environ["PATH"])])
+config.environment["PATH"] = path
+for tool in ["ds-opt", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
+    found = shutil.which(tool, path=path)
+    if found:
+        config.substitutions.append((r"\b%s\b" % tool.replace("-", r"\-"), found))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%ds_src_root", config.ds_src_root))
+config.substitutions.append(("%ds_obj_root", config.ds_obj_root))
+
+# GPU tests run only where a CUDA device is present.
+if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:
+    config.available_features.add("cuda")
