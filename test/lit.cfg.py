@@ -2,6 +2,7 @@
 # loads this file; run the suite with `ninja -C build check-ds-lit` or with
 # `lit build/test`.
 import os
+import re
 import shutil
 
 import lit.formats
@@ -10,6 +11,7 @@ config.name = "DS"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".mlir", ".test"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "unit", "Inputs"]
+config.excludes += ["malformed_inputs.py", "op_coverage.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.ds_obj_root, "test")
 
@@ -20,10 +22,13 @@ config.environment["PATH"] = path
 for tool in ["ds-opt", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
     found = shutil.which(tool, path=path)
     if found:
-        config.substitutions.append((r"\b%s\b" % tool.replace("-", r"\-"), found))
+        # Only whole words: "not" must not match inside "does-not-exist".
+        pattern = r"(?<![\w./-])%s(?![\w./-])" % re.escape(tool)
+        config.substitutions.append((pattern, found))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%ds_src_root", config.ds_src_root))
 config.substitutions.append(("%ds_obj_root", config.ds_obj_root))
+config.substitutions.append(("%mlir_include_dir", config.mlir_include_dir.split(";")[0]))
 
 # GPU tests run only where a CUDA device is present.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:

@@ -62,7 +62,7 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
                                                   NamedAttribute attribute) {
   if (attribute.getName() != kParamAttrName)
     return op->emitError("unknown ds argument attribute '")
-           << attribute.getName() << "' on argument #" << argIndex
+           << attribute.getName().getValue() << "' on argument #" << argIndex
            << " (the ds dialect defines '" << kParamAttrName << "')";
 
   auto param = dyn_cast<ParamAttr>(attribute.getValue());
@@ -71,11 +71,18 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
            << argIndex << ": '" << kParamAttrName
            << "' must be a #ds.param attribute, got " << attribute.getValue();
 
-  Region &region = op->getRegion(regionIndex);
-  if (region.empty() || argIndex >= region.getNumArguments())
+  // A function declaration has no entry block: read its signature instead.
+  Type type;
+  if (auto function = dyn_cast<FunctionOpInterface>(op)) {
+    if (argIndex < function.getNumArguments())
+      type = function.getArgumentTypes()[argIndex];
+  } else if (Region &region = op->getRegion(regionIndex);
+             !region.empty() && argIndex < region.getNumArguments()) {
+    type = region.getArgument(argIndex).getType();
+  }
+  if (!type)
     return op->emitError("'") << kParamAttrName << "' on argument #"
-                              << argIndex << " of a region without it";
-  Type type = region.getArgument(argIndex).getType();
+                              << argIndex << ", which does not exist";
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape() ||
       !isa<FloatType>(tensor.getElementType()))
@@ -210,8 +217,9 @@ YarnAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   double betaSlow = betaSlowValue.convertToDouble();
   double mscale = mscaleValue.convertToDouble();
   double mscaleAllDim = mscaleAllDimValue.convertToDouble();
-  if (!(factor > 0.0) || !std::isfinite(factor))
-    return emitError() << "#ds.yarn: factor must be positive, got " << factor;
+  if (!(factor > 1.0) || !std::isfinite(factor))
+    return emitError() << "#ds.yarn: factor must be finite and > 1, got "
+                       << factor;
   if (originalMaxPosition <= 0)
     return emitError()
            << "#ds.yarn: original_max_position must be positive, got "

@@ -116,19 +116,23 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
       getRankedOperand(report, adaptor.getCondition(), 0);
   if (failed(condition))
     return failure();
-  // The values share an element type; the condition only joins the shape.
+  // The two values share the element type; all three shapes broadcast.
   SmallVector<Type> valueType;
   if (failed(inferBroadcast(loc, getOperationName(),
                             {{adaptor.getOnTrue(), 1},
                              {adaptor.getOnFalse(), 2}},
                             valueType)))
     return failure();
-  auto values = cast<RankedTensorType>(valueType.front());
   FailureOr<SmallVector<int64_t>> shape = broadcastShapes(
-      report, {condition->getShape(), values.getShape()}, {0, 1});
+      report,
+      {condition->getShape(),
+       cast<RankedTensorType>(adaptor.getOnTrue().getType()).getShape(),
+       cast<RankedTensorType>(adaptor.getOnFalse().getType()).getShape()},
+      {0, 1, 2});
   if (failed(shape))
     return failure();
-  results.push_back(RankedTensorType::get(*shape, values.getElementType()));
+  results.push_back(RankedTensorType::get(
+      *shape, cast<RankedTensorType>(valueType.front()).getElementType()));
   return success();
 }
 
@@ -210,9 +214,11 @@ OpFoldResult CastOp::fold(FoldAdaptor) {
 
 LogicalResult IotaOp::verify() {
   int64_t rank = getType().getRank();
-  if (getDim() < 0 || getDim() >= rank)
+  // I64Attr getters return uint64_t; read the dimension as signed.
+  int64_t dim = static_cast<int64_t>(getDim());
+  if (dim < 0 || dim >= rank)
     return emitOpError("dim ")
-           << getDim() << " is out of range for the rank-" << rank
+           << dim << " is out of range for the rank-" << rank
            << " result (expected 0 <= dim < " << rank << ")";
   return success();
 }

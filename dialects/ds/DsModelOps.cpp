@@ -203,10 +203,11 @@ LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
   int64_t headDim = input.getDimSize(rank - 1);
   if (dim <= 0 || dim % 2 != 0)
     return report.fail("dim must be even and positive, got ", dim);
-  if (offset < 0 ||
-      (!ShapedType::isDynamic(headDim) && offset + dim > headDim))
-    return report.fail("rotated channels [", offset, ", ", offset + dim,
-                       ") do not fit the head dimension ", headDim);
+  if (offset < 0 || (!ShapedType::isDynamic(headDim) && offset > headDim - dim))
+    return report.fail("rotated channels [", offset, ", ", offset, " + ", dim,
+                       ") do not fit the head dimension ",
+                       ShapedType::isDynamic(headDim) ? std::string("?")
+                                                      : std::to_string(headDim));
   double theta = adaptor.getTheta().convertToDouble();
   if (!(theta > 1.0) || !std::isfinite(theta))
     return report.fail("theta must be finite and > 1, got ", theta);
@@ -262,7 +263,9 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
     if (!adaptor.getCausal())
       return report.fail("a sliding window needs causal attention");
   }
-  SmallVector<int64_t> shape = {joinDims(t[0].getDimSize(0), t[1].getDimSize(0)),
+  int64_t batch = joinDims(joinDims(t[0].getDimSize(0), t[1].getDimSize(0)),
+                           t[2].getDimSize(0));
+  SmallVector<int64_t> shape = {batch,
                                 t[0].getDimSize(1), queryHeads,
                                 t[2].getDimSize(3)};
   results.push_back(RankedTensorType::get(shape, t[0].getElementType()));

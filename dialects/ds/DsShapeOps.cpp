@@ -5,6 +5,7 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/SmallBitVector.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::ds;
@@ -80,6 +81,15 @@ LogicalResult LogSoftmaxOp::verify() {
 // Reshape
 //===----------------------------------------------------------------------===//
 
+/// The product of the static dimensions, or nullopt if it overflows.
+static std::optional<int64_t> staticProduct(ArrayRef<int64_t> shape) {
+  int64_t product = 1;
+  for (int64_t dim : shape)
+    if (!ShapedType::isDynamic(dim) && llvm::MulOverflow(product, dim, product))
+      return std::nullopt;
+  return product;
+}
+
 LogicalResult ReshapeOp::verify() {
   RankedTensorType input = getInput().getType();
   RankedTensorType result = getType();
@@ -91,18 +101,35 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError("result shape ")
            << formatShape(result.getShape())
            << " has more than one dynamic dimension";
-  if (!input.hasStaticShape())
-    return success();
-  int64_t count = input.getNumElements();
-  int64_t known = 1;
-  for (int64_t dim : result.getShape())
-    if (!ShapedType::isDynamic(dim))
-      known *= dim;
-  if (result.hasStaticShape() ? known != count
-                              : (known == 0 ? count != 0 : count % known))
-    return emitOpError("cannot reshape ")
-           << formatShape(input.getShape()) << " (" << count
-           << " elements) to " << formatShape(result.getShape());
+  // Products of the static dimensions on each side. Both sides hold the same
+  // elements, so when one side is fully static its count is a multiple of the
+  // other side's static product (equal when both are static).
+  std::optional<int64_t> inputKnown = staticProduct(input.getShape());
+  std::optional<int64_t> resultKnown = staticProduct(result.getShape());
+  if (!inputKnown || !resultKnown)
+    return emitOpError("element count of ")
+           << formatShape(input.getShape()) << " or "
+           << formatShape(result.getShape()) << " overflows 64 bits";
+  auto divides = [](int64_t part, int64_t whole) {
+    return part == 0 ? whole == 0 : whole % part == 0;
+  };
+  bool ok = true;
+  if (input.hasStaticShape() && result.hasStaticShape())
+    ok = *inputKnown == *resultKnown;
+  else if (input.hasStaticShape())
+    ok = divides(*resultKnown, *inputKnown);
+  else if (result.hasStaticShape())
+    ok = divides(*inputKnown, *resultKnown);
+  if (!ok) {
+    InFlightDiagnostic diag = emitOpError("cannot reshape ")
+                              << formatShape(input.getShape());
+    if (input.hasStaticShape())
+      diag << " (" << *inputKnown << " elements)";
+    diag << " to " << formatShape(result.getShape());
+    if (result.hasStaticShape())
+      diag << " (" << *resultKnown << " elements)";
+    return diag;
+  }
   return success();
 }
 
@@ -256,7 +283,9 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
     if (strides[d] < 1)
       return report.fail("dimension ", d, ": stride must be >= 1, got ",
                          strides[d]);
-    shape.push_back((limits[d] - starts[d] + strides[d] - 1) / strides[d]);
+    // ceil((limit - start) / stride), without overflowing for huge strides.
+    int64_t extent = limits[d] - starts[d];
+    shape.push_back(extent == 0 ? 0 : 1 + (extent - 1) / strides[d]);
   }
   results.push_back(RankedTensorType::get(shape, type->getElementType()));
   return success();
@@ -307,9 +336,11 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     for (int64_t d = 0; d < first->getRank(); ++d) {
       int64_t size = type->getDimSize(d);
       if (d == axis) {
-        shape[d] = ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(size)
-                       ? ShapedType::kDynamic
-                       : shape[d] + size;
+        if (ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(size))
+          shape[d] = ShapedType::kDynamic;
+        else if (llvm::AddOverflow(shape[d], size, shape[d]))
+          return report.fail("the concatenated size along axis ", axis,
+                             " overflows 64 bits");
       } else if (!dimsCompatible(shape[d], size)) {
         return report.fail("operand #", i, " of shape ",
                            formatShape(type->getShape()),
@@ -352,7 +383,8 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
     if (size < 0)
       return report.fail("sizes ", formatShape(sizes),
                          " has a negative entry");
-    total += size;
+    if (llvm::AddOverflow(total, size, total))
+      return report.fail("sizes ", formatShape(sizes), " overflow 64 bits");
   }
   int64_t extent = type->getDimSize(axis);
   if (!ShapedType::isDynamic(extent) && total != extent)

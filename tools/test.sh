@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Sets up and builds DS, then runs every test: the lit suite (FileCheck tests
+# of ds-opt) and the GoogleTest units (through ctest). Prints both totals and
+# exits non-zero if anything failed.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${DS_BUILD_DIR:-$root/build}"
+
+"$root/tools/setup.sh" || { echo "test: setup or build failed"; exit 1; }
+
+logs="$build/test-logs"
+mkdir -p "$logs"
+
+echo "== lit"
+/usr/lib/llvm-22/bin/lit -sv "$build/test" 2>&1 | tee "$logs/lit.log"
+lit_status=${PIPESTATUS[0]}
+
+echo "== ctest"
+ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$logs/ctest.log"
+ctest_status=${PIPESTATUS[0]}
+
+# Totals from each runner's own summary.
+count() { grep -E "^ *$1: *[0-9]+" "$2" | grep -oE "[0-9]+" | head -1; }
+lit_passed=$(count Passed "$logs/lit.log"); lit_passed=${lit_passed:-0}
+lit_failed=0
+for kind in Failed Unresolved "Timed Out" "Unexpectedly Passed"; do
+  n=$(count "$kind" "$logs/lit.log"); lit_failed=$((lit_failed + ${n:-0}))
+done
+ctest_total=$(grep -oE "tests failed out of [0-9]+" "$logs/ctest.log" | grep -oE "[0-9]+$")
+ctest_failed=$(grep -oE "[0-9]+ tests failed" "$logs/ctest.log" | grep -oE "^[0-9]+")
+ctest_total=${ctest_total:-0}; ctest_failed=${ctest_failed:-0}
+ctest_passed=$((ctest_total - ctest_failed))
+
+# A runner that crashed or found nothing counts as a failure.
+if [ "$lit_status" -ne 0 ] && [ "$lit_failed" -eq 0 ]; then lit_failed=1; fi
+if [ "$ctest_status" -ne 0 ] && [ "$ctest_failed" -eq 0 ]; then ctest_failed=1; fi
+if [ "$lit_passed" -eq 0 ]; then lit_failed=$((lit_failed + 1)); fi
+if [ "$ctest_passed" -eq 0 ]; then ctest_failed=$((ctest_failed + 1)); fi
+
+echo
+echo "== summary"
+echo "lit: $lit_passed passed, $lit_failed failed"
+echo "ctest: $ctest_passed passed, $ctest_failed failed"
+echo "total: $((lit_passed + ctest_passed)) passed, $((lit_failed + ctest_failed)) failed"
+[ "$lit_failed" -eq 0 ] && [ "$ctest_failed" -eq 0 ]
