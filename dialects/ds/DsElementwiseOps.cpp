@@ -53,49 +53,11 @@ inferBroadcast(std::optional<Location> loc, StringRef opName,
   return success();
 }
 
-template <typename Op>
-static LogicalResult inferBinary(std::optional<Location> loc,
-                                 typename Op::Adaptor adaptor,
-                                 SmallVectorImpl<Type> &results) {
-  return inferBroadcast(loc, Op::getOperationName(),
-                        {{adaptor.getLhs(), 0}, {adaptor.getRhs(), 1}},
-                        results);
-}
-
-LogicalResult AddOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  return inferBinary<AddOp>(loc, adaptor, results);
-}
-LogicalResult SubOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  return inferBinary<SubOp>(loc, adaptor, results);
-}
-LogicalResult MulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  return inferBinary<MulOp>(loc, adaptor, results);
-}
-LogicalResult DivOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  return inferBinary<DivOp>(loc, adaptor, results);
-}
-LogicalResult MaxOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  return inferBinary<MaxOp>(loc, adaptor, results);
-}
-LogicalResult MinOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  return inferBinary<MinOp>(loc, adaptor, results);
-}
-LogicalResult PowOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      Adaptor adaptor,
-                                      SmallVectorImpl<Type> &results) {
-  return inferBinary<PowOp>(loc, adaptor, results);
+LogicalResult mlir::ds::inferBinaryElementwise(std::optional<Location> loc,
+                                              StringRef opName, Value lhs,
+                                              Value rhs,
+                                              SmallVectorImpl<Type> &results) {
+  return inferBroadcast(loc, opName, {{lhs, 0}, {rhs, 1}}, results);
 }
 
 LogicalResult CompareOp::inferReturnTypes(MLIRContext *context,

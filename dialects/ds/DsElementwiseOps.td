@@ -30,6 +30,14 @@ class Ds_BinaryOp<string mnemonic, Type operandType, string formula,
     $lhs `,` $rhs attr-dict `:`
     custom<BroadcastTypes>(type($lhs), type($rhs), type($result))
   }];
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &results) {
+      return inferBinaryElementwise(loc, getOperationName(), adaptor.getLhs(),
+                                    adaptor.getRhs(), results);
+    }
+  }];
 }
 
 def Ds_AddOp : Ds_BinaryOp<"add", Ds_NumericTensor, "lhs + rhs", [Commutative]> {

@@ -17,9 +17,10 @@ using namespace mlir::ds;
 // Reductions and softmax
 //===----------------------------------------------------------------------===//
 
-static LogicalResult inferReduce(std::optional<Location> loc, StringRef opName,
-                                 Value input, ArrayRef<int64_t> axes,
-                                 bool keepDims, SmallVectorImpl<Type> &results) {
+LogicalResult mlir::ds::inferReduction(std::optional<Location> loc,
+                                      StringRef opName, Value input,
+                                      ArrayRef<int64_t> axes, bool keepDims,
+                                      SmallVectorImpl<Type> &results) {
   RuleReporter report(loc, opName);
   FailureOr<RankedTensorType> type = getRankedOperand(report, input, 0);
   if (failed(type))
@@ -44,28 +45,6 @@ static LogicalResult inferReduce(std::optional<Location> loc, StringRef opName,
   }
   results.push_back(RankedTensorType::get(shape, type->getElementType()));
   return success();
-}
-
-LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &results) {
-  return inferReduce(loc, getOperationName(), adaptor.getInput(),
-                     adaptor.getAxes(), adaptor.getKeepDims(), results);
-}
-LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &results) {
-  return inferReduce(loc, getOperationName(), adaptor.getInput(),
-                     adaptor.getAxes(), adaptor.getKeepDims(), results);
-}
-LogicalResult ReduceMaxOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &results) {
-  return inferReduce(loc, getOperationName(), adaptor.getInput(),
-                     adaptor.getAxes(), adaptor.getKeepDims(), results);
 }
 
 LogicalResult SoftmaxOp::verify() {

@@ -30,6 +30,14 @@ class Ds_ReduceOp<string mnemonic, Type type, string what>
     $input `axes` `=` $axes (`keep_dims` $keep_dims^)? attr-dict `:`
     type($input) `->` type($result)
   }];
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &results) {
+      return inferReduction(loc, getOperationName(), adaptor.getInput(),
+                            adaptor.getAxes(), adaptor.getKeepDims(), results);
+    }
+  }];
 }
 
 def Ds_ReduceSumOp : Ds_ReduceOp<"reduce_sum", Ds_NumericTensor, "sum">;

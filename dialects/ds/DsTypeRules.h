@@ -70,6 +70,17 @@ LogicalResult checkAxis(const RuleReporter &report, StringRef what,
 FailureOr<RankedTensorType> getRankedOperand(const RuleReporter &report,
                                              Value value, unsigned number);
 
+/// Result type of a binary elementwise op: the operands' broadcast shape and
+/// their common element type.
+LogicalResult inferBinaryElementwise(std::optional<Location> loc,
+                                     StringRef opName, Value lhs, Value rhs,
+                                     SmallVectorImpl<Type> &results);
+
+/// Result type of a reduction over `axes` (unique, in range, non-empty).
+LogicalResult inferReduction(std::optional<Location> loc, StringRef opName,
+                             Value input, ArrayRef<int64_t> axes,
+                             bool keepDims, SmallVectorImpl<Type> &results);
+
 /// The `custom<BroadcastTypes>` directive of binary elementwise ops: `: T` when
 /// both operands and the result have type T, otherwise `: (A, B) -> C`.
 ParseResult parseBroadcastTypes(OpAsmParser &parser, Type &lhs, Type &rhs,
