@@ -78,23 +78,30 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
       getRankedOperand(report, adaptor.getCondition(), 0);
   if (failed(condition))
     return failure();
-  // The two values share the element type; all three shapes broadcast.
-  SmallVector<Type> valueType;
-  if (failed(inferBroadcast(loc, getOperationName(),
-                            {{adaptor.getOnTrue(), 1},
-                             {adaptor.getOnFalse(), 2}},
-                            valueType)))
+  FailureOr<RankedTensorType> onTrue =
+      getRankedOperand(report, adaptor.getOnTrue(), 1);
+  if (failed(onTrue))
+    return failure();
+  FailureOr<RankedTensorType> onFalse =
+      getRankedOperand(report, adaptor.getOnFalse(), 2);
+  if (failed(onFalse))
+    return failure();
+  // The two values share the element type and must broadcast together (a
+  // clash between them is reported as such); then the condition joins in.
+  if (onTrue->getElementType() != onFalse->getElementType())
+    return report.fail("operand #2 has element type ",
+                       onFalse->getElementType(), " but operand #1 has ",
+                       onTrue->getElementType(), " (they must be equal)");
+  if (failed(broadcastShapes(report, {onTrue->getShape(), onFalse->getShape()},
+                             {1, 2})))
     return failure();
   FailureOr<SmallVector<int64_t>> shape = broadcastShapes(
       report,
-      {condition->getShape(),
-       cast<RankedTensorType>(adaptor.getOnTrue().getType()).getShape(),
-       cast<RankedTensorType>(adaptor.getOnFalse().getType()).getShape()},
+      {condition->getShape(), onTrue->getShape(), onFalse->getShape()},
       {0, 1, 2});
   if (failed(shape))
     return failure();
-  results.push_back(RankedTensorType::get(
-      *shape, cast<RankedTensorType>(valueType.front()).getElementType()));
+  results.push_back(RankedTensorType::get(*shape, onTrue->getElementType()));
   return success();
 }
 
