@@ -49,10 +49,13 @@ def Ds_Dialect : Dialect {
     * Model parameters are function arguments carrying a `ds.param` attribute
       (see `#ds.param`), so that training, sharding and checkpointing are graph
       rewrites.
+    * Other arguments and results may carry `ds.name = "tokens"`, a string
+      that names them for tools (inputs and outputs files are keyed by it).
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -154,6 +157,14 @@ def Ds_ParamAttr : Ds_Attr<"Param", "param"> {
     The argument must be a statically shaped tensor of a floating-point type,
     and parameter names are unique within a function.
 
+    A parameter that stacks one tensor of several layers or experts (the
+    operands of `ds.scan`, and the experts of `ds.moe_ffn`) writes an index
+    range `[begin:end]` for each stacked leading dimension, in order:
+    `model.layers.[1:4].mlp.experts.[0:16].gate_proj.weight` is a
+    `tensor<3x16x…>` whose slice `[i, j]` is the checkpoint tensor
+    `model.layers.{1+i}.mlp.experts.{j}.gate_proj.weight`. Each range's length
+    equals its dimension's size.
+
     ```mlir
     func.func @f(%w: tensor<64xf32> {ds.param = #ds.param<"model.norm.weight", ones>})
     func.func @g(%w: tensor<64x64xf32> {ds.param = #ds.param<"lm_head.weight", normal(0.0, 0.02)>})
@@ -175,7 +186,7 @@ def Ds_YarnAttr : Ds_Attr<"Yarn", "yarn"> {
     inverse frequencies `f_i = theta^(-2i/d)` for `i < d/2` (`d` the rotary
     dimension), let `low = floor(d·ln(L/(beta_fast·2π)) / (2 ln theta))` and
     `high = ceil(d·ln(L/(beta_slow·2π)) / (2 ln theta))`, clamped to
-    `[0, d/2 - 1]`, where `L = original_max_position`. With the linear ramp
+    `[0, d - 1]` as Hugging Face's DeepSeek code does, where `L = original_max_position`. With the linear ramp
     `r_i = clamp((i - low) / (high - low), 0, 1)` (`high - low` raised to at
     least 0.001), the scaled frequency is
     `f'_i = f_i / factor · r_i + f_i · (1 - r_i)`. The cosines and sines are

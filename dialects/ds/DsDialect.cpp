@@ -1,6 +1,7 @@
 //===- DsDialect.cpp - the ds dialect -------------------------------------===//
 
 #include "dialects/ds/DsDialect.h"
+#include "dialects/ds/ParamNamePattern.h"
 
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -39,6 +40,9 @@ void DsDialect::initialize() {
       ,
 #define GET_OP_LIST
 #include "dialects/ds/DsModelOps.cpp.inc"
+      ,
+#define GET_OP_LIST
+#include "dialects/ds/DsControlOps.cpp.inc"
       >();
   addAttributes<
 #define GET_ATTRDEF_LIST
@@ -56,14 +60,40 @@ Operation *DsDialect::materializeConstant(OpBuilder &builder, Attribute value,
 
 /// `ds.param` marks a parameter: the argument is a statically shaped float
 /// tensor and no other argument of the function has the same name.
+/// `ds.name = "tokens"` on an argument or result.
+static LogicalResult verifyNameAttribute(Operation *op, StringRef what,
+                                         unsigned index,
+                                         NamedAttribute attribute) {
+  auto name = dyn_cast<StringAttr>(attribute.getValue());
+  if (!name || name.getValue().empty())
+    return op->emitError("'")
+           << kNameAttrName << "' on " << what << " #" << index
+           << " must be a non-empty string, got " << attribute.getValue();
+  return success();
+}
+
+LogicalResult DsDialect::verifyRegionResultAttribute(Operation *op,
+                                                     unsigned regionIndex,
+                                                     unsigned resultIndex,
+                                                     NamedAttribute attribute) {
+  if (attribute.getName() != kNameAttrName)
+    return op->emitError("unknown ds result attribute '")
+           << attribute.getName().getValue() << "' on result #" << resultIndex
+           << " (the ds dialect defines '" << kNameAttrName << "')";
+  return verifyNameAttribute(op, "result", resultIndex, attribute);
+}
+
 LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
                                                   unsigned regionIndex,
                                                   unsigned argIndex,
                                                   NamedAttribute attribute) {
+  if (attribute.getName() == kNameAttrName)
+    return verifyNameAttribute(op, "argument", argIndex, attribute);
   if (attribute.getName() != kParamAttrName)
     return op->emitError("unknown ds argument attribute '")
            << attribute.getName().getValue() << "' on argument #" << argIndex
-           << " (the ds dialect defines '" << kParamAttrName << "')";
+           << " (the ds dialect defines '" << kParamAttrName << "' and '"
+           << kNameAttrName << "')";
 
   auto param = dyn_cast<ParamAttr>(attribute.getValue());
   if (!param)
@@ -89,6 +119,26 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
     return op->emitError("parameter '")
            << param.getName() << "' (argument #" << argIndex
            << ") must be a statically shaped tensor of floats, got " << type;
+
+  // Stacked parameters name one index range per stacked leading dimension.
+  ParamNamePattern pattern;
+  std::string patternError;
+  if (!ParamNamePattern::parse(param.getName().str(), pattern, patternError))
+    return op->emitError("parameter '")
+           << param.getName() << "' (argument #" << argIndex
+           << "): " << patternError;
+  if (pattern.numStackedDims() > static_cast<size_t>(tensor.getRank()))
+    return op->emitError("parameter '")
+           << param.getName() << "' (argument #" << argIndex << ") names "
+           << pattern.numStackedDims() << " stacked dimensions but has rank "
+           << tensor.getRank();
+  for (size_t dim = 0; dim < pattern.numStackedDims(); ++dim)
+    if (pattern.extent(dim) != tensor.getDimSize(dim))
+      return op->emitError("parameter '")
+             << param.getName() << "' (argument #" << argIndex
+             << "): range #" << dim << " covers " << pattern.extent(dim)
+             << " indices but dimension " << dim << " has size "
+             << tensor.getDimSize(dim);
 
   // Report a duplicate on its second occurrence only.
   if (auto function = dyn_cast<FunctionOpInterface>(op)) {

@@ -15,6 +15,7 @@
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -30,12 +31,18 @@
 #include "dialects/ds/DsShapeOps.h.inc"
 #define GET_OP_CLASSES
 #include "dialects/ds/DsModelOps.h.inc"
+#define GET_OP_CLASSES
+#include "dialects/ds/DsControlOps.h.inc"
 
 namespace mlir::ds {
 
 /// The argument attribute that marks a function argument as a model
 /// parameter: `{ds.param = #ds.param<"name", init>}`.
 inline constexpr llvm::StringLiteral kParamAttrName = "ds.param";
+
+/// The argument and result attribute that names a function's inputs and
+/// outputs for tools: `{ds.name = "tokens"}`.
+inline constexpr llvm::StringLiteral kNameAttrName = "ds.name";
 
 } // namespace mlir::ds
 

@@ -6,5 +6,6 @@
 include "dialects/ds/DsElementwiseOps.td"
 include "dialects/ds/DsShapeOps.td"
 include "dialects/ds/DsModelOps.td"
+include "dialects/ds/DsControlOps.td"
 
 #endif // DS_OPS_TD

@@ -1,0 +1,52 @@
+//===- ModelSource.h - a model from a file, a config or a checkpoint --------===//
+//
+// What the tools accept as "a model": a .mlir file, a config (textproto or a
+// Hugging Face config.json), or a Hugging Face checkpoint directory (its
+// config.json; its *.safetensors are the weights).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_FRONTEND_MODELSOURCE_H
+#define DS_FRONTEND_MODELSOURCE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <optional>
+
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
+#include <string>
+
+namespace ds::frontend {
+
+/// Changes to a config before the model is built (tools' command-line
+/// options). Ignored for .mlir inputs.
+struct ConfigOverrides {
+  std::optional<std::string> dtype; // "f32", "f64", "bf16", "f16"
+  std::optional<int64_t> numLayers, batchSize, seqLen;
+};
+
+struct ModelSource {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  /// The checkpoint directory the model came from, if any: its weights.
+  std::string checkpointDirectory;
+  /// The finalized config as textproto, when built from a config.
+  std::string configText;
+  /// Seconds spent building the IR from the config (0 for .mlir).
+  double buildSeconds = 0.0;
+};
+
+/// Loads or builds the model at `path`. A .mlir file is added to `sourceMgr`
+/// (give it a SourceMgrDiagnosticHandler to show errors with their source
+/// lines); its parse errors go to the context's diagnostics, config errors to
+/// `error`. Returns false on failure.
+bool loadModelSource(mlir::MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                     const std::string &path,
+                     const ConfigOverrides &overrides, ModelSource &source,
+                     std::string &error);
+
+} // namespace ds::frontend
+
+#endif // DS_FRONTEND_MODELSOURCE_H

@@ -1,0 +1,39 @@
+//===- ModelBuilder.h - ds IR from a model config ---------------*- C++ -*-===//
+//
+// Emits a model's forward graph in the ds dialect from a validated
+// ModelConfig (see frontend/config/ModelConfig.h):
+//
+//   @forward(tokens [B,T] i32, parameters...) -> logits [B,T,V]
+//   @loss(tokens, targets [B,T] i32, parameters...) -> mean cross-entropy
+//
+// Each distinct layer kind is one function; all layers of a kind are one
+// ds.scan over parameters stacked along a leading layer dimension, so the IR
+// is the same size for 4 layers or 61.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_FRONTEND_BUILDER_MODELBUILDER_H
+#define DS_FRONTEND_BUILDER_MODELBUILDER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace ds::config {
+class ModelConfig;
+} // namespace ds::config
+
+namespace ds::frontend {
+
+/// The names of the entry points every built model has.
+inline constexpr const char *kForwardEntry = "forward";
+inline constexpr const char *kLossEntry = "loss";
+
+/// Builds the module for `config`, which must have passed
+/// finalizeModelConfig. The context gets the dialects it needs loaded.
+/// The result verifies; the caller may verify again.
+mlir::OwningOpRef<mlir::ModuleOp> buildModel(mlir::MLIRContext &context,
+                                             const config::ModelConfig &config);
+
+} // namespace ds::frontend
+
+#endif // DS_FRONTEND_BUILDER_MODELBUILDER_H

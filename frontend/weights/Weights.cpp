@@ -1,0 +1,300 @@
+//===- Weights.cpp - model parameters: initialise, load, save -------------===//
+
+#include "frontend/weights/Weights.h"
+
+#include "dialects/ds/DsDialect.h"
+#include "dialects/ds/ParamNamePattern.h"
+#include "dialects/ds/reference/Interpreter.h"
+#include "runtime/io/Safetensors.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+using namespace ds::frontend;
+using mlir::ds::ParamNamePattern;
+using mlir::ds::reference::formatShape;
+using mlir::ds::reference::isFloatKind;
+using mlir::ds::reference::kindName;
+using mlir::ds::reference::roundToKind;
+
+std::vector<ParameterInfo>
+ds::frontend::listParameters(mlir::func::FuncOp function) {
+  std::vector<ParameterInfo> parameters;
+  for (unsigned index = 0; index < function.getNumArguments(); ++index) {
+    auto param = function.getArgAttrOfType<mlir::ds::ParamAttr>(
+        index, mlir::ds::kParamAttrName);
+    if (!param)
+      continue;
+    auto type = mlir::cast<mlir::RankedTensorType>(
+        function.getArgumentTypes()[index]);
+    parameters.push_back(
+        {index, param.getName().str(),
+         std::vector<int64_t>(type.getShape().begin(), type.getShape().end()),
+         *mlir::ds::reference::elementKindOf(type.getElementType()),
+         static_cast<int>(param.getInit()), param.getA().convertToDouble(),
+         param.getB().convertToDouble()});
+  }
+  return parameters;
+}
+
+//===----------------------------------------------------------------------===//
+// Initialisation
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// SplitMix64: small, fast and statistically sound for initialisation; its
+/// whole state is one integer, so a stream is fully defined by its seed.
+class RandomStream {
+public:
+  explicit RandomStream(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform() { return (next() >> 11) * 0x1.0p-53; }
+  /// Standard normal (Box–Muller; one value per call for simplicity).
+  double normal() {
+    double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(2.0 * M_PI * u2);
+  }
+
+private:
+  uint64_t state;
+};
+
+/// FNV-1a of `text`, mixed with the seed.
+uint64_t streamSeed(uint64_t seed, const std::string &text) {
+  uint64_t hash = 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+} // namespace
+
+Tensor ds::frontend::initializeParameter(const ParameterInfo &parameter,
+                                         uint64_t seed) {
+  using mlir::ds::InitKind;
+  Tensor value(parameter.kind, parameter.shape);
+  ParamNamePattern pattern;
+  std::string error;
+  // The verifier has accepted the name, so it parses.
+  (void)ParamNamePattern::parse(parameter.name, pattern, error);
+  int64_t slices = pattern.numSlices();
+  int64_t sliceSize = slices ? value.numElements() / slices : 0;
+  auto kind = static_cast<InitKind>(parameter.initKind);
+  double a = parameter.initA, b = parameter.initB;
+  for (int64_t slice = 0; slice < slices; ++slice) {
+    RandomStream random(streamSeed(seed, pattern.expandFlat(slice)));
+    double *out = value.values.data() + slice * sliceSize;
+    for (int64_t i = 0; i < sliceSize; ++i) {
+      switch (kind) {
+      case InitKind::zeros:
+        out[i] = 0.0;
+        break;
+      case InitKind::ones:
+        out[i] = 1.0;
+        break;
+      case InitKind::constant:
+        out[i] = a;
+        break;
+      case InitKind::normal:
+        out[i] = a + b * random.normal();
+        break;
+      case InitKind::truncated_normal: {
+        double z;
+        do
+          z = random.normal();
+        while (std::fabs(z) > 2.0);
+        out[i] = a + b * z;
+        break;
+      }
+      case InitKind::uniform:
+        out[i] = a + (b - a) * random.uniform();
+        break;
+      }
+    }
+  }
+  value.roundValues();
+  return value;
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+WeightFiles::WeightFiles() = default;
+WeightFiles::~WeightFiles() = default;
+WeightFiles::WeightFiles(WeightFiles &&) noexcept = default;
+WeightFiles &WeightFiles::operator=(WeightFiles &&) noexcept = default;
+
+bool WeightFiles::add(const std::string &path, std::string &error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec))
+    return addFile(path, error);
+  std::vector<std::string> paths;
+  for (const fs::directory_entry &entry : fs::directory_iterator(path, ec))
+    if (entry.path().extension() == ".safetensors")
+      paths.push_back(entry.path().string());
+  if (ec) {
+    error = path + ": " + ec.message();
+    return false;
+  }
+  if (paths.empty()) {
+    error = path + ": no *.safetensors files in this directory";
+    return false;
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const std::string &file : paths)
+    if (!addFile(file, error))
+      return false;
+  return true;
+}
+
+bool WeightFiles::addFile(const std::string &path, std::string &error) {
+  std::unique_ptr<ds::rt::SafetensorsReader> reader =
+      ds::rt::SafetensorsReader::open(path, error);
+  if (!reader)
+    return false;
+  for (const ds::rt::TensorEntry &entry : reader->tensors()) {
+    auto [it, inserted] = index.try_emplace(entry.name, Found{reader.get(), &entry});
+    if (!inserted) {
+      error = path + ": tensor '" + entry.name + "' is also in " +
+              it->second.file->path();
+      return false;
+    }
+  }
+  files.push_back(std::move(reader));
+  return true;
+}
+
+WeightFiles::Found WeightFiles::find(const std::string &name) const {
+  auto it = index.find(name);
+  return it == index.end() ? Found{nullptr, nullptr} : it->second;
+}
+
+bool ds::frontend::readTensor(const ds::rt::SafetensorsReader &file,
+                              const ds::rt::TensorEntry &entry,
+                              ElementKind kind, Tensor &value,
+                              std::string &error) {
+  bool wantFloat = isFloatKind(kind);
+  if (wantFloat != ds::rt::isFloat(entry.dtype)) {
+    error = file.path() + ": tensor '" + entry.name + "' has dtype " +
+            ds::rt::dtypeName(entry.dtype) + ", expected " +
+            (wantFloat ? "a floating-point" : "an integer") + " type (" +
+            kindName(kind) + ")";
+    return false;
+  }
+  value = Tensor(kind, entry.shape, file.readAsDoubles(entry));
+  for (double &element : value.values) {
+    double rounded = roundToKind(kind, element);
+    if (!wantFloat && rounded != element) {
+      error = file.path() + ": tensor '" + entry.name + "' holds " +
+              std::to_string(static_cast<long long>(element)) +
+              ", which does not fit " + kindName(kind);
+      return false;
+    }
+    element = rounded;
+  }
+  return true;
+}
+
+bool ds::frontend::loadParameter(const ParameterInfo &parameter,
+                                 const WeightFiles &files, Tensor &value,
+                                 std::string &error) {
+  ParamNamePattern pattern;
+  if (!ParamNamePattern::parse(parameter.name, pattern, error))
+    return false;
+  size_t stacked = pattern.numStackedDims();
+  std::vector<int64_t> sliceShape(parameter.shape.begin() + stacked,
+                                  parameter.shape.end());
+  value = Tensor(parameter.kind, parameter.shape);
+  int64_t sliceSize = mlir::ds::reference::productOf(sliceShape);
+  for (int64_t slice = 0; slice < pattern.numSlices(); ++slice) {
+    std::string name = pattern.expandFlat(slice);
+    WeightFiles::Found found = files.find(name);
+    std::string context =
+        stacked ? " (a slice of parameter '" + parameter.name + "')" : "";
+    if (!found.entry) {
+      error = "missing tensor '" + name + "'" + context +
+              " in the weight files";
+      return false;
+    }
+    if (found.entry->shape != sliceShape) {
+      error = found.file->path() + ": tensor '" + name + "'" + context +
+              " has shape " + formatShape(found.entry->shape) +
+              ", but the model expects " + formatShape(sliceShape);
+      return false;
+    }
+    Tensor piece;
+    if (!readTensor(*found.file, *found.entry, parameter.kind, piece, error))
+      return false;
+    std::copy(piece.values.begin(), piece.values.end(),
+              value.values.begin() + slice * sliceSize);
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Saving
+//===----------------------------------------------------------------------===//
+
+static ds::rt::DType dtypeFor(ElementKind kind) {
+  using ds::rt::DType;
+  switch (kind) {
+  case ElementKind::F64: return DType::F64;
+  case ElementKind::F32: return DType::F32;
+  case ElementKind::F16: return DType::F16;
+  case ElementKind::BF16: return DType::BF16;
+  case ElementKind::F8E4M3FN: return DType::F8_E4M3;
+  case ElementKind::F8E5M2: return DType::F8_E5M2;
+  case ElementKind::I1: return DType::BOOL;
+  case ElementKind::I8: return DType::I8;
+  case ElementKind::I16: return DType::I16;
+  case ElementKind::I32: return DType::I32;
+  case ElementKind::I64: return DType::I64;
+  }
+  return DType::F32;
+}
+
+bool ds::frontend::saveParameters(const std::string &path,
+                                  const std::vector<ParameterInfo> &parameters,
+                                  const std::vector<Tensor> &values,
+                                  std::string &error) {
+  std::vector<ds::rt::TensorToWrite> tensors;
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    ParamNamePattern pattern;
+    if (!ParamNamePattern::parse(parameters[i].name, pattern, error))
+      return false;
+    size_t stacked = pattern.numStackedDims();
+    std::vector<int64_t> sliceShape(parameters[i].shape.begin() + stacked,
+                                    parameters[i].shape.end());
+    int64_t sliceSize = mlir::ds::reference::productOf(sliceShape);
+    for (int64_t slice = 0; slice < pattern.numSlices(); ++slice)
+      tensors.push_back({pattern.expandFlat(slice), dtypeFor(values[i].kind),
+                         sliceShape,
+                         values[i].values.data() + slice * sliceSize});
+  }
+  return ds::rt::writeSafetensors(path, tensors, {{"format", "pt"}}, error);
+}
+
+bool ds::frontend::saveTensors(
+    const std::string &path,
+    const std::vector<std::pair<std::string, Tensor>> &named,
+    std::string &error) {
+  std::vector<ds::rt::TensorToWrite> tensors;
+  for (const auto &[name, tensor] : named)
+    tensors.push_back(
+        {name, dtypeFor(tensor.kind), tensor.shape, tensor.values.data()});
+  return ds::rt::writeSafetensors(path, tensors, {}, error);
+}

@@ -1,0 +1,737 @@
+//===- ConfigTest.cpp - Model config loading, import and validation -------===//
+
+#include "frontend/config/ModelConfig.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#ifndef DS_SOURCE_DIR
+#error "DS_SOURCE_DIR must be defined to the repository root"
+#endif
+
+using namespace ds::config;
+
+namespace {
+
+const std::string kModels = DS_SOURCE_DIR "/models/";
+const std::string kInputs = DS_SOURCE_DIR "/test/frontend/Inputs/";
+
+ModelConfig load(const std::string &path) {
+  ModelConfig config;
+  std::string error;
+  EXPECT_TRUE(loadModelConfig(path, config, error)) << error;
+  return config;
+}
+
+/// Finalizes `config`, expecting failure; returns the error text.
+std::string finalizeError(ModelConfig config) {
+  std::string error;
+  EXPECT_FALSE(finalizeModelConfig(config, "x.textproto", error));
+  return error;
+}
+
+/// Differences between two configs, empty when equal.
+std::string diff(const ModelConfig &a, const ModelConfig &b) {
+  std::string report;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&report);
+  differencer.Compare(a, b);
+  return report;
+}
+
+/// The finalized config a Hugging Face config.json imports to.
+ModelConfig importJson(const std::string &json, const std::string &source) {
+  ModelConfig config;
+  std::string error;
+  EXPECT_TRUE(importHfConfigJson(json, source, config, error)) << error;
+  EXPECT_TRUE(finalizeModelConfig(config, source, error)) << error;
+  return config;
+}
+
+std::string importError(const std::string &json) {
+  ModelConfig config;
+  std::string error;
+  EXPECT_FALSE(importHfConfigJson(json, "config.json", config, error));
+  return error;
+}
+
+// From https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json
+// (auto_map and quantization_config left out).
+const char *kDeepseekV3Json = R"({
+  "architectures": ["DeepseekV3ForCausalLM"],
+  "attention_bias": false,
+  "attention_dropout": 0.0,
+  "aux_loss_alpha": 0.001,
+  "bos_token_id": 0,
+  "eos_token_id": 1,
+  "ep_size": 1,
+  "first_k_dense_replace": 3,
+  "hidden_act": "silu",
+  "hidden_size": 7168,
+  "initializer_range": 0.02,
+  "intermediate_size": 18432,
+  "kv_lora_rank": 512,
+  "max_position_embeddings": 163840,
+  "model_type": "deepseek_v3",
+  "moe_intermediate_size": 2048,
+  "moe_layer_freq": 1,
+  "n_group": 8,
+  "n_routed_experts": 256,
+  "n_shared_experts": 1,
+  "norm_topk_prob": true,
+  "num_attention_heads": 128,
+  "num_experts_per_tok": 8,
+  "num_hidden_layers": 61,
+  "num_key_value_heads": 128,
+  "num_nextn_predict_layers": 1,
+  "pretraining_tp": 1,
+  "q_lora_rank": 1536,
+  "qk_nope_head_dim": 128,
+  "qk_rope_head_dim": 64,
+  "rms_norm_eps": 1e-06,
+  "rope_scaling": {
+    "beta_fast": 32,
+    "beta_slow": 1,
+    "factor": 40,
+    "mscale": 1.0,
+    "mscale_all_dim": 1.0,
+    "original_max_position_embeddings": 4096,
+    "type": "yarn"
+  },
+  "rope_theta": 10000,
+  "routed_scaling_factor": 2.5,
+  "scoring_func": "sigmoid",
+  "seq_aux": true,
+  "tie_word_embeddings": false,
+  "topk_group": 4,
+  "topk_method": "noaux_tc",
+  "torch_dtype": "bfloat16",
+  "transformers_version": "4.33.1",
+  "use_cache": true,
+  "v_head_dim": 128,
+  "vocab_size": 129280
+})";
+
+// From https://huggingface.co/deepseek-ai/DeepSeek-V2-Lite/blob/main/config.json
+// (auto_map left out).
+const char *kDeepseekV2LiteJson = R"({
+  "architectures": ["DeepseekV2ForCausalLM"],
+  "attention_bias": false,
+  "attention_dropout": 0.0,
+  "aux_loss_alpha": 0.001,
+  "bos_token_id": 100000,
+  "eos_token_id": 100001,
+  "first_k_dense_replace": 1,
+  "hidden_act": "silu",
+  "hidden_size": 2048,
+  "initializer_range": 0.02,
+  "intermediate_size": 10944,
+  "kv_lora_rank": 512,
+  "max_position_embeddings": 163840,
+  "model_type": "deepseek_v2",
+  "moe_intermediate_size": 1408,
+  "moe_layer_freq": 1,
+  "n_group": 1,
+  "n_routed_experts": 64,
+  "n_shared_experts": 2,
+  "norm_topk_prob": false,
+  "num_attention_heads": 16,
+  "num_experts_per_tok": 6,
+  "num_hidden_layers": 27,
+  "num_key_value_heads": 16,
+  "pretraining_tp": 1,
+  "q_lora_rank": null,
+  "qk_nope_head_dim": 128,
+  "qk_rope_head_dim": 64,
+  "rms_norm_eps": 1e-06,
+  "rope_scaling": {
+    "beta_fast": 32,
+    "beta_slow": 1,
+    "factor": 40,
+    "mscale": 0.707,
+    "mscale_all_dim": 0.707,
+    "original_max_position_embeddings": 4096,
+    "type": "yarn"
+  },
+  "rope_theta": 10000,
+  "routed_scaling_factor": 1.0,
+  "scoring_func": "softmax",
+  "seq_aux": true,
+  "tie_word_embeddings": false,
+  "topk_group": 1,
+  "topk_method": "greedy",
+  "torch_dtype": "bfloat16",
+  "transformers_version": "4.33.1",
+  "use_cache": true,
+  "v_head_dim": 128,
+  "vocab_size": 102400
+})";
+
+// From https://huggingface.co/openai-community/gpt2/blob/main/config.json
+// (task_specific_params left out).
+const char *kGpt2Json = R"({
+  "activation_function": "gelu_new",
+  "architectures": ["GPT2LMHeadModel"],
+  "attn_pdrop": 0.1,
+  "bos_token_id": 50256,
+  "embd_pdrop": 0.1,
+  "eos_token_id": 50256,
+  "initializer_range": 0.02,
+  "layer_norm_epsilon": 1e-05,
+  "model_type": "gpt2",
+  "n_ctx": 1024,
+  "n_embd": 768,
+  "n_head": 12,
+  "n_layer": 12,
+  "n_positions": 1024,
+  "resid_pdrop": 0.1,
+  "summary_activation": null,
+  "summary_first_dropout": 0.1,
+  "summary_proj_to_labels": true,
+  "summary_type": "cls_index",
+  "summary_use_proj": true,
+  "vocab_size": 50257
+})";
+
+ModelConfig tinyMoe() { return load(kModels + "tiny-moe.textproto"); }
+ModelConfig tinyDense() { return load(kModels + "tiny-dense.textproto"); }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Bundled configs
+//===----------------------------------------------------------------------===//
+
+TEST(ConfigTest, BundledModelsLoad) {
+  struct Expected {
+    const char *name;
+    Architecture arch;
+  } models[] = {{"tiny-dense", GPT2},
+                {"tiny-moe", DEEPSEEK},
+                {"gpt2-124m", GPT2},
+                {"deepseek-v2-lite", DEEPSEEK},
+                {"deepseek-v3", DEEPSEEK}};
+  for (const Expected &m : models) {
+    SCOPED_TRACE(m.name);
+    ModelConfig config = load(kModels + m.name + ".textproto");
+    EXPECT_EQ(config.name(), m.name);
+    EXPECT_EQ(config.architecture(), m.arch);
+    // Finalizing twice changes nothing.
+    ModelConfig again = config;
+    std::string error;
+    EXPECT_TRUE(finalizeModelConfig(again, m.name, error)) << error;
+    EXPECT_EQ(diff(config, again), "");
+  }
+}
+
+TEST(ConfigTest, TinyMoeFields) {
+  ModelConfig c = tinyMoe();
+  EXPECT_EQ(c.dtype(), F32);
+  EXPECT_EQ(c.hidden_size(), 256);
+  EXPECT_EQ(c.intermediate_size(), 512);
+  EXPECT_DOUBLE_EQ(c.norm_eps(), 1e-6);
+  EXPECT_FALSE(c.tie_word_embeddings());
+  EXPECT_DOUBLE_EQ(c.initializer_range(), 0.02); // default
+  EXPECT_DOUBLE_EQ(c.rope_theta(), 10000);
+  EXPECT_DOUBLE_EQ(c.rope_scaling().factor(), 4);
+  EXPECT_EQ(c.rope_scaling().original_max_position_embeddings(), 64);
+  EXPECT_DOUBLE_EQ(c.rope_scaling().mscale_all_dim(), 1);
+  EXPECT_EQ(c.mla().q_lora_rank(), 64);
+  EXPECT_EQ(c.mla().qk_rope_head_dim(), 16);
+  EXPECT_EQ(c.moe().n_routed_experts(), 16);
+  EXPECT_EQ(c.moe().num_experts_per_tok(), 4);
+  EXPECT_EQ(c.moe().n_group(), 4);
+  EXPECT_EQ(c.moe().topk_group(), 2);
+  EXPECT_EQ(c.moe().scoring_func(), SIGMOID);
+  EXPECT_EQ(c.moe().topk_method(), NOAUX_TC);
+  EXPECT_DOUBLE_EQ(c.moe().routed_scaling_factor(), 2.5);
+  EXPECT_TRUE(c.moe().norm_topk_prob());
+  EXPECT_EQ(c.shape().batch_size(), 2);
+  EXPECT_EQ(c.shape().seq_len(), 32);
+  EXPECT_FALSE(isMoeLayer(c, 0));
+  EXPECT_TRUE(isMoeLayer(c, 1));
+  EXPECT_TRUE(isMoeLayer(c, 3));
+  EXPECT_FALSE(isMoeLayer(c, 4));
+}
+
+TEST(ConfigTest, TinyDenseFields) {
+  ModelConfig c = tinyDense();
+  EXPECT_EQ(c.vocab_size(), 512);
+  EXPECT_EQ(c.intermediate_size(), 512);
+  EXPECT_TRUE(c.tie_word_embeddings());
+  EXPECT_DOUBLE_EQ(c.norm_eps(), 1e-5);
+  EXPECT_FALSE(c.has_mla());
+  EXPECT_FALSE(c.has_moe());
+  EXPECT_FALSE(c.has_rope_theta());
+  EXPECT_FALSE(isMoeLayer(c, 1));
+}
+
+TEST(ConfigTest, Defaults) {
+  ModelConfig c;
+  std::string error;
+  ASSERT_TRUE(parseTextprotoConfig(R"(
+    architecture: DEEPSEEK
+    vocab_size: 1000 hidden_size: 64 intermediate_size: 128
+    num_hidden_layers: 2 num_attention_heads: 2 max_position_embeddings: 8192
+    mla { kv_lora_rank: 16 qk_nope_head_dim: 8 qk_rope_head_dim: 8 v_head_dim: 8 }
+    rope_scaling { factor: 2 original_max_position_embeddings: 4096 }
+    moe { moe_intermediate_size: 16 n_routed_experts: 8 num_experts_per_tok: 2
+          topk_method: GROUP_LIMITED_GREEDY n_group: 4 }
+  )",
+                                   "d.textproto", c, error))
+      << error;
+  ASSERT_TRUE(finalizeModelConfig(c, "d.textproto", error)) << error;
+  EXPECT_EQ(c.name(), "model");
+  EXPECT_EQ(c.dtype(), F32);
+  EXPECT_DOUBLE_EQ(c.norm_eps(), 1e-6);
+  EXPECT_DOUBLE_EQ(c.initializer_range(), 0.02);
+  EXPECT_FALSE(c.tie_word_embeddings());
+  EXPECT_TRUE(c.has_tie_word_embeddings());
+  EXPECT_DOUBLE_EQ(c.rope_theta(), 10000);
+  EXPECT_EQ(c.shape().batch_size(), 1);
+  EXPECT_EQ(c.shape().seq_len(), 4096); // min(8192, 4096)
+  EXPECT_EQ(c.mla().q_lora_rank(), 0);
+  EXPECT_TRUE(c.mla().has_q_lora_rank());
+  EXPECT_DOUBLE_EQ(c.rope_scaling().beta_fast(), 32);
+  EXPECT_DOUBLE_EQ(c.rope_scaling().beta_slow(), 1);
+  EXPECT_DOUBLE_EQ(c.rope_scaling().mscale(), 1);
+  EXPECT_DOUBLE_EQ(c.rope_scaling().mscale_all_dim(), 0);
+  EXPECT_TRUE(c.rope_scaling().has_mscale_all_dim());
+  EXPECT_EQ(c.moe().n_shared_experts(), 0);
+  EXPECT_EQ(c.moe().scoring_func(), SOFTMAX);
+  EXPECT_EQ(c.moe().topk_group(), 4); // = n_group
+  EXPECT_DOUBLE_EQ(c.moe().routed_scaling_factor(), 1.0);
+  EXPECT_TRUE(c.moe().has_norm_topk_prob());
+  EXPECT_FALSE(c.moe().norm_topk_prob());
+  EXPECT_EQ(c.moe().first_k_dense_replace(), 0);
+  EXPECT_EQ(c.moe().moe_layer_freq(), 1);
+  EXPECT_TRUE(isMoeLayer(c, 0));
+}
+
+TEST(ConfigTest, Gpt2Defaults) {
+  ModelConfig c;
+  std::string error;
+  ASSERT_TRUE(parseTextprotoConfig(
+      "architecture: GPT2 vocab_size: 100 hidden_size: 64 "
+      "num_hidden_layers: 2 num_attention_heads: 4 "
+      "max_position_embeddings: 16",
+      "g.textproto", c, error))
+      << error;
+  ASSERT_TRUE(finalizeModelConfig(c, "g.textproto", error)) << error;
+  EXPECT_EQ(c.intermediate_size(), 256);
+  EXPECT_DOUBLE_EQ(c.norm_eps(), 1e-5);
+  EXPECT_TRUE(c.tie_word_embeddings());
+  EXPECT_EQ(c.shape().seq_len(), 16);
+}
+
+TEST(ConfigTest, GreedyIgnoresGroups) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_topk_method(GREEDY);
+  c.mutable_moe()->set_n_group(3); // would not divide 16
+  std::string error;
+  ASSERT_TRUE(finalizeModelConfig(c, "x", error)) << error;
+  EXPECT_EQ(c.moe().n_group(), 1);
+  EXPECT_EQ(c.moe().topk_group(), 1);
+}
+
+TEST(ConfigTest, DenseDeepseek) {
+  ModelConfig c = tinyMoe();
+  c.clear_moe();
+  std::string error;
+  ASSERT_TRUE(finalizeModelConfig(c, "x", error)) << error;
+  EXPECT_EQ(c.moe().n_routed_experts(), 0);
+  EXPECT_FALSE(isMoeLayer(c, 1));
+
+  c.clear_intermediate_size();
+  EXPECT_NE(finalizeError(c).find("missing required field 'intermediate_size'"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, TextprotoRoundTrip) {
+  for (const char *name : {"tiny-moe", "deepseek-v2-lite", "gpt2-124m"}) {
+    SCOPED_TRACE(name);
+    ModelConfig c = load(kModels + name + ".textproto");
+    std::string text = toTextproto(c);
+    ModelConfig back;
+    std::string error;
+    ASSERT_TRUE(parseTextprotoConfig(text, "printed", back, error)) << error;
+    EXPECT_EQ(diff(c, back), "");
+  }
+  EXPECT_NE(toTextproto(tinyMoe()).find("topk_method: NOAUX_TC"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, LoadDirectory) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(::testing::TempDir()) / "DeepSeek-V3-dir-test";
+  fs::create_directories(dir);
+  {
+    std::ofstream out(dir / "config.json");
+    out << kDeepseekV3Json;
+  }
+  ModelConfig c = load(dir.string());
+  EXPECT_EQ(c.name(), "DeepSeek-V3-dir-test");
+  EXPECT_EQ(c.moe().n_routed_experts(), 256);
+  fs::remove_all(dir);
+}
+
+//===----------------------------------------------------------------------===//
+// Hugging Face config.json import
+//===----------------------------------------------------------------------===//
+
+TEST(ConfigTest, ImportDeepseekV3) {
+  ModelConfig imported =
+      importJson(kDeepseekV3Json, "hf/deepseek-v3/config.json");
+  ModelConfig expected = load(kModels + "deepseek-v3.textproto");
+  EXPECT_EQ(diff(imported, expected), "");
+}
+
+TEST(ConfigTest, ImportDeepseekV2Lite) {
+  ModelConfig imported =
+      importJson(kDeepseekV2LiteJson, "deepseek-v2-lite/config.json");
+  ModelConfig expected = load(kModels + "deepseek-v2-lite.textproto");
+  EXPECT_EQ(diff(imported, expected), "");
+  EXPECT_EQ(imported.mla().q_lora_rank(), 0);
+}
+
+TEST(ConfigTest, ImportGpt2) {
+  ModelConfig imported = importJson(kGpt2Json, "gpt2-124m/config.json");
+  ModelConfig expected = load(kModels + "gpt2-124m.textproto");
+  // config.json has no shape: the default is batch 1 x 1024.
+  EXPECT_EQ(imported.shape().batch_size(), 1);
+  EXPECT_EQ(imported.shape().seq_len(), 1024);
+  *imported.mutable_shape() = expected.shape();
+  EXPECT_EQ(diff(imported, expected), "");
+}
+
+TEST(ConfigTest, ImportNameWithoutDirectory) {
+  ModelConfig c = importJson(kGpt2Json, "config.json");
+  EXPECT_EQ(c.name(), "model");
+}
+
+TEST(ConfigTest, ImportNulls) {
+  ModelConfig c = importJson(R"({"model_type": "deepseek_v2",
+    "vocab_size": 100, "hidden_size": 64, "intermediate_size": 128,
+    "num_hidden_layers": 2, "num_attention_heads": 2,
+    "max_position_embeddings": 128, "q_lora_rank": null,
+    "kv_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 8,
+    "v_head_dim": 8, "n_routed_experts": null, "n_shared_experts": null,
+    "rope_scaling": null})",
+                             "m/config.json");
+  EXPECT_EQ(c.moe().n_routed_experts(), 0);
+  EXPECT_FALSE(c.has_rope_scaling());
+  EXPECT_EQ(c.mla().q_lora_rank(), 0);
+}
+
+//===----------------------------------------------------------------------===//
+// Invalid configs: each error names the field and the values.
+//===----------------------------------------------------------------------===//
+
+TEST(ConfigTest, MissingHiddenSize) {
+  ModelConfig c = tinyMoe();
+  c.clear_hidden_size();
+  EXPECT_EQ(finalizeError(c),
+            "x.textproto: missing required field 'hidden_size'");
+}
+
+TEST(ConfigTest, MissingMlaField) {
+  ModelConfig c = tinyMoe();
+  c.mutable_mla()->clear_kv_lora_rank();
+  EXPECT_EQ(finalizeError(c),
+            "x.textproto: missing required field 'mla.kv_lora_rank'");
+  c.clear_mla();
+  EXPECT_NE(finalizeError(c).find("missing required field 'mla'"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, OddRopeHeadDim) {
+  ModelConfig c = tinyMoe();
+  c.mutable_mla()->set_qk_rope_head_dim(15);
+  EXPECT_EQ(finalizeError(c),
+            "x.textproto: mla.qk_rope_head_dim (15) must be even");
+}
+
+TEST(ConfigTest, TopkExceedsExperts) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_num_experts_per_tok(20);
+  EXPECT_EQ(finalizeError(c), "x.textproto: moe.num_experts_per_tok (20) "
+                              "exceeds moe.n_routed_experts (16)");
+}
+
+TEST(ConfigTest, GroupDoesNotDivideExperts) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_n_group(3);
+  EXPECT_EQ(finalizeError(c), "x.textproto: moe.n_group (3) does not divide "
+                              "moe.n_routed_experts (16)");
+}
+
+TEST(ConfigTest, TopkGroupExceedsGroups) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_topk_group(5);
+  EXPECT_EQ(finalizeError(c),
+            "x.textproto: moe.topk_group (5) exceeds moe.n_group (4)");
+}
+
+TEST(ConfigTest, TopkExceedsKeptGroups) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_num_experts_per_tok(9); // 2 groups of 4 keep 8
+  std::string error = finalizeError(c);
+  EXPECT_NE(error.find("moe.num_experts_per_tok (9) exceeds the 8 experts"),
+            std::string::npos)
+      << error;
+}
+
+TEST(ConfigTest, NoauxNeedsTwoExpertsPerGroup) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_n_group(16);
+  c.mutable_moe()->set_topk_group(8);
+  std::string error = finalizeError(c);
+  EXPECT_NE(error.find("moe.topk_method NOAUX_TC"), std::string::npos) << error;
+  EXPECT_NE(error.find("moe.n_group (16)"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, MoeLayerFreq) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_moe_layer_freq(2);
+  std::string error = finalizeError(c);
+  EXPECT_NE(error.find("moe.moe_layer_freq (2) is not supported: only 1"),
+            std::string::npos)
+      << error;
+}
+
+TEST(ConfigTest, FirstKDenseReplaceRange) {
+  ModelConfig c = tinyMoe();
+  c.mutable_moe()->set_first_k_dense_replace(5);
+  EXPECT_NE(finalizeError(c).find("moe.first_k_dense_replace (5)"),
+            std::string::npos);
+  c.mutable_moe()->set_first_k_dense_replace(1);
+  c.clear_intermediate_size();
+  EXPECT_NE(finalizeError(c).find("missing required field 'intermediate_size'"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, RopeScalingRules) {
+  ModelConfig c = tinyMoe();
+  c.mutable_rope_scaling()->set_factor(0.5);
+  c.mutable_rope_scaling()->set_beta_fast(1);
+  c.mutable_rope_scaling()->clear_original_max_position_embeddings();
+  std::string error = finalizeError(c);
+  EXPECT_NE(error.find("rope_scaling.factor (0.5) must be >= 1"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("rope_scaling.beta_fast (1) must be > "
+                       "rope_scaling.beta_slow (1)"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("missing required field "
+                       "'rope_scaling.original_max_position_embeddings'"),
+            std::string::npos)
+      << error;
+}
+
+TEST(ConfigTest, Gpt2HiddenNotDivisibleByHeads) {
+  ModelConfig c = tinyDense();
+  c.set_hidden_size(100);
+  c.set_num_attention_heads(3);
+  EXPECT_EQ(finalizeError(c), "x.textproto: hidden_size (100) is not divisible "
+                              "by num_attention_heads (3)");
+}
+
+TEST(ConfigTest, Gpt2SeqLenExceedsPositions) {
+  ModelConfig c = tinyDense();
+  c.mutable_shape()->set_seq_len(128);
+  std::string error = finalizeError(c);
+  EXPECT_NE(error.find("shape.seq_len (128) exceeds max_position_embeddings "
+                       "(64)"),
+            std::string::npos)
+      << error;
+}
+
+TEST(ConfigTest, Gpt2RejectsDeepseekFields) {
+  ModelConfig c = tinyDense();
+  c.set_rope_theta(10000);
+  c.mutable_moe()->set_n_routed_experts(4);
+  std::string error = finalizeError(c);
+  EXPECT_NE(error.find("x.textproto: rope_theta is set"), std::string::npos);
+  EXPECT_NE(error.find("x.textproto: moe is set"), std::string::npos);
+}
+
+TEST(ConfigTest, ReportsAllProblems) {
+  ModelConfig c = tinyMoe();
+  c.clear_vocab_size();
+  c.mutable_mla()->set_qk_rope_head_dim(15);
+  c.mutable_moe()->set_n_group(3);
+  c.mutable_moe()->set_routed_scaling_factor(-1);
+  std::string error = finalizeError(c);
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 3) << error;
+  EXPECT_NE(error.find("'vocab_size'"), std::string::npos);
+  EXPECT_NE(error.find("mla.qk_rope_head_dim (15)"), std::string::npos);
+  EXPECT_NE(error.find("moe.n_group (3)"), std::string::npos);
+  EXPECT_NE(error.find("moe.routed_scaling_factor (-1)"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingArchitecture) {
+  ModelConfig c = tinyDense();
+  c.clear_architecture();
+  EXPECT_NE(finalizeError(c).find("missing required field 'architecture'"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, TextprotoUnknownEnum) {
+  ModelConfig c;
+  std::string error;
+  EXPECT_FALSE(parseTextprotoConfig("architecture: DEEPSEEK\n"
+                                    "moe {\n  scoring_func: SIGMOD\n}\n",
+                                    "e.textproto", c, error));
+  EXPECT_EQ(error.rfind("e.textproto:3:17: ", 0), 0u) << error;
+  EXPECT_NE(error.find("SIGMOD"), std::string::npos) << error;
+  EXPECT_NE(error.find("scoring_func"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, TextprotoSyntaxError) {
+  ModelConfig c;
+  std::string error;
+  EXPECT_FALSE(parseTextprotoConfig("vocab_size: 5\nhidden_size 256\n",
+                                    "s.textproto", c, error));
+  EXPECT_EQ(error.rfind("s.textproto:2:13: ", 0), 0u) << error;
+}
+
+TEST(ConfigTest, TextprotoColumnsCountBytes) {
+  ModelConfig c;
+  std::string error;
+  EXPECT_FALSE(parseTextprotoConfig("rope_scaling {\n\tfactor: abc\n}\n",
+                                    "t.textproto", c, error));
+  EXPECT_EQ(error.rfind("t.textproto:2:10: ", 0), 0u) << error;
+  EXPECT_FALSE(parseTextprotoConfig("moe {\n\tscoring_func: SIGMOD\n}\n",
+                                    "t.textproto", c, error));
+  EXPECT_EQ(error.rfind("t.textproto:2:16: ", 0), 0u) << error;
+  EXPECT_FALSE(parseTextprotoConfig("mla {\n", "t.textproto", c, error));
+  EXPECT_NE(error.find("end of input"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, TextprotoUnknownField) {
+  ModelConfig c;
+  std::string error;
+  EXPECT_FALSE(
+      parseTextprotoConfig("hiden_size: 256\n", "u.textproto", c, error));
+  EXPECT_EQ(error.rfind("u.textproto:1:", 0), 0u) << error;
+  EXPECT_NE(error.find("hiden_size"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, JsonSyntaxError) {
+  std::string error = importError("{\n  \"model_type\": \"gpt2\",\n  \"n_embd\" 768\n}");
+  EXPECT_EQ(error.rfind("config.json: invalid JSON: ", 0), 0u) << error;
+  EXPECT_NE(error.find("line 3, column"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, JsonWrongType) {
+  EXPECT_EQ(importError(R"({"model_type": "deepseek_v3", "hidden_size": "7168"})"),
+            "config.json: 'hidden_size' must be an integer, got string");
+  EXPECT_EQ(importError(R"({"model_type": "deepseek_v3", "vocab_size": 1.5})"),
+            "config.json: 'vocab_size' must be an integer, got 1.5");
+  EXPECT_EQ(
+      importError(R"({"model_type": "deepseek_v3", "norm_topk_prob": 1,
+                      "n_routed_experts": 8})"),
+      "config.json: 'norm_topk_prob' must be a boolean, got number");
+  EXPECT_EQ(importError(R"({"model_type": "gpt2", "layer_norm_epsilon": "x"})"),
+            "config.json: 'layer_norm_epsilon' must be a number, got string");
+  EXPECT_EQ(importError("[1, 2]"),
+            "config.json: expected a JSON object at the top level, got array");
+}
+
+TEST(ConfigTest, UnsupportedModelType) {
+  std::string error = importError(R"({"model_type": "llama"})");
+  EXPECT_NE(error.find("model_type 'llama' is not supported"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("deepseek_v3"), std::string::npos) << error;
+  error = importError(R"({"hidden_size": 5})");
+  EXPECT_NE(error.find("missing 'model_type'"), std::string::npos) << error;
+}
+
+TEST(ConfigTest, UnsupportedRopeScaling) {
+  std::string error = importError(
+      R"({"model_type": "deepseek_v2", "rope_scaling": {"type": "linear", "factor": 2}})");
+  EXPECT_EQ(error, "config.json: rope_scaling.type 'linear' is not supported "
+                   "(supported: yarn)");
+  error = importError(
+      R"({"model_type": "deepseek_v3", "rope_scaling": {"rope_type": "dynamic"}})");
+  EXPECT_NE(error.find("rope_scaling.type 'dynamic'"), std::string::npos);
+}
+
+TEST(ConfigTest, UnsupportedEnumStrings) {
+  std::string error = importError(R"({"model_type": "deepseek_v3",
+      "n_routed_experts": 8, "scoring_func": "relu", "topk_method": "best"})");
+  EXPECT_NE(error.find("scoring_func 'relu'"), std::string::npos) << error;
+  EXPECT_NE(error.find("topk_method 'best'"), std::string::npos) << error;
+  error = importError(R"({"model_type": "gpt2", "activation_function": "relu"})");
+  EXPECT_NE(error.find("activation_function 'relu'"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingFile) {
+  ModelConfig c;
+  std::string error;
+  std::string path = kInputs + "no-such-config.textproto";
+  EXPECT_FALSE(loadModelConfig(path, c, error));
+  EXPECT_EQ(error.rfind(path + ": ", 0), 0u) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+}
+
+TEST(ConfigTest, UnknownExtension) {
+  ModelConfig c;
+  std::string error;
+  EXPECT_FALSE(loadModelConfig(DS_SOURCE_DIR "/models/README.md", c, error));
+  EXPECT_NE(error.find("unknown config file type"), std::string::npos);
+}
+
+//===----------------------------------------------------------------------===//
+// The bad-config inputs for the lit tests.
+//===----------------------------------------------------------------------===//
+
+TEST(ConfigTest, BadInputFiles) {
+  struct Case {
+    const char *file;
+    std::vector<std::string> expected;
+  } cases[] = {
+      {"bad-topk.textproto",
+       {"bad-topk.textproto: moe.num_experts_per_tok (20) exceeds "
+        "moe.n_routed_experts (16)"}},
+      {"bad-groups.textproto",
+       {"bad-groups.textproto: moe.n_group (3) does not divide "
+        "moe.n_routed_experts (16)",
+        "bad-groups.textproto: moe.topk_group (4) exceeds moe.n_group (3)"}},
+      {"inconsistent-heads.textproto",
+       {"inconsistent-heads.textproto: hidden_size (100) is not divisible by "
+        "num_attention_heads (3)"}},
+      {"missing-field.textproto",
+       {"missing-field.textproto: missing required field 'hidden_size'",
+        "missing-field.textproto: missing required field "
+        "'mla.kv_lora_rank'"}},
+      {"bad-syntax.textproto",
+       {"bad-syntax.textproto:6:13: Expected \":\", found \"256\"."}},
+      {"bad-enum.textproto",
+       {"bad-enum.textproto:6:17: Unknown enumeration value of \"SIGMOD\" for "
+        "field \"scoring_func\"."}},
+      {"unsupported-model-type",
+       {"unsupported-model-type/config.json: model_type 'llama' is not "
+        "supported (supported: deepseek_v2, deepseek_v3, gpt2)"}},
+      {"bad-json/config.json",
+       {"bad-json/config.json: invalid JSON: parse error at line 5, column 21"}},
+  };
+  for (const Case &test : cases) {
+    SCOPED_TRACE(test.file);
+    ModelConfig c;
+    std::string error;
+    EXPECT_FALSE(loadModelConfig(kInputs + test.file, c, error));
+    size_t lines = std::count(error.begin(), error.end(), '\n') + 1;
+    EXPECT_EQ(lines, test.expected.size()) << error;
+    for (const std::string &line : test.expected)
+      EXPECT_NE(error.find(line), std::string::npos) << error;
+  }
+}
