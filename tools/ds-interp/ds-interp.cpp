@@ -94,6 +94,14 @@ void printSummary(const std::string &name, const Tensor &tensor) {
     llvm::outs() << " = " << llvm::format("%.9g", tensor.values[0]) << "\n";
     return;
   }
+  // Small tensors are printed whole (row-major), larger ones summarised.
+  if (tensor.values.size() <= 16) {
+    llvm::outs() << " = [";
+    for (size_t i = 0; i < tensor.values.size(); ++i)
+      llvm::outs() << (i ? ", " : "") << llvm::format("%.9g", tensor.values[i]);
+    llvm::outs() << "]\n";
+    return;
+  }
   double sum = 0.0, squares = 0.0;
   for (double value : tensor.values) {
     sum += value;

@@ -88,3 +88,16 @@ func.func @yarn_explicit() attributes {
 // CHECK-LABEL: func.func private @declaration
 // CHECK-SAME: {ds.param = #ds.param<"decl.weight", ones>}
 func.func private @declaration(%a: tensor<4xf32> {ds.param = #ds.param<"decl.weight", ones>})
+
+// -----
+
+// Stacked parameters name one [begin:end] range per stacked leading dimension;
+// ds.name names plain inputs and outputs.
+// CHECK-LABEL: func @stacked_and_named
+// CHECK-SAME: tensor<3x16x8x4xf32> {ds.param = #ds.param<"model.layers.[1:4].mlp.experts.[0:16].up_proj.weight", normal(0.000000e+00, 2.000000e-02)>}
+// CHECK-SAME: tensor<2x8xi32> {ds.name = "tokens"}
+// CHECK-SAME: -> (tensor<2x8xi32> {ds.name = "same_tokens"})
+func.func @stacked_and_named(%w: tensor<3x16x8x4xf32> {ds.param = #ds.param<"model.layers.[1:4].mlp.experts.[0:16].up_proj.weight", normal(0.0, 0.02)>},
+                             %t: tensor<2x8xi32> {ds.name = "tokens"}) -> (tensor<2x8xi32> {ds.name = "same_tokens"}) {
+  return %t : tensor<2x8xi32>
+}

@@ -122,7 +122,7 @@ func.func @duplicate_name(%a: tensor<4xf32> {ds.param = #ds.param<"w", ones>}, %
 
 // -----
 
-// expected-error-re@+1 {{unknown ds argument attribute '{{.*}}ds.weight{{.*}}' on argument #0 (the ds dialect defines 'ds.param')}}
+// expected-error-re@+1 {{unknown ds argument attribute '{{.*}}ds.weight{{.*}}' on argument #0 (the ds dialect defines 'ds.param' and 'ds.name')}}
 func.func @unknown_argument_attribute(%a: tensor<4xf32> {ds.weight = #ds.param<"w", ones>}) {
   return
 }
@@ -242,4 +242,61 @@ func.func @rope_yarn_wrong_kind(%q: tensor<1x8x2x64xf32>, %pos: tensor<8xi32>) -
 // expected-error@+1 {{#ds.yarn: factor must be finite and > 1, got 1.000000e+00}}
 func.func @yarn_factor_one() attributes {y = #ds.yarn<factor = 1.0, original_max_position = 4096>} {
   return
+}
+
+// -----
+
+// A stacked parameter's ranges must match its leading dimensions.
+// expected-error@+1 {{parameter 'model.layers.[0:3].mlp.gate.weight' (argument #0): range #0 covers 3 indices but dimension 0 has size 4}}
+func.func @param_range_mismatch(%w: tensor<4x16x64xf32> {ds.param = #ds.param<"model.layers.[0:3].mlp.gate.weight", normal(0.0, 0.02)>}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{parameter 'model.layers.[0:2].experts.[0:4].w' (argument #0) names 2 stacked dimensions but has rank 1}}
+func.func @param_range_rank(%w: tensor<2xf32> {ds.param = #ds.param<"model.layers.[0:2].experts.[0:4].w", ones>}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{parameter 'model.layers.[3:1].w' (argument #0): empty layer range [3:1]}}
+func.func @param_range_empty(%w: tensor<2xf32> {ds.param = #ds.param<"model.layers.[3:1].w", ones>}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{parameter 'model.layers.[0-2].w' (argument #0): malformed layer range at offset 13 (expected '[begin:end]')}}
+func.func @param_range_malformed(%w: tensor<2xf32> {ds.param = #ds.param<"model.layers.[0-2].w", ones>}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{parameter 'model.layers].w' (argument #0): unmatched ']' at offset 12}}
+func.func @param_range_unmatched(%w: tensor<2xf32> {ds.param = #ds.param<"model.layers].w", ones>}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'ds.name' on argument #0 must be a non-empty string, got 3 : i64}}
+func.func @name_not_string(%x: tensor<2xi32> {ds.name = 3}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'ds.name' on result #0 must be a non-empty string, got ""}}
+func.func @name_empty_result(%x: tensor<2xf32>) -> (tensor<2xf32> {ds.name = ""}) {
+  return %x : tensor<2xf32>
+}
+
+// -----
+
+// expected-error@+1 {{unknown ds result attribute 'ds.param' on result #0 (the ds dialect defines 'ds.name')}}
+func.func @param_on_result(%x: tensor<2xf32>) -> (tensor<2xf32> {ds.param = #ds.param<"w", ones>}) {
+  return %x : tensor<2xf32>
 }

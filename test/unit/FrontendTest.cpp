@@ -1,0 +1,140 @@
+//===- FrontendTest.cpp - parameter names, initialisation, the builder ----===//
+
+#include "dialects/ds/DsDialect.h"
+#include "dialects/ds/ParamNamePattern.h"
+#include "dialects/ds/reference/Interpreter.h"
+#include "frontend/builder/ModelBuilder.h"
+#include "frontend/config/ModelConfig.h"
+#include "frontend/weights/Weights.h"
+#include "test/unit/TestPaths.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using mlir::ds::ParamNamePattern;
+
+namespace {
+
+TEST(ParamNamePattern, ExpandsRangesInRowMajorOrder) {
+  ParamNamePattern pattern;
+  std::string error;
+  ASSERT_TRUE(ParamNamePattern::parse(
+      "model.layers.[1:4].mlp.experts.[0:16].up_proj.weight", pattern, error));
+  EXPECT_EQ(pattern.numStackedDims(), 2u);
+  EXPECT_EQ(pattern.extent(0), 3);
+  EXPECT_EQ(pattern.extent(1), 16);
+  EXPECT_EQ(pattern.numSlices(), 48);
+  EXPECT_EQ(pattern.expandFlat(0), "model.layers.1.mlp.experts.0.up_proj.weight");
+  EXPECT_EQ(pattern.expandFlat(17), "model.layers.2.mlp.experts.1.up_proj.weight");
+  EXPECT_EQ(pattern.expand({2, 15}), "model.layers.3.mlp.experts.15.up_proj.weight");
+}
+
+TEST(ParamNamePattern, PlainNamesHaveOneSlice) {
+  ParamNamePattern pattern;
+  std::string error;
+  ASSERT_TRUE(ParamNamePattern::parse("model.norm.weight", pattern, error));
+  EXPECT_EQ(pattern.numStackedDims(), 0u);
+  EXPECT_EQ(pattern.numSlices(), 1);
+  EXPECT_EQ(pattern.expandFlat(0), "model.norm.weight");
+}
+
+TEST(ParamNamePattern, RejectsMalformedRanges) {
+  ParamNamePattern pattern;
+  std::string error;
+  for (const char *bad : {"a.[1:1].b", "a.[2:1].b", "a.[1].b", "a.[x:2].b",
+                          "a.[1:2.b", "a.]"}) {
+    EXPECT_FALSE(ParamNamePattern::parse(bad, pattern, error)) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+class BuiltModel : public ::testing::Test {
+protected:
+  void build(const std::string &configPath) {
+    std::string error;
+    ASSERT_TRUE(ds::config::loadModelConfig(configPath, config, error)) << error;
+    module = ds::frontend::buildModel(context, config);
+    ASSERT_TRUE(module);
+    ASSERT_TRUE(mlir::succeeded(mlir::verify(*module)));
+    forward = module->lookupSymbol<mlir::func::FuncOp>("forward");
+    ASSERT_TRUE(forward);
+  }
+
+  mlir::MLIRContext context;
+  ds::config::ModelConfig config;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp forward;
+};
+
+TEST_F(BuiltModel, InitialisationIsDeterministicAndPerSlice) {
+  build(DS_SOURCE_DIR "/models/tiny-moe.textproto");
+  std::vector<ds::frontend::ParameterInfo> parameters =
+      ds::frontend::listParameters(forward);
+  ASSERT_FALSE(parameters.empty());
+  const ds::frontend::ParameterInfo *experts = nullptr;
+  for (const auto &parameter : parameters)
+    if (parameter.name.find("experts.[0:16].up_proj") != std::string::npos)
+      experts = &parameter;
+  ASSERT_TRUE(experts);
+  ds::frontend::Tensor a = ds::frontend::initializeParameter(*experts, 7);
+  ds::frontend::Tensor b = ds::frontend::initializeParameter(*experts, 7);
+  ds::frontend::Tensor c = ds::frontend::initializeParameter(*experts, 8);
+  EXPECT_EQ(a.values, b.values);
+  EXPECT_NE(a.values, c.values);
+  // normal(0, 0.02): the sample statistics are close.
+  double sum = 0, squares = 0;
+  for (double v : a.values) {
+    sum += v;
+    squares += v * v;
+  }
+  double n = static_cast<double>(a.values.size());
+  EXPECT_NEAR(sum / n, 0.0, 1e-3);
+  EXPECT_NEAR(std::sqrt(squares / n), 0.02, 1e-3);
+  // Slices draw from their own streams: two experts differ.
+  size_t slice = a.values.size() / 48;
+  EXPECT_NE(std::vector<double>(a.values.begin(), a.values.begin() + slice),
+            std::vector<double>(a.values.begin() + slice,
+                                a.values.begin() + 2 * slice));
+}
+
+TEST_F(BuiltModel, DepthDoesNotChangeTheFunctions) {
+  build(DS_SOURCE_DIR "/models/tiny-moe.textproto");
+  size_t opsAt4 = 0;
+  module->walk([&](mlir::Operation *) { ++opsAt4; });
+  config.set_num_hidden_layers(40);
+  module = ds::frontend::buildModel(context, config);
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(*module)));
+  size_t opsAt40 = 0;
+  module->walk([&](mlir::Operation *) { ++opsAt40; });
+  EXPECT_EQ(opsAt4, opsAt40);
+}
+
+TEST_F(BuiltModel, InitialisedTinyDenseLossIsNearUniform) {
+  build(DS_SOURCE_DIR "/models/tiny-dense.textproto");
+  auto loss = module->lookupSymbol<mlir::func::FuncOp>("loss");
+  ASSERT_TRUE(loss);
+  std::vector<ds::frontend::Tensor> arguments(loss.getNumArguments());
+  for (const auto &parameter : ds::frontend::listParameters(loss))
+    arguments[parameter.argIndex] =
+        ds::frontend::initializeParameter(parameter, 1);
+  int64_t batch = config.shape().batch_size(), seq = config.shape().seq_len();
+  ds::frontend::Tensor tokens(ds::frontend::ElementKind::I32, {batch, seq});
+  for (size_t i = 0; i < tokens.values.size(); ++i)
+    tokens.values[i] = static_cast<double>((i * 37 + 11) % config.vocab_size());
+  ds::frontend::Tensor targets = tokens;
+  for (double &t : targets.values)
+    t = std::fmod(t + 1, static_cast<double>(config.vocab_size()));
+  arguments[0] = tokens;
+  arguments[1] = targets;
+  auto results = mlir::ds::reference::interpret(loss, arguments);
+  ASSERT_TRUE(mlir::succeeded(results));
+  // Small random weights give nearly uniform predictions: ln(vocab).
+  EXPECT_NEAR((*results)[0].values[0], std::log(512.0), 0.1);
+}
+
+} // namespace
