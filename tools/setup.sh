@@ -16,6 +16,8 @@ packages=(
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # build system and cache
   cmake ninja-build ccache
+  # model configs (Protobuf, textproto) and JSON (config.json, safetensors headers)
+  protobuf-compiler libprotobuf-dev nlohmann-json3-dev
   # tests: lit and FileCheck come with llvm-22-tools; GoogleTest
   libgtest-dev python3
 )
