@@ -230,6 +230,15 @@ bool ds::frontend::loadParameter(const ParameterInfo &parameter,
               " in the weight files";
       return false;
     }
+    // DeepSeek-V3's released checkpoints store fp8 weights with per-block
+    // scales beside them; reading the fp8 values alone would be silently
+    // wrong.
+    if (files.find(name + "_scale_inv").entry) {
+      error = found.file->path() + ": tensor '" + name +
+              "' is block-quantized (it has '" + name +
+              "_scale_inv'); dequantize the checkpoint to bf16 first";
+      return false;
+    }
     if (found.entry->shape != sliceShape) {
       error = found.file->path() + ": tensor '" + name + "'" + context +
               " has shape " + formatShape(found.entry->shape) +

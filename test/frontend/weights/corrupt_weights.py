@@ -11,6 +11,8 @@ Standard library only. Each output differs from SOURCE in exactly one way:
   bad-header.safetensors   the JSON header is not JSON
   huge-header.safetensors  the header length field exceeds the file size
   overlap.safetensors      two tensors claim the same bytes
+  fp8-blocks.safetensors   model.norm.weight has a weight_scale_inv beside it,
+                           as in DeepSeek-V3's fp8 release
 """
 import json
 import os
@@ -85,6 +87,11 @@ def main():
     h[names[1]]["shape"] = list(h[names[0]]["shape"])
     h[names[1]]["dtype"] = h[names[0]]["dtype"]
     write(out("overlap.safetensors"), h, b)
+
+    h, b = rebuild(header, body)
+    h["model.norm.weight_scale_inv"] = {"dtype": "F32", "shape": [1],
+                                        "data_offsets": [len(b), len(b) + 4]}
+    write(out("fp8-blocks.safetensors"), h, b + struct.pack("<f", 1.0))
 
 
 if __name__ == "__main__":
