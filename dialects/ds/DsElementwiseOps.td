@@ -183,10 +183,12 @@ def Ds_CastOp : Ds_Op<"cast", [SameOperandsAndResultShape]> {
     * float → narrower float: round to nearest, ties to even; `f8E4M3FN` has no
       infinity and saturates to ±448, NaN stays NaN; `f8E5M2` overflows to ±∞.
     * float → integer: truncate toward zero, saturating at the integer type's
-      bounds; NaN becomes 0. `i1` is `x != 0`.
+      bounds; NaN becomes 0. To `i1` it is `x != 0`, so NaN becomes 1.
     * integer → float: nearest representable value. Integers are signed;
       `i1` converts to 0 or 1.
-    * integer → integer: sign-extend or truncate (two's complement).
+    * integer → integer: sign-extend or truncate (two's complement), except
+      that `i1` is 0 or 1 (true is 1, not -1) and converting to `i1` is
+      `x != 0`.
 
     ```mlir
     %0 = ds.cast %x : tensor<4x8xf32> to tensor<4x8xbf16>

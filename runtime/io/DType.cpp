@@ -1,7 +1,6 @@
 //===- DType.cpp - Element types of safetensors files ---------------------===//
 //
-// Encoding rounds in one step from double to the target format (except BF16,
-// see the header), with explicit integer arithmetic for the rounding so the
+// Encoding rounds in one step from double to the target format, with explicit integer arithmetic for the rounding so the
 // result does not depend on the floating-point environment's rounding mode.
 //
 //===----------------------------------------------------------------------===//
@@ -72,6 +71,9 @@ struct SmallFloatFormat {
 constexpr SmallFloatFormat kF16{5, 10, true, 65504.0, 0x7E00};
 constexpr SmallFloatFormat kF8E5M2{5, 2, true, 57344.0, 0x7E};
 constexpr SmallFloatFormat kF8E4M3FN{4, 3, false, 448.0, 0x7F};
+// bf16 is rounded from the double directly: rounding through f32 first would
+// round twice and can land on the wrong neighbour.
+constexpr SmallFloatFormat kBF16{8, 7, true, 0x1.FEp127, 0x7FC0};
 
 double decodeSmallFloat(const SmallFloatFormat &format, uint32_t bits) {
   bool negative = (bits >> format.signShift()) & 1;
@@ -148,17 +150,6 @@ uint32_t bitsFromFloat(float value) {
   return bits;
 }
 
-uint16_t encodeBF16(double value) {
-  uint32_t bits = bitsFromFloat(static_cast<float>(value));
-  if (std::isnan(
-          value)) // keep it NaN: dropping low mantissa bits could zero it
-    return uint16_t((bits >> 16) | 0x0040);
-  // Round to nearest even on the 16 dropped bits; a carry into the exponent
-  // is the correct next binade (or infinity).
-  uint32_t roundingBias = 0x7FFF + ((bits >> 16) & 1);
-  return uint16_t((bits + roundingBias) >> 16);
-}
-
 // Wraps an integral double modulo 2^64 without the undefined behaviour of an
 // out-of-range float-to-integer conversion.
 uint64_t wrapToUint64(double value) {
@@ -233,7 +224,7 @@ void encodeScalar(DType dtype, double value, uint8_t *bytes) {
     bits = encodeSmallFloat(kF16, value);
     break;
   case DType::BF16:
-    bits = encodeBF16(value);
+    bits = encodeSmallFloat(kBF16, value);
     break;
   case DType::F8_E4M3:
     bits = encodeSmallFloat(kF8E4M3FN, value);

@@ -53,8 +53,7 @@ double decodeScalar(DType dtype, const uint8_t *bytes);
 /// Floats round to nearest, ties to even, with subnormals. Overflow:
 /// F8_E4M3 saturates finite and infinite values to +-448 (it has no infinity);
 /// F8_E5M2, F16, F32 and BF16 overflow to +-inf. NaN stays NaN.
-/// BF16 is rounded from the f32 value (double -> float -> RNE on the f32
-/// bits), as PyTorch does, so a double can be rounded twice.
+/// Every float format, BF16 included, is rounded once, from the double.
 /// Integers: `value` is expected to be integral (a fraction is truncated
 /// toward zero) and wraps two's complement to the width; NaN and infinities
 /// encode as 0. BOOL stores value != 0.

@@ -493,16 +493,19 @@ def cast_f64_bf16_double_rounding(r):
     # rounding once gives the upper neighbour; rounding to f32 first lands
     # exactly on the halfway point, which then rounds to even (down).
     x = np.array([1 + 2 ** -8 + 2 ** -30, -(1 + 2 ** -8 + 2 ** -30),
-                  3 * (1 + 2 ** -8 + 2 ** -32), 1.5, -0.75])
+                  3 + 2 ** -7 + 2 ** -29, 1.5, -0.75])
     out = round_to(x, BF16)
-    assert out.astype(F64)[0] == 1 + 2 ** -7
+    assert out.astype(F64).tolist()[:3] == [1 + 2 ** -7, -1 - 2 ** -7, 3 + 2 ** -6]
+    twice = x.astype(F32).astype(BF16).astype(F64)
+    assert twice.tolist()[:3] == [1.0, -1.0, 3.0]
     return dict(x=x, out=out)
 
 
 @case
 def cast_f64_f16(r):
     x = _wide(r, 24)
-    x[:6] = [1e-6, -3e-7, 6.0e4, 65504.0, 1 + 2 ** -11, 1 + 3 * 2 ** -11]
+    x[:7] = [1e-6, -3e-7, 6.0e4, 65504.0, 1 + 2 ** -11, 1 + 3 * 2 ** -11,
+             1 + 2 ** -11 + 2 ** -40]        # just above a tie: rounds up
     return dict(x=x, out=round_to(x, F16))
 
 
@@ -516,16 +519,17 @@ def cast_f64_f32(r):
 @case
 def cast_f64_f8e4m3fn(r):
     x = _wide(r, 24) * 4
-    x[:10] = [2 ** -9, 3 * 2 ** -10, 2 ** -11, 449.0, 464.0, 500.0, -1e5,
-              1 + 2 ** -4, 1 + 3 * 2 ** -4, 17.0]   # subnormals, saturation, ties
+    x[:11] = [2 ** -9, 3 * 2 ** -10, 2 ** -11, 449.0, 464.0, 500.0, -1e5,
+              1 + 2 ** -4, 1 + 3 * 2 ** -4, 17.0,   # subnormals, saturation, ties
+              1 + 2 ** -4 + 2 ** -40]               # just above a tie: rounds up
     return dict(x=x, out=round_to(x, E4M3))
 
 
 @case
 def cast_f64_f8e5m2(r):
     x = _wide(r, 24) * 4
-    x[:8] = [2 ** -16, 3 * 2 ** -17, 2 ** -17 + 2 ** -30, 57344.0, -60000.0,
-             1 + 2 ** -3, 1 + 3 * 2 ** -3, 1e-9]
+    x[:9] = [2 ** -16, 3 * 2 ** -17, 2 ** -17 + 2 ** -30, 57344.0, -60000.0,
+             1 + 2 ** -3, 1 + 3 * 2 ** -3, 1e-9, -(1 + 2 ** -3 + 2 ** -40)]
     out = round_to(x, E5M2)
     assert np.isfinite(out.astype(F64)).all()
     return dict(x=x, out=out)
@@ -584,6 +588,26 @@ def cast_bf16_f8(r):
     x[:3] = round_to(np.array([1000.0, -3000.0, 0.01]), BF16)
     return dict(x=x, e4=round_to(x.astype(F64), E4M3), e5=round_to(x.astype(F64), E5M2),
                 h=round_to(x.astype(F64), F16))
+
+
+@case
+def cast_special_f64(r):
+    # Infinities and overflow. E4M3FN has no infinity: +-inf and every finite
+    # overflow saturate to +-448; E5M2, f16 and bf16 overflow to +-inf, which
+    # is checked as |cast(x)| > 1e300 (an infinity cannot be compared).
+    # Float -> int saturates +-inf; NaN stays NaN in E4M3FN and bf16.
+    x = np.array([np.inf, -np.inf, 1e6, -1e6, 61440.0, 61439.0, 65520.0, 65519.0,
+                  3.4e38, -3.3e38])
+    x = np.concatenate([x, normal(r, (2,))])
+    n = np.array([np.nan, 1.5])
+    with np.errstate(over="ignore"):
+        return dict(x=x, n=n, e4=round_to(x, E4M3),
+                    e5_inf=np.isinf(round_to(x, E5M2).astype(F64)),
+                    h_inf=np.isinf(round_to(x, F16).astype(F64)),
+                    b_inf=np.isinf(round_to(x, BF16).astype(F64)),
+                    i32=f2i(x, I32), i8=f2i(x, I8),
+                    n_e4_nan=np.isnan(round_to(n, E4M3).astype(F64)),
+                    n_bf16_nan=np.isnan(round_to(n, BF16).astype(F64)))
 
 
 def f2i(x, dtype):
@@ -1434,6 +1458,12 @@ def error_cross_entropy_target(r):
 @case
 def error_cross_entropy_negative_target(r):
     return dict(logits=normal(r, (3, 5)), targets=np.array([1, -100, -1], I32))
+
+
+@case
+def error_cross_entropy_not_ignored(r):
+    # With ignore_index = 3, the PyTorch default -100 is an ordinary target.
+    return dict(logits=normal(r, (3, 5)), targets=np.array([3, -100, 0], I64))
 
 
 @case
