@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/config/ModelConfig.h"
+#include "frontend/config/ErrorLines.h"
 
 #include <algorithm>
 #include <cmath>
@@ -80,15 +81,7 @@ public:
 
   bool ok() const { return errors.empty(); }
 
-  std::string joined() const {
-    std::string out;
-    for (const std::string &line : errors) {
-      if (!out.empty())
-        out += '\n';
-      out += line;
-    }
-    return out;
-  }
+  std::string joined() const { return joinLines(errors); }
 
 private:
   std::string source;

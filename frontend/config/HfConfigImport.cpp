@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/config/ModelConfig.h"
+#include "frontend/config/ErrorLines.h"
 
 #include <nlohmann/json.hpp>
 
@@ -110,15 +111,7 @@ public:
 
   bool ok() const { return errors.empty(); }
 
-  std::string joined() const {
-    std::string out;
-    for (const std::string &line : errors) {
-      if (!out.empty())
-        out += '\n';
-      out += line;
-    }
-    return out;
-  }
+  std::string joined() const { return joinLines(errors); }
 
 private:
   void typeError(const std::string &name, const char *expected,
