@@ -196,7 +196,7 @@ func::FuncOp DeepSeekBuilder::buildMoe(func::FuncOp sharedMlp) {
   const auto &moe = config.moe();
   FunctionBuilder f(module, "moe");
   auto &b = f.b();
-  int64_t N = B() * T(), E = moe.n_routed_experts();
+  int64_t N = B() * T();
   int64_t k = moe.num_experts_per_tok();
   Value x = f.input(f.tensor({B(), T(), D}, element));
   SmallVector<Value> w = addLayerInputs(f, moeSpecs(), element);
@@ -233,7 +233,6 @@ func::FuncOp DeepSeekBuilder::buildMoe(func::FuncOp sharedMlp) {
   Value routed = mlir::ds::MoeFfnOp::create(b, tokens, route.getWeights(),
                                       route.getIndices(), gate, up, down);
   Value out = f.reshape(routed, {B(), T(), D});
-  (void)E;
   if (sharedMlp) {
     f.at("shared_experts");
     SmallVector<Value> operands{x, w[next], w[next + 1], w[next + 2]};
