@@ -128,14 +128,16 @@ int main(int argc, char **argv) {
     overrides.seqLen = seqLen;
 
   std::string error;
+  std::unique_ptr<ds::rt::SafetensorsReader> inputs;
+  if (!inputsPath.empty()) {
+    inputs = ds::rt::SafetensorsReader::open(inputsPath, error);
+    if (!inputs)
+      return fail(error);
+  }
   // A model built from a config takes its batch shape from the tokens given,
   // unless told otherwise.
-  if (!inputsPath.empty() && !overrides.batchSize && !overrides.seqLen) {
-    std::unique_ptr<ds::rt::SafetensorsReader> peek =
-        ds::rt::SafetensorsReader::open(inputsPath, error);
-    if (!peek)
-      return fail(error);
-    if (const ds::rt::TensorEntry *tokens = peek->find("tokens");
+  if (inputs && !overrides.batchSize && !overrides.seqLen) {
+    if (const ds::rt::TensorEntry *tokens = inputs->find("tokens");
         tokens && tokens->shape.size() == 2) {
       overrides.batchSize = tokens->shape[0];
       overrides.seqLen = tokens->shape[1];
@@ -185,19 +187,13 @@ int main(int argc, char **argv) {
   }
 
   // Named inputs.
-  std::unique_ptr<ds::rt::SafetensorsReader> inputs;
   for (unsigned index = 0; index < function.getNumArguments(); ++index) {
     if (isParameter[index])
       continue;
     std::string name = argumentName(function, index);
-    if (!inputs) {
-      if (inputsPath.empty())
-        return fail("@" + entry + " takes input '" + name +
-                    "': pass --inputs=<file.safetensors>");
-      inputs = ds::rt::SafetensorsReader::open(inputsPath, error);
-      if (!inputs)
-        return fail(error);
-    }
+    if (!inputs)
+      return fail("@" + entry + " takes input '" + name +
+                  "': pass --inputs=<file.safetensors>");
     const ds::rt::TensorEntry *found = inputs->find(name);
     if (!found)
       return fail(inputsPath + ": no tensor '" + name + "' (input #" +
