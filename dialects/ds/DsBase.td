@@ -15,6 +15,7 @@ include "mlir/IR/EnumAttr.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "dialects/ds/DsInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // The dialect
@@ -235,5 +236,8 @@ class Ds_Op<string mnemonic, list<Trait> traits = []>
 // rules: it reports each broken rule at the op's location.
 class Ds_InferredOp<string mnemonic, list<Trait> traits = []>
     : Ds_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])>;
+
+// An op with a vector–Jacobian product (see VjpOpInterface).
+def Ds_HasVjp : DeclareOpInterfaceMethods<Ds_VjpOpInterface>;
 
 #endif // DS_BASE_TD

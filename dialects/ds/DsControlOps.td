@@ -28,6 +28,10 @@ def Ds_ScanOp : Ds_Op<"scan", [AttrSizedOperandSegments,
     results = carry..., stack(y_0, …, y_{L-1})...
     ```
 
+    With `reverse` the layers run from `L-1` down to `0` (layer `i` still
+    receives slice `i`, and its outputs still land at index `i`), which is
+    how the backward pass of a scan runs.
+
     The callee's signature is therefore
     `(carry types, invariant types, stacked types without their leading
     dimension) -> (carry types, per-layer output types)`, and the op's results
@@ -47,11 +51,12 @@ def Ds_ScanOp : Ds_Op<"scan", [AttrSizedOperandSegments,
   let arguments = (ins FlatSymbolRefAttr:$callee,
                        Variadic<Ds_Tensor>:$carries,
                        Variadic<Ds_Tensor>:$invariants,
-                       Variadic<Ds_Tensor>:$stacked);
+                       Variadic<Ds_Tensor>:$stacked, UnitAttr:$reverse);
   let results = (outs Variadic<Ds_Tensor>:$results);
   let assemblyFormat = [{
     $callee `(` $carries `)` (`invariant` `(` $invariants^ `)`)?
-    `stacked` `(` $stacked `)` attr-dict `:` functional-type(operands, results)
+    `stacked` `(` $stacked `)` (`reverse` $reverse^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

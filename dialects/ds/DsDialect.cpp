@@ -25,6 +25,7 @@ static FailureOr<APFloat> parseF64Parameter(AsmParser &parser) {
 } // namespace mlir::ds
 
 #include "dialects/ds/DsEnums.cpp.inc"
+#include "dialects/ds/DsInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialects/ds/DsAttrs.cpp.inc"

@@ -19,7 +19,12 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace mlir::ds {
+class VjpBuilder;
+} // namespace mlir::ds
+
 #include "dialects/ds/DsDialect.h.inc"
+#include "dialects/ds/DsInterfaces.h.inc"
 #include "dialects/ds/DsEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES

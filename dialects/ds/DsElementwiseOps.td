@@ -13,7 +13,7 @@ include "dialects/ds/DsBase.td"
 // `: (A, B) -> C` when broadcasting makes them differ.
 class Ds_BinaryOp<string mnemonic, Type operandType, string formula,
                   list<Trait> traits = []>
-    : Ds_InferredOp<mnemonic, traits> {
+    : Ds_InferredOp<mnemonic, !listconcat(traits, [Ds_HasVjp])> {
   let summary = "Elementwise " # formula # " with broadcasting";
   let description = [{
     Computes `}] # formula # [{` elementwise. The operands have the same element
@@ -79,7 +79,7 @@ def Ds_CompareOp : Ds_InferredOp<"compare"> {
   }];
 }
 
-def Ds_SelectOp : Ds_InferredOp<"select"> {
+def Ds_SelectOp : Ds_InferredOp<"select", [Ds_HasVjp]> {
   let summary = "Elementwise choice between two tensors";
   let description = [{
     `result = condition ? on_true : on_false`, elementwise. The three operand
@@ -105,7 +105,7 @@ def Ds_SelectOp : Ds_InferredOp<"select"> {
 
 class Ds_UnaryOp<string mnemonic, Type type, string formula,
                  list<Trait> traits = []>
-    : Ds_Op<mnemonic, !listconcat(traits, [SameOperandsAndResultType])> {
+    : Ds_Op<mnemonic, !listconcat(traits, [SameOperandsAndResultType, Ds_HasVjp])> {
   let summary = "Elementwise " # formula;
   let description = [{
     Computes `}] # formula # [{` for every element; the result has the
@@ -133,8 +133,10 @@ def Ds_RsqrtOp : Ds_UnaryOp<"rsqrt", Ds_FloatTensor, "1 / sqrt(x)">;
 def Ds_TanhOp : Ds_UnaryOp<"tanh", Ds_FloatTensor, "tanh(x)">;
 def Ds_SigmoidOp : Ds_UnaryOp<"sigmoid", Ds_FloatTensor, "1 / (1 + e^-x)">;
 def Ds_SiluOp : Ds_UnaryOp<"silu", Ds_FloatTensor, "x * sigmoid(x)">;
+def Ds_SinOp : Ds_UnaryOp<"sin", Ds_FloatTensor, "sin(x)">;
+def Ds_CosOp : Ds_UnaryOp<"cos", Ds_FloatTensor, "cos(x)">;
 
-def Ds_GeluOp : Ds_Op<"gelu", [SameOperandsAndResultType]> {
+def Ds_GeluOp : Ds_Op<"gelu", [SameOperandsAndResultType, Ds_HasVjp]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `approximate = none` (the default) computes `x · Φ(x)` with
@@ -151,6 +153,30 @@ def Ds_GeluOp : Ds_Op<"gelu", [SameOperandsAndResultType]> {
   let results = (outs Ds_FloatTensor:$result);
   let assemblyFormat = [{
     $input (`approximate` `=` $approximate^)? attr-dict `:` type($input)
+  }];
+}
+
+def Ds_GeluGradOp : Ds_Op<"gelu_grad", [SameOperandsAndResultType]> {
+  let summary = "The gradient of ds.gelu";
+  let description = [{
+    `result = grad · gelu'(input)`, elementwise, with the derivative of the
+    same `approximate` form as `ds.gelu`:
+    * `none`: `gelu'(x) = Φ(x) + x · φ(x)` with `φ(x) = e^(−x²/2) / √(2π)`;
+    * `tanh`: with `u = √(2/π) · (x + 0.044715 · x³)`,
+      `gelu'(x) = 0.5 · (1 + tanh u) + 0.5 · x · (1 − tanh² u) · √(2/π) ·
+      (1 + 3 · 0.044715 · x²)`.
+    The backward pass of `ds.gelu` (see `--ds-autodiff`).
+    ```mlir
+    %dx = ds.gelu_grad %x, %dy approximate = tanh : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Ds_FloatTensor:$input, Ds_FloatTensor:$grad,
+      DefaultValuedAttr<Ds_GeluApproximation,
+                        "::mlir::ds::GeluApproximation::none">:$approximate);
+  let results = (outs Ds_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad (`approximate` `=` $approximate^)? attr-dict `:`
+    type($input)
   }];
 }
 
@@ -175,7 +201,7 @@ def Ds_ConstantOp : Ds_InferredOp<"constant", [ConstantLike]> {
   let hasFolder = 1;
 }
 
-def Ds_CastOp : Ds_Op<"cast", [SameOperandsAndResultShape]> {
+def Ds_CastOp : Ds_Op<"cast", [SameOperandsAndResultShape, Ds_HasVjp]> {
   let summary = "Element type conversion";
   let description = [{
     Converts every element to the result's element type, keeping the shape.

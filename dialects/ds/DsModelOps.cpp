@@ -219,15 +219,14 @@ LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
 // Attention
 //===----------------------------------------------------------------------===//
 
-LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &results) {
-  RuleReporter report(loc, getOperationName());
+/// The result type of attention over `query`, `key` and `value`, after
+/// checking the shape rules (shared by ds.attention and ds.attention_grad).
+static FailureOr<RankedTensorType>
+inferAttention(const RuleReporter &report, Value query, Value key, Value value,
+               bool causal, std::optional<APFloat> scaleAttr,
+               std::optional<uint64_t> windowAttr) {
   SmallVector<RankedTensorType> t;
-  if (failed(getRankedOperands(
-          report, {adaptor.getQuery(), adaptor.getKey(), adaptor.getValue()},
-          t)))
+  if (failed(getRankedOperands(report, {query, key, value}, t)))
     return failure();
   const char *names[] = {"query", "key", "value"};
   const char *layouts[] = {"[B, Tq, Hq, Dqk]", "[B, Tk, Hkv, Dqk]",
@@ -251,16 +250,16 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
     return report.fail("the ", queryHeads,
                        " query heads are not a multiple of the ", kvHeads,
                        " key/value heads");
-  if (std::optional<APFloat> scale = adaptor.getScale()) {
-    double value = scale->convertToDouble();
+  if (scaleAttr) {
+    double value = scaleAttr->convertToDouble();
     if (!(value > 0.0) || !std::isfinite(value))
       return report.fail("scale must be finite and > 0, got ", value);
   }
-  if (std::optional<uint64_t> window = adaptor.getWindow()) {
-    if (static_cast<int64_t>(*window) < 1)
+  if (windowAttr) {
+    if (static_cast<int64_t>(*windowAttr) < 1)
       return report.fail("window must be >= 1, got ",
-                         static_cast<int64_t>(*window));
-    if (!adaptor.getCausal())
+                         static_cast<int64_t>(*windowAttr));
+    if (!causal)
       return report.fail("a sliding window needs causal attention");
   }
   int64_t batch = joinDims(joinDims(t[0].getDimSize(0), t[1].getDimSize(0)),
@@ -268,7 +267,42 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> shape = {batch,
                                 t[0].getDimSize(1), queryHeads,
                                 t[2].getDimSize(3)};
-  results.push_back(RankedTensorType::get(shape, t[0].getElementType()));
+  return RankedTensorType::get(shape, t[0].getElementType());
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  RuleReporter report(loc, getOperationName());
+  FailureOr<RankedTensorType> type = inferAttention(
+      report, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
+      adaptor.getCausal(), adaptor.getScale(), adaptor.getWindow());
+  if (failed(type))
+    return failure();
+  results.push_back(*type);
+  return success();
+}
+
+LogicalResult AttentionGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  RuleReporter report(loc, getOperationName());
+  FailureOr<RankedTensorType> type = inferAttention(
+      report, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
+      adaptor.getCausal(), adaptor.getScale(), adaptor.getWindow());
+  if (failed(type))
+    return failure();
+  FailureOr<RankedTensorType> grad =
+      getRankedOperand(report, adaptor.getGrad(), 3);
+  if (failed(grad))
+    return failure();
+  if (grad->getElementType() != type->getElementType() ||
+      !shapesCompatible(grad->getShape(), type->getShape()))
+    return report.fail("operand #3 (grad) has type ", Type(*grad),
+                       " but the attention result has type ", Type(*type));
+  for (Value input : {adaptor.getQuery(), adaptor.getKey(), adaptor.getValue()})
+    results.push_back(input.getType());
   return success();
 }
 
@@ -329,17 +363,12 @@ LogicalResult MoeRouteOp::inferReturnTypes(MLIRContext *context,
   return success();
 }
 
-LogicalResult MoeFfnOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &results) {
-  RuleReporter report(loc, getOperationName());
-  SmallVector<RankedTensorType> t;
-  if (failed(getRankedOperands(report,
-                               {adaptor.getInput(), adaptor.getWeights(),
-                                adaptor.getIndices(), adaptor.getGate(),
-                                adaptor.getUp(), adaptor.getDown()},
-                               t)))
+/// Checks the shape rules of ds.moe_ffn's six operands (shared with
+/// ds.moe_ffn_grad).
+static LogicalResult checkMoeFfn(const RuleReporter &report,
+                                 ArrayRef<Value> operands,
+                                 SmallVectorImpl<RankedTensorType> &t) {
+  if (failed(getRankedOperands(report, operands, t)))
     return failure();
   enum { X, W, Idx, Gate, Up, Down };
   if (failed(checkRank(report, "input", X, t[X], 2, "[N, D]")) ||
@@ -372,7 +401,69 @@ LogicalResult MoeFfnOp::inferReturnTypes(MLIRContext *,
       failed(checkSameDim(report, "the model dimension", X, t[X], 1, Down,
                           t[Down], 1)))
     return failure();
-  results.push_back(t[X]);
+  return success();
+}
+
+LogicalResult MoeFfnOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  RuleReporter report(loc, getOperationName());
+  SmallVector<RankedTensorType> t;
+  if (failed(checkMoeFfn(report,
+                         {adaptor.getInput(), adaptor.getWeights(),
+                          adaptor.getIndices(), adaptor.getGate(),
+                          adaptor.getUp(), adaptor.getDown()},
+                         t)))
+    return failure();
+  results.push_back(t[0]);
+  return success();
+}
+
+LogicalResult MoeFfnGradOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &results) {
+  RuleReporter report(loc, getOperationName());
+  SmallVector<RankedTensorType> t;
+  SmallVector<Value> operands = {adaptor.getInput(), adaptor.getWeights(),
+                                 adaptor.getIndices(), adaptor.getGate(),
+                                 adaptor.getUp(), adaptor.getDown()};
+  if (failed(checkMoeFfn(report, operands, t)))
+    return failure();
+  FailureOr<RankedTensorType> grad =
+      getRankedOperand(report, adaptor.getGrad(), 6);
+  if (failed(grad))
+    return failure();
+  if (grad->getElementType() != t[0].getElementType() ||
+      !shapesCompatible(grad->getShape(), t[0].getShape()))
+    return report.fail("operand #6 (grad) has type ", Type(*grad),
+                       " but the input has type ", Type(t[0]));
+  for (unsigned i : {0, 1, 3, 4, 5})
+    results.push_back(operands[i].getType());
+  return success();
+}
+
+LogicalResult MoeRouteGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  RuleReporter report(loc, getOperationName());
+  SmallVector<RankedTensorType> t;
+  if (failed(getRankedOperands(report,
+                               {adaptor.getLogits(), adaptor.getIndices(),
+                                adaptor.getGrad()},
+                               t)))
+    return failure();
+  if (failed(checkRank(report, "logits", 0, t[0], 2, "[N, E]")) ||
+      failed(checkRank(report, "indices", 1, t[1], 2, "[N, K]")) ||
+      failed(checkRank(report, "grad", 2, t[2], 2, "[N, K]")) ||
+      failed(checkSameElementType(report, 0, t[0], 2, t[2])) ||
+      failed(checkSameDim(report, "the token count", 0, t[0], 0, 1, t[1], 0)) ||
+      failed(checkSameDim(report, "the token count", 0, t[0], 0, 2, t[2], 0)) ||
+      failed(checkSameDim(report, "the experts per token", 1, t[1], 1, 2, t[2],
+                          1)))
+    return failure();
+  results.push_back(t[0]);
   return success();
 }
 

@@ -5,7 +5,7 @@
 
 include "dialects/ds/DsBase.td"
 
-def Ds_MatmulOp : Ds_Op<"matmul"> {
+def Ds_MatmulOp : Ds_Op<"matmul", [Ds_HasVjp]> {
   let summary = "Batched matrix product";
   let description = [{
     Multiplies the last two dimensions of `lhs` (`M×K`, or `K×M` with
@@ -33,7 +33,7 @@ def Ds_MatmulOp : Ds_Op<"matmul"> {
   let hasVerifier = 1;
 }
 
-def Ds_RmsNormOp : Ds_InferredOp<"rms_norm"> {
+def Ds_RmsNormOp : Ds_InferredOp<"rms_norm", [Ds_HasVjp]> {
   let summary = "Root-mean-square normalization over the last axis";
   let description = [{
     `y = x / sqrt(mean(x², last axis) + epsilon) · weight`, where `weight` is a
@@ -53,7 +53,7 @@ def Ds_RmsNormOp : Ds_InferredOp<"rms_norm"> {
   }];
 }
 
-def Ds_LayerNormOp : Ds_InferredOp<"layer_norm"> {
+def Ds_LayerNormOp : Ds_InferredOp<"layer_norm", [Ds_HasVjp]> {
   let summary = "Layer normalization over the last axis";
   let description = [{
     `y = (x - mean) / sqrt(var + epsilon) · weight + bias` over the last axis,
@@ -73,7 +73,7 @@ def Ds_LayerNormOp : Ds_InferredOp<"layer_norm"> {
   }];
 }
 
-def Ds_RopeOp : Ds_InferredOp<"rope"> {
+def Ds_RopeOp : Ds_InferredOp<"rope", [Ds_HasVjp]> {
   let summary = "Rotary position embedding on a slice of the head dimension";
   let description = [{
     `input` has shape `[…, T, H, D]` (rank ≥ 3: sequence, heads, head
@@ -87,6 +87,9 @@ def Ds_RopeOp : Ds_InferredOp<"rope"> {
     `(x1·cos a − x2·sin a, x2·cos a + x1·sin a)` (times the YaRN magnitude
     scale). `style = interleaved` pairs channels `(2i, 2i+1)` (DeepSeek's
     layout); `style = half` pairs `(i, i + dim/2)` (GPT-NeoX/Llama layout).
+    With `adjoint` the op applies the transpose of that linear map instead:
+    each pair is rotated by `−a` (and scaled by the same magnitude), which is
+    the backward pass of the rotation.
 
     ```mlir
     %q_pe = ds.rope %q, %pos style = interleaved theta = 1.0e+04 offset = 128 dim = 64 : (tensor<2x16x4x192xf32>, tensor<16xi32>) -> tensor<2x16x4x192xf32>
@@ -95,16 +98,17 @@ def Ds_RopeOp : Ds_InferredOp<"rope"> {
   let arguments = (ins Ds_FloatTensor:$input, Ds_IndexTensor:$positions,
                        Ds_RopeStyle:$style, F64Attr:$theta,
                        I64Attr:$offset, I64Attr:$dim,
-                       OptionalAttr<Ds_YarnAttr>:$yarn);
+                       OptionalAttr<Ds_YarnAttr>:$yarn, UnitAttr:$adjoint);
   let results = (outs Ds_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $positions `style` `=` $style `theta` `=` $theta
-    `offset` `=` $offset `dim` `=` $dim (`yarn` `=` $yarn^)? attr-dict `:`
+    `offset` `=` $offset `dim` `=` $dim (`yarn` `=` $yarn^)?
+    (`adjoint` $adjoint^)? attr-dict `:`
     functional-type(operands, results)
   }];
 }
 
-def Ds_AttentionOp : Ds_InferredOp<"attention"> {
+def Ds_AttentionOp : Ds_InferredOp<"attention", [Ds_HasVjp]> {
   let summary = "Scaled dot-product attention with grouped heads";
   let description = [{
     `query`: `[B, Tq, Hq, Dqk]`; `key`: `[B, Tk, Hkv, Dqk]`; `value`:
@@ -136,7 +140,7 @@ def Ds_AttentionOp : Ds_InferredOp<"attention"> {
   }];
 }
 
-def Ds_MoeRouteOp : Ds_InferredOp<"moe_route"> {
+def Ds_MoeRouteOp : Ds_InferredOp<"moe_route", [Ds_HasVjp]> {
   let summary = "Chooses experts for each token (DeepSeekMoE routing)";
   let description = [{
     `logits`: `[N, E]`, router logits of `N` tokens over `E` routed experts;
@@ -181,7 +185,7 @@ def Ds_MoeRouteOp : Ds_InferredOp<"moe_route"> {
   }];
 }
 
-def Ds_MoeFfnOp : Ds_InferredOp<"moe_ffn"> {
+def Ds_MoeFfnOp : Ds_InferredOp<"moe_ffn", [Ds_HasVjp]> {
   let summary = "Routed experts' SwiGLU feed-forward, weighted and combined";
   let description = [{
     `input`: `[N, D]` tokens; `weights`, `indices`: `[N, K]` from
@@ -211,7 +215,7 @@ def Ds_MoeFfnOp : Ds_InferredOp<"moe_ffn"> {
   }];
 }
 
-def Ds_CrossEntropyOp : Ds_InferredOp<"cross_entropy"> {
+def Ds_CrossEntropyOp : Ds_InferredOp<"cross_entropy", [Ds_HasVjp]> {
   let summary = "Mean cross-entropy of logits against target classes";
   let description = [{
     `logits`: `[…, V]`; `targets`: integer `[…]` (the logits' leading shape).
@@ -231,6 +235,93 @@ def Ds_CrossEntropyOp : Ds_InferredOp<"cross_entropy"> {
   let assemblyFormat = [{
     $logits `,` $targets (`ignore_index` `=` $ignore_index^)? attr-dict `:`
     functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Backward passes of the model ops (built by --ds-autodiff)
+//===----------------------------------------------------------------------===//
+
+def Ds_AttentionGradOp : Ds_InferredOp<"attention_grad"> {
+  let summary = "The gradient of ds.attention";
+  let description = [{
+    Given `query`, `key`, `value` and attributes as for `ds.attention`, and
+    `grad`, the cotangent of its result (`[B, Tq, Hq, Dv]`), returns the
+    gradients of the three inputs. With `P` the attention probabilities and
+    `O` the output (both recomputed from the inputs, as a fused backward
+    kernel does): `dV = Pᵀ·dO`, `dP = dO·Vᵀ`,
+    `dS = P ⊙ (dP − rowsum(dO ⊙ O))`, `dQ = scale · dS·K`,
+    `dK = scale · dSᵀ·Q`, with the grouped key/value heads summing the
+    contributions of the query heads that read them. Masked positions
+    contribute nothing. Accumulates in at least `f32`.
+    ```mlir
+    %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do causal : (tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>) -> (tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>)
+    ```
+  }];
+  let arguments = (ins Ds_FloatTensor:$query, Ds_FloatTensor:$key,
+                       Ds_FloatTensor:$value, Ds_FloatTensor:$grad,
+                       UnitAttr:$causal, OptionalAttr<F64Attr>:$scale,
+                       OptionalAttr<I64Attr>:$window);
+  let results = (outs Ds_FloatTensor:$query_grad, Ds_FloatTensor:$key_grad,
+                      Ds_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $grad (`causal` $causal^)?
+    (`scale` `=` $scale^)? (`window` `=` $window^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Ds_MoeRouteGradOp : Ds_InferredOp<"moe_route_grad"> {
+  let summary = "The gradient of ds.moe_route's weights with respect to the logits";
+  let description = [{
+    `logits` `[N, E]` and `indices` `[N, K]` as given to and returned by
+    `ds.moe_route`; `grad` `[N, K]`, the cotangent of its `weights`. Returns
+    the gradient with respect to `logits` (`[N, E]`). With `s` the scores
+    (`scoring`), the weights are `w_k = c · s[idx_k] / Z` where
+    `Z = Σ_k s[idx_k] + 1e-20` with `norm_topk_prob` (else `Z = 1`) and
+    `c = routed_scaling_factor`; the selection (`indices`) is piecewise
+    constant and contributes nothing, so neither does the selection bias.
+    ```mlir
+    %dlogits = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<32x256xf32>, tensor<32x8xi32>, tensor<32x8xf32>) -> tensor<32x256xf32>
+    ```
+  }];
+  let arguments = (ins Ds_FloatTensor:$logits, Ds_IndexTensor:$indices,
+                       Ds_FloatTensor:$grad, Ds_ScoringFunc:$scoring,
+                       UnitAttr:$norm_topk_prob,
+                       F64Attr:$routed_scaling_factor);
+  let results = (outs Ds_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $indices `,` $grad `scoring` `=` $scoring
+    (`norm_topk_prob` $norm_topk_prob^)?
+    `routed_scaling_factor` `=` $routed_scaling_factor attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Ds_MoeFfnGradOp : Ds_InferredOp<"moe_ffn_grad"> {
+  let summary = "The gradient of ds.moe_ffn";
+  let description = [{
+    Operands as for `ds.moe_ffn`, plus `grad` (`[N, D]`), the cotangent of its
+    result. Returns the gradients of `input`, `weights`, `gate`, `up` and
+    `down`. Only the chosen experts contribute: with `g = gate[e]·x`,
+    `u = up[e]·x`, `h = silu(g) ⊙ u` and `y = down[e]·h` for a token's `k`-th
+    choice `e`, `dweights[n,k] = ⟨grad[n], y⟩`, and the expert's weights and
+    the token receive the SwiGLU backward pass of `weights[n,k] · grad[n]`.
+    Accumulates in at least `f32`.
+    ```mlir
+    %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>)
+    ```
+  }];
+  let arguments = (ins Ds_FloatTensor:$input, Ds_FloatTensor:$weights,
+                       Ds_IndexTensor:$indices, Ds_FloatTensor:$gate,
+                       Ds_FloatTensor:$up, Ds_FloatTensor:$down,
+                       Ds_FloatTensor:$grad);
+  let results = (outs Ds_FloatTensor:$input_grad, Ds_FloatTensor:$weights_grad,
+                      Ds_FloatTensor:$gate_grad, Ds_FloatTensor:$up_grad,
+                      Ds_FloatTensor:$down_grad);
+  let assemblyFormat = [{
+    $input `,` $weights `,` $indices `,` $gate `,` $up `,` $down `,` $grad
+    attr-dict `:` functional-type(operands, results)
   }];
 }
 

@@ -411,3 +411,68 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   results.push_back(RankedTensorType::get(shape, input->getElementType()));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// PadOp, ScatterAddOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PadOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  RuleReporter report(loc, getOperationName());
+  FailureOr<RankedTensorType> type =
+      getRankedOperand(report, adaptor.getInput(), 0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  ArrayRef<int64_t> low = adaptor.getLow(), high = adaptor.getHigh();
+  SmallVector<int64_t> interior(rank, 0);
+  if (std::optional<ArrayRef<int64_t>> given = adaptor.getInterior())
+    interior.assign(given->begin(), given->end());
+  for (auto [what, list] : {std::pair<StringRef, size_t>{"low", low.size()},
+                            {"high", high.size()},
+                            {"interior", interior.size()}})
+    if (static_cast<int64_t>(list) != rank)
+      return report.fail(what, " has ", list, " entries but the input has rank ",
+                         rank);
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (low[d] < 0 || high[d] < 0 || interior[d] < 0)
+      return report.fail("dimension ", d, ": paddings must be >= 0, got low ",
+                         low[d], ", high ", high[d], " and interior ",
+                         interior[d]);
+    int64_t size = type->getDimSize(d);
+    if (ShapedType::isDynamic(size)) {
+      shape.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    shape.push_back(low[d] + size + std::max<int64_t>(size - 1, 0) * interior[d] +
+                    high[d]);
+  }
+  results.push_back(RankedTensorType::get(shape, type->getElementType()));
+  return success();
+}
+
+LogicalResult ScatterAddOp::verify() {
+  RuleReporter report(getLoc(), getOperationName());
+  auto updates = cast<RankedTensorType>(getUpdates().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  auto result = cast<RankedTensorType>(getResult().getType());
+  int64_t axis = getAxis();
+  if (failed(checkAxis(report, "axis", axis, result.getRank())))
+    return failure();
+  if (updates.getElementType() != result.getElementType())
+    return report.fail("the updates' element type ", updates.getElementType(),
+                       " differs from the result's ", result.getElementType());
+  SmallVector<int64_t> expected(result.getShape().take_front(axis));
+  llvm::append_range(expected, indices.getShape());
+  llvm::append_range(expected, result.getShape().drop_front(axis + 1));
+  if (!shapesCompatible(updates.getShape(), expected))
+    return report.fail("the updates have shape ",
+                       formatShape(updates.getShape()), " but must have ",
+                       formatShape(expected),
+                       " (result.shape[:axis] + indices.shape + "
+                       "result.shape[axis+1:])");
+  return success();
+}

@@ -10,7 +10,7 @@ include "dialects/ds/DsBase.td"
 //===----------------------------------------------------------------------===//
 
 class Ds_ReduceOp<string mnemonic, Type type, string what>
-    : Ds_InferredOp<mnemonic> {
+    : Ds_InferredOp<mnemonic, [Ds_HasVjp]> {
   let summary = "The " # what # " over the given axes";
   let description = [{
     Reduces `input` over `axes` (unique, in `[0, rank)`, in any order, at least
@@ -46,7 +46,7 @@ def Ds_ReduceMaxOp : Ds_ReduceOp<"reduce_max", Ds_NumericTensor,
                                  "maximum (NaN if any element is NaN)">;
 
 class Ds_SoftmaxOp<string mnemonic, string formula>
-    : Ds_Op<mnemonic, [SameOperandsAndResultType]> {
+    : Ds_Op<mnemonic, [SameOperandsAndResultType, Ds_HasVjp]> {
   let summary = formula # " along one axis";
   let description = [{
     Computes `}] # formula # [{` along `axis`, subtracting the maximum along
@@ -70,7 +70,7 @@ def Ds_LogSoftmaxOp
 // Shape ops
 //===----------------------------------------------------------------------===//
 
-def Ds_ReshapeOp : Ds_Op<"reshape"> {
+def Ds_ReshapeOp : Ds_Op<"reshape", [Ds_HasVjp]> {
   let summary = "Same elements, new shape";
   let description = [{
     Reinterprets the elements of `input`, in row-major order, with the result's
@@ -90,7 +90,7 @@ def Ds_ReshapeOp : Ds_Op<"reshape"> {
   let hasFolder = 1;
 }
 
-def Ds_TransposeOp : Ds_InferredOp<"transpose"> {
+def Ds_TransposeOp : Ds_InferredOp<"transpose", [Ds_HasVjp]> {
   let summary = "Permutes dimensions";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]` and
@@ -111,7 +111,7 @@ def Ds_TransposeOp : Ds_InferredOp<"transpose"> {
   let hasCanonicalizer = 1;
 }
 
-def Ds_BroadcastOp : Ds_Op<"broadcast"> {
+def Ds_BroadcastOp : Ds_Op<"broadcast", [Ds_HasVjp]> {
   let summary = "NumPy broadcast to a larger shape";
   let description = [{
     Broadcasts `input` to the result shape by NumPy's rules: the shapes are
@@ -130,7 +130,7 @@ def Ds_BroadcastOp : Ds_Op<"broadcast"> {
   let hasFolder = 1;
 }
 
-def Ds_SliceOp : Ds_InferredOp<"slice"> {
+def Ds_SliceOp : Ds_InferredOp<"slice", [Ds_HasVjp]> {
   let summary = "A strided box of a tensor";
   let description = [{
     Takes, in every dimension `d`, the indices `starts[d], starts[d] +
@@ -153,7 +153,7 @@ def Ds_SliceOp : Ds_InferredOp<"slice"> {
   let hasFolder = 1;
 }
 
-def Ds_ConcatOp : Ds_InferredOp<"concat"> {
+def Ds_ConcatOp : Ds_InferredOp<"concat", [Ds_HasVjp]> {
   let summary = "Joins tensors along one axis";
   let description = [{
     Concatenates one or more tensors of equal rank and element type along
@@ -171,7 +171,7 @@ def Ds_ConcatOp : Ds_InferredOp<"concat"> {
   let hasFolder = 1;
 }
 
-def Ds_SplitOp : Ds_InferredOp<"split"> {
+def Ds_SplitOp : Ds_InferredOp<"split", [Ds_HasVjp]> {
   let summary = "Cuts a tensor into consecutive pieces along one axis";
   let description = [{
     Cuts `input` along `axis` into pieces of the given `sizes` (each ≥ 0, with
@@ -192,7 +192,7 @@ def Ds_SplitOp : Ds_InferredOp<"split"> {
   let hasFolder = 1;
 }
 
-def Ds_GatherOp : Ds_InferredOp<"gather"> {
+def Ds_GatherOp : Ds_InferredOp<"gather", [Ds_HasVjp]> {
   let summary = "Takes slices along one axis by index (embedding lookup)";
   let description = [{
     NumPy's `take(input, indices, axis)`:
@@ -212,6 +212,53 @@ def Ds_GatherOp : Ds_InferredOp<"gather"> {
     $input `,` $indices `axis` `=` $axis attr-dict `:`
     functional-type(operands, results)
   }];
+}
+
+def Ds_PadOp : Ds_InferredOp<"pad", [Ds_HasVjp]> {
+  let summary = "Surrounds and interleaves a tensor with zeros";
+  let description = [{
+    Places the elements of `input` in a zero tensor: in every dimension `d`,
+    `low[d]` zeros come first, then the elements with `interior[d]` zeros
+    between neighbours, then `high[d]` zeros, so `result.shape[d] = low[d] +
+    input.shape[d] + max(input.shape[d] − 1, 0) · interior[d] + high[d]`.
+    All paddings are ≥ 0; `interior` defaults to all zeros. It is the
+    transpose of `ds.slice` (with `starts = low` and `strides = interior + 1`),
+    which is how the backward pass of a slice uses it.
+    ```mlir
+    %0 = ds.pad %x low = [0, 64] high = [0, 0] : tensor<16x64xf32> -> tensor<16x128xf32>
+    ```
+  }];
+  let arguments = (ins Ds_Tensor:$input, DenseI64ArrayAttr:$low,
+                       DenseI64ArrayAttr:$high,
+                       OptionalAttr<DenseI64ArrayAttr>:$interior);
+  let results = (outs Ds_Tensor:$result);
+  let assemblyFormat = [{
+    $input `low` `=` $low `high` `=` $high (`interior` `=` $interior^)?
+    attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def Ds_ScatterAddOp : Ds_Op<"scatter_add", [Ds_HasVjp]> {
+  let summary = "Adds slices into a zero tensor at indices along one axis";
+  let description = [{
+    The transpose of `ds.gather`: starting from zeros of the result type,
+    `result[a…, indices[i…], b…] += updates[a…, i…, b…]` for every index, so
+    `updates.shape = result.shape[:axis] + indices.shape +
+    result.shape[axis+1:]`. Repeated indices add up. Every index must lie in
+    `[0, result.shape[axis])`; an index outside it is a run-time error. It is
+    the backward pass of an embedding lookup.
+    ```mlir
+    %dwte = ds.scatter_add %dh, %tokens axis = 0 : (tensor<2x16x64xf32>, tensor<2x16xi32>) -> tensor<1000x64xf32>
+    ```
+  }];
+  let arguments = (ins Ds_Tensor:$updates, Ds_IndexTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs Ds_Tensor:$result);
+  let assemblyFormat = [{
+    $updates `,` $indices `axis` `=` $axis attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // DS_SHAPE_OPS_TD
