@@ -258,7 +258,8 @@ LogicalResult CrossEntropyOp::buildVjp(VjpBuilder &vjp) {
 
   Value counted = CompareOp::create(
       b, loc, CompareDirection::ne, column,
-      vjp.scalar(index, static_cast<double>(getIgnoreIndex())));
+      vjp.scalar(index, static_cast<double>(
+                                 static_cast<int64_t>(getIgnoreIndex()))));
   Value weight = vjp.castTo(counted, compute);
   SmallVector<int64_t> allAxes;
   for (int64_t d = 0; d < rank; ++d)
