@@ -54,4 +54,81 @@ def DsAutodiffPass : Pass<"ds-autodiff", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
+  let summary = "Builds @train_step: AdamW, clipping, schedule, accumulation";
+  let description = [{
+    From the gradient function built by `--ds-autodiff` (`grad-function`,
+    default `@loss_grad`), builds `@train_step`, one whole optimizer step with
+    every piece of state an explicit argument and result:
+
+    * Arguments: `step` (`tensor<i64>`, the number of steps taken so far),
+      the gradient function's inputs (`tokens`, `targets`; with
+      `micro-batches = A > 1` each gets a leading dimension of `A`), the
+      parameters, then `exp_avg.<param>` and `exp_avg_sq.<param>` for every
+      parameter AdamW updates, then, with `loss-scaling`, `loss_scale`
+      (`tensor<f32>`) and `good_steps` (`tensor<i64>`).
+    * Results: `loss` (the mean over micro-batches), the gradient function's
+      other results summed over micro-batches (per-expert load), `grad_norm`
+      (the global L2 norm before clipping), `lr`, then the new values of the
+      state, each named like the argument it replaces: `step`, every
+      parameter, `exp_avg.*`, `exp_avg_sq.*` (and `loss_scale`,
+      `good_steps`, `update_skipped`).
+
+    A step: gradients are averaged over the micro-batches (a `ds.scan` over
+    them), unscaled, clipped to a global norm of `clip-norm` (0 disables), and
+    applied by AdamW as PyTorch defines it, with bias correction and decoupled
+    weight decay (`p ← p·(1 − lr·wd)`), which parameters whose name contains one of
+    `no-decay` (default: norm, bias, embed, wte, wpe, ln_) skip. The learning
+    rate warms up linearly over `warmup-steps` and then follows a cosine down
+    to `min-lr-ratio · lr` at `total-steps` (constant after warm-up when
+    `total-steps` is 0): with `t = step + 1`, `lr_t = lr · t / warmup` while
+    `t ≤ warmup`, else `lr_min + (lr − lr_min) · (1 + cos(π · min(1, (t −
+    warmup) / (total − warmup)))) / 2`.
+
+    MoE load balancing without an auxiliary loss: a gradient-function result
+    with a `ds.balances = "<bias parameter>"` attribute is that parameter's
+    per-expert load; the bias is not trained by AdamW but moved by
+    `bias-update-speed` (γ) toward balance, `b ← b + γ · sign(mean(load) −
+    load)` per layer, after the step's forward passes.
+
+    Dynamic loss scaling (`loss-scaling`, for fp16): the gradient function must
+    take its seed as an argument (`--ds-autodiff=seed-argument=true`); the loss
+    is scaled by `loss_scale`, the gradients unscaled; a step whose gradients
+    are not finite changes nothing but halves the scale, and
+    `growth-interval` finite steps in a row double it.
+  }];
+  let options = [
+    Option<"gradFunction", "grad-function", "std::string",
+           /*default=*/"\"loss_grad\"", "The gradient function to step with">,
+    Option<"lr", "lr", "double", /*default=*/"1e-3", "Peak learning rate">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "AdamW β1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.95", "AdamW β2">,
+    Option<"epsilon", "eps", "double", /*default=*/"1e-8", "AdamW ε">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.1",
+           "Decoupled weight decay">,
+    ListOption<"noDecay", "no-decay", "std::string",
+               "Parameters whose name contains one of these substrings are "
+               "not decayed ('none' for no exception; default: norm, bias, "
+               "embed, wte, wpe, ln_)">,
+    Option<"clipNorm", "clip-norm", "double", /*default=*/"1.0",
+           "Global gradient-norm clipping threshold (0 disables)">,
+    Option<"warmupSteps", "warmup-steps", "int64_t", /*default=*/"0",
+           "Linear warm-up steps">,
+    Option<"totalSteps", "total-steps", "int64_t", /*default=*/"0",
+           "Step at which the cosine decay reaches its floor (0: no decay)">,
+    Option<"minLrRatio", "min-lr-ratio", "double", /*default=*/"0.1",
+           "The floor of the decay as a fraction of lr">,
+    Option<"microBatches", "micro-batches", "int64_t", /*default=*/"1",
+           "Micro-batches whose gradients each step averages">,
+    Option<"lossScaling", "loss-scaling", "bool", /*default=*/"false",
+           "Dynamic loss scaling (fp16)">,
+    Option<"growthInterval", "growth-interval", "int64_t", /*default=*/"2000",
+           "Finite steps before the loss scale doubles">,
+    Option<"biasUpdateSpeed", "bias-update-speed", "double",
+           /*default=*/"1e-3",
+           "γ of auxiliary-loss-free load balancing">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // DS_PASSES_TD

@@ -73,14 +73,43 @@ static LogicalResult verifyNameAttribute(Operation *op, StringRef what,
   return success();
 }
 
+/// `ds.balances = "bias"` on a result: the name of a parameter argument of
+/// the same function with the result's type.
+static LogicalResult verifyBalancesAttribute(Operation *op, unsigned index,
+                                             NamedAttribute attribute) {
+  auto name = dyn_cast<StringAttr>(attribute.getValue());
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (!name || !function)
+    return op->emitError("'")
+           << kBalancesAttrName << "' on result #" << index
+           << " must be a string on a function result";
+  for (unsigned arg = 0; arg < function.getNumArguments(); ++arg) {
+    auto param = function.getArgAttrOfType<ParamAttr>(arg, kParamAttrName);
+    if (!param || param.getName() != name.getValue())
+      continue;
+    if (function.getArgumentTypes()[arg] != function.getResultTypes()[index])
+      return op->emitError("result #")
+             << index << " balances parameter '" << name.getValue()
+             << "' of type " << function.getArgumentTypes()[arg]
+             << " but has type " << function.getResultTypes()[index];
+    return success();
+  }
+  return op->emitError("result #")
+         << index << ": '" << kBalancesAttrName << "' names '"
+         << name.getValue() << "', which is not a parameter of the function";
+}
+
 LogicalResult DsDialect::verifyRegionResultAttribute(Operation *op,
                                                      unsigned regionIndex,
                                                      unsigned resultIndex,
                                                      NamedAttribute attribute) {
+  if (attribute.getName() == kBalancesAttrName)
+    return verifyBalancesAttribute(op, resultIndex, attribute);
   if (attribute.getName() != kNameAttrName)
     return op->emitError("unknown ds result attribute '")
            << attribute.getName().getValue() << "' on result #" << resultIndex
-           << " (the ds dialect defines '" << kNameAttrName << "')";
+           << " (the ds dialect defines '" << kNameAttrName << "' and '"
+           << kBalancesAttrName << "')";
   return verifyNameAttribute(op, "result", resultIndex, attribute);
 }
 

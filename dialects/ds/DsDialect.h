@@ -49,6 +49,11 @@ inline constexpr llvm::StringLiteral kParamAttrName = "ds.param";
 /// outputs for tools: `{ds.name = "tokens"}`.
 inline constexpr llvm::StringLiteral kNameAttrName = "ds.name";
 
+/// The result attribute that marks a result as the per-expert load that
+/// balances a selection-bias parameter (auxiliary-loss-free load balancing):
+/// `{ds.balances = "model.layers.[1:4].mlp.gate.e_score_correction_bias"}`.
+inline constexpr llvm::StringLiteral kBalancesAttrName = "ds.balances";
+
 } // namespace mlir::ds
 
 #endif // DS_DIALECTS_DS_DSDIALECT_H

@@ -238,7 +238,49 @@ func::FuncOp DeepSeekBuilder::buildMoe(func::FuncOp sharedMlp) {
     SmallVector<Value> operands{x, w[next], w[next + 1], w[next + 2]};
     out = mlir::ds::AddOp::create(b, out, f.call(sharedMlp, operands));
   }
-  return f.finish(out);
+
+  // Training statistics: how many of the N·k choices went to each expert
+  // (what auxiliary-loss-free balancing steers the bias with), and, with
+  // seq_aux_alpha > 0, the sequence-wise balance loss of DeepSeek-V3:
+  // α · mean over sequences of Σ_e f_e · P_e, with f_e = E/(k·T) · (choices
+  // of e in the sequence) and P_e the mean over the sequence of the
+  // normalised scores s_e / Σ s.
+  f.at("expert_load");
+  int64_t E = moe.n_routed_experts();
+  Type i32 = b.getI32Type();
+  Value choices = f.reshape(route.getIndices(), {N, k, 1});
+  Value experts = mlir::ds::IotaOp::create(b, f.tensor({E}, i32), f.i64(0));
+  Value chosen = mlir::ds::CastOp::create(
+      b, f.tensor({N, k, E}, element),
+      mlir::ds::CompareOp::create(b, mlir::ds::CompareDirection::eq, choices,
+                                  experts));
+  Value load = mlir::ds::ReduceSumOp::create(b, chosen, ArrayRef<int64_t>{0, 1},
+                                             false);
+  SmallVector<Value> results = {out, load};
+  if (double alpha = moe.seq_aux_alpha(); alpha > 0.0) {
+    f.at("balance_loss");
+    Value scores =
+        moe.scoring_func() == ::ds::config::SIGMOID
+            ? Value(mlir::ds::SigmoidOp::create(b, logits))
+            : Value(mlir::ds::SoftmaxOp::create(b, logits, f.i64(1)));
+    scores = f.reshape(scores, {B(), T(), E});
+    Value total = mlir::ds::ReduceSumOp::create(b, scores,
+                                                ArrayRef<int64_t>{2}, true);
+    Value share = mlir::ds::ReduceMeanOp::create(
+        b, mlir::ds::DivOp::create(b, scores, total), ArrayRef<int64_t>{1},
+        false);                                                   // P [B, E]
+    Value counts = mlir::ds::ReduceSumOp::create(
+        b, f.reshape(chosen, {B(), T() * k, E}), ArrayRef<int64_t>{1},
+        false);                                                   // [B, E]
+    Value fraction = mlir::ds::MulOp::create(
+        b, counts, f.scalar(element, double(E) / double(k * T())));
+    Value perSequence = mlir::ds::ReduceSumOp::create(
+        b, mlir::ds::MulOp::create(b, fraction, share), ArrayRef<int64_t>{0, 1},
+        false);
+    results.push_back(mlir::ds::MulOp::create(
+        b, perSequence, f.scalar(element, alpha / double(B()))));
+  }
+  return f.finish(results);
 }
 
 func::FuncOp DeepSeekBuilder::buildLayer(StringRef name, func::FuncOp attention,
@@ -264,8 +306,13 @@ func::FuncOp DeepSeekBuilder::buildLayer(StringRef name, func::FuncOp attention,
   f.at("mlp");
   operands = {mlir::ds::RmsNormOp::create(b, h, postNorm, eps)};
   llvm::append_range(operands, ffInputs);
-  h = mlir::ds::AddOp::create(b, h, f.call(feedForward, operands));
-  return f.finish(h);
+  auto call = func::CallOp::create(f.b(), feedForward, operands);
+  // The feed-forward's statistics (MoE load, balance loss) are the layer's
+  // per-layer outputs.
+  SmallVector<Value> results = {
+      mlir::ds::AddOp::create(b, h, call.getResult(0)).getResult()};
+  llvm::append_range(results, call.getResults().drop_front());
+  return f.finish(results);
 }
 
 void DeepSeekBuilder::build() {
@@ -313,10 +360,18 @@ void DeepSeekBuilder::build() {
       b, f.tensor({T()}, b.getI32Type()), f.i64(0));
   if (denseLayer)
     h = scanLayers(f, denseLayer, denseSpecs, "model.layers.", 0, firstMoe, h,
-                   positions, element);
-  if (moeLayer)
-    h = scanLayers(f, moeLayer, moeLayerSpecs, "model.layers.", firstMoe,
+                   positions, element)[0];
+  SmallVector<Value> statistics;
+  if (moeLayer) {
+    SmallVector<Value> scanned =
+        scanLayers(f, moeLayer, moeLayerSpecs, "model.layers.", firstMoe,
                    numLayers, h, positions, element);
+    h = scanned[0];
+    statistics.push_back(scanned[1]); // expert load [layers, E]
+    if (scanned.size() > 2)           // balance loss per layer
+      statistics.push_back(mlir::ds::ReduceSumOp::create(
+          b, scanned[2], ArrayRef<int64_t>{0}, false));
+  }
   f.at("norm");
   Value norm = f.param("model.norm.weight", {D}, element, Init::ones());
   h = mlir::ds::RmsNormOp::create(b, h, norm, f.f64(config.norm_eps()));
@@ -325,7 +380,17 @@ void DeepSeekBuilder::build() {
                    ? embed
                    : f.param("lm_head.weight", {V, D}, element,
                              Init::normal(config.initializer_range()));
-  f.finish(f.linear(h, head), {"logits"});
+  SmallVector<Value> results = {f.linear(h, head)};
+  llvm::append_range(results, statistics);
+  StringRef names[] = {"logits", "expert_load", "balance_loss"};
+  func::FuncOp forward =
+      f.finish(results, ArrayRef<StringRef>(names).take_front(results.size()));
+  // The load balances the selection bias of the same layers.
+  if (moeLayer && moe.topk_method() == ::ds::config::NOAUX_TC)
+    forward.setResultAttr(
+        1, mlir::ds::kBalancesAttrName,
+        b.getStringAttr(stackedName("model.layers.", firstMoe, numLayers,
+                                    ".mlp.gate.e_score_correction_bias")));
 }
 
 } // namespace

@@ -148,7 +148,7 @@ void Gpt2Builder::build() {
       b, mlir::ds::GatherOp::create(b, wte, tokens, f.i64(0)),
       mlir::ds::GatherOp::create(b, wpe, positions, f.i64(0)));
   h = scanLayers(f, block, blockSpecs, "transformer.h.", 0,
-                 config.num_hidden_layers(), h, ValueRange(), element);
+                 config.num_hidden_layers(), h, ValueRange(), element)[0];
   f.at("ln_f");
   Value lnfw = f.param("transformer.ln_f.weight", {D}, element, Init::ones());
   Value lnfb = f.param("transformer.ln_f.bias", {D}, element, Init::zeros());

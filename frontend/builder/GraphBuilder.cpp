@@ -52,6 +52,12 @@ func::FuncOp FunctionBuilder::finish(ValueRange results,
   return function;
 }
 
+Value FunctionBuilder::scalar(Type elementType, double value) {
+  auto type = RankedTensorType::get({}, elementType);
+  return mlir::ds::ConstantOp::create(
+      builder, DenseElementsAttr::get(type, FloatAttr::get(elementType, value)));
+}
+
 RankedTensorType FunctionBuilder::tensor(ArrayRef<int64_t> shape,
                                          Type elementType) {
   return RankedTensorType::get(shape, elementType);
@@ -133,21 +139,27 @@ SmallVector<Value> addLayerInputs(FunctionBuilder &layer,
   return inputs;
 }
 
-Value scanLayers(FunctionBuilder &caller,
-                               func::FuncOp layerFunction,
-                               ArrayRef<WeightSpec> specs, StringRef prefix,
-                               int64_t begin, int64_t end, Value carry,
-                               ValueRange invariants, Type elementType) {
+SmallVector<Value> scanLayers(FunctionBuilder &caller,
+                              func::FuncOp layerFunction,
+                              ArrayRef<WeightSpec> specs, StringRef prefix,
+                              int64_t begin, int64_t end, Value carry,
+                              ValueRange invariants, Type elementType) {
   SmallVector<Value> stacked;
   for (const WeightSpec &spec : specs)
     stacked.push_back(caller.param(
         stackedName(prefix, begin, end, "." + spec.name),
         stackShape(end - begin, spec.shape), elementType, spec.init));
   caller.at(layerFunction.getSymName());
-  auto scan = mlir::ds::ScanOp::create(caller.b(), TypeRange{carry.getType()},
+  // Per-layer outputs (beyond the carry) come back stacked over the layers.
+  SmallVector<Type> resultTypes = {carry.getType()};
+  for (Type type : layerFunction.getResultTypes().drop_front()) {
+    auto tensor = cast<RankedTensorType>(type);
+    resultTypes.push_back(tensor.clone(stackShape(end - begin, tensor.getShape())));
+  }
+  auto scan = mlir::ds::ScanOp::create(caller.b(), resultTypes,
                                  layerFunction.getSymName(), ValueRange{carry},
                                  invariants, stacked);
-  return scan.getResult(0);
+  return SmallVector<Value>(scan.getResults());
 }
 
 } // namespace ds::frontend

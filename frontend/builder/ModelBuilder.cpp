@@ -28,9 +28,30 @@ static void buildLoss(ModuleOp module, func::FuncOp forward) {
                                type.getElementType(), init));
   }
   f.at("cross_entropy");
-  Value logits = f.call(forward, operands);
-  f.finish(mlir::ds::CrossEntropyOp::create(b, logits, targets).getResult(),
-           {"loss"});
+  auto call = func::CallOp::create(b, forward, operands);
+  Value loss =
+      mlir::ds::CrossEntropyOp::create(b, call.getResult(0), targets).getResult();
+  // @forward's training statistics: the expert load passes through (with its
+  // ds.balances link), the balance loss is added to the loss.
+  SmallVector<Value> results = {loss};
+  SmallVector<StringRef> names = {"loss"};
+  for (unsigned index = 1; index < forward.getNumResults(); ++index) {
+    auto name =
+        forward.getResultAttrOfType<StringAttr>(index, mlir::ds::kNameAttrName);
+    if (name && name.getValue() == "balance_loss") {
+      Value balance = call.getResult(index);
+      if (balance.getType() != loss.getType())
+        balance = mlir::ds::CastOp::create(b, loss.getType(), balance);
+      results[0] = mlir::ds::AddOp::create(b, results[0], balance);
+      continue;
+    }
+    results.push_back(call.getResult(index));
+    names.push_back(name ? name.getValue() : StringRef());
+  }
+  func::FuncOp function = f.finish(results, names);
+  for (unsigned index = 1; index < forward.getNumResults(); ++index)
+    if (auto balances = forward.getResultAttr(index, mlir::ds::kBalancesAttrName))
+      function.setResultAttr(index, mlir::ds::kBalancesAttrName, balances);
 }
 
 namespace ds::frontend {

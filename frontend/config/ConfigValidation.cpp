@@ -215,6 +215,10 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
     c.fail("moe.topk_method (" + str(int64_t(moe.topk_method())) +
            ") is not GREEDY, GROUP_LIMITED_GREEDY or NOAUX_TC");
 
+  if (!(moe.seq_aux_alpha() >= 0.0) || !std::isfinite(moe.seq_aux_alpha()))
+    c.fail("moe.seq_aux_alpha (" + std::to_string(moe.seq_aux_alpha()) +
+           ") must be finite and >= 0");
+
   if (moe.topk_method() == GREEDY) {
     // Plain top-k over all experts: groups play no part.
     moe.set_n_group(1);

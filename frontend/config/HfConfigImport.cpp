@@ -273,6 +273,13 @@ void importMoe(Reader &r, const json &root, ModelConfig &config) {
     moe.set_first_k_dense_replace(*v);
   if (auto v = r.integer(root, "moe_layer_freq"))
     moe.set_moe_layer_freq(*v);
+  // DeepSeek-V2's modeling code trains with the sequence-wise balance loss
+  // (aux_loss_alpha, seq_aux); V3's (noaux_tc) carries the keys but uses the
+  // bias instead, so they are not imported for it.
+  if (moe.topk_method() != NOAUX_TC)
+    if (auto seqAux = r.boolean(root, "seq_aux"); seqAux && *seqAux)
+      if (auto v = r.number(root, "aux_loss_alpha"))
+        moe.set_seq_aux_alpha(*v);
 }
 
 void importDeepseek(Reader &r, const json &root, ModelConfig &config) {

@@ -4,6 +4,8 @@
 //       --inputs=batch.safetensors --output=out.safetensors
 //   ds-interp path/to/hf-checkpoint/ --inputs=batch.safetensors
 //   ds-interp model.mlir ... --compare=golden.safetensors --expect=logits=logits_f32 --rtol=1e-4
+//   ds-interp model.mlir --passes=ds-autodiff --entry=loss_grad ... \
+//       --compare-params=grads.safetensors --rtol=1e-5
 //
 // Inputs and outputs are safetensors files keyed by the entry function's
 // `ds.name`s (tokens, targets; logits, loss). Parameters come from weight
@@ -15,12 +17,16 @@
 #include "dialects/ds/reference/Interpreter.h"
 #include "frontend/ModelSource.h"
 #include "frontend/weights/Weights.h"
+#include "passes/Passes.h"
+#include "passes/autodiff/Autodiff.h"
 #include "runtime/io/Safetensors.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -48,6 +54,18 @@ static cl::opt<uint64_t> initSeed("init-seed",
 static cl::opt<std::string> inputsPath("inputs",
                                        cl::desc("Safetensors file holding the entry's named inputs"),
                                        cl::cat(category));
+static cl::opt<std::string> inputsPrefix("inputs-prefix",
+                                         cl::desc("Look inputs up as <prefix><name> in --inputs"),
+                                         cl::cat(category));
+static cl::opt<std::string> statePath(
+    "state",
+    cl::desc("Safetensors file of named state (an earlier --output of "
+             "train_step): parameters and inputs found in it under their exact "
+             "names are taken from it"),
+    cl::cat(category));
+static cl::opt<bool> zeroMissing("zero-missing-inputs",
+                                 cl::desc("Inputs found in no file start as zeros (fresh optimizer state, step 0)"),
+                                 cl::cat(category));
 static cl::opt<std::string> outputPath("output",
                                        cl::desc("Write the named outputs to this safetensors file"),
                                        cl::cat(category));
@@ -59,6 +77,15 @@ static cl::list<std::string> expectations("expect",
                                           cl::cat(category));
 static cl::opt<double> rtol("rtol", cl::desc("Relative error bound of --compare: ||out - ref|| / ||ref||"),
                             cl::init(1e-5), cl::cat(category));
+static cl::opt<std::string> passes("passes",
+                                   cl::desc("Run this pass pipeline on the model first (e.g. ds-autodiff,ds-optimizer{lr=0.01})"),
+                                   cl::cat(category));
+static cl::opt<std::string> compareParamsPath(
+    "compare-params",
+    cl::desc("Compare outputs named like parameters (a parameter's new value, "
+             "or grad.<parameter>) with a checkpoint of per-layer tensors under "
+             "the parameters' names"),
+    cl::cat(category));
 static cl::opt<std::string> dtype("dtype", cl::desc("Override the config's element type (configs only)"),
                                   cl::cat(category));
 static cl::opt<int64_t> batchSize("batch-size", cl::desc("Override shape.batch_size (configs only)"),
@@ -112,6 +139,54 @@ void printSummary(const std::string &name, const Tensor &tensor) {
                << llvm::format("%.6g", std::sqrt(squares / count)) << "\n";
 }
 
+/// --compare-params: outputs named `grad.<param>` or `<param>` (a parameter
+/// of the entry function) against the checkpoint's per-layer tensors.
+bool compareParameters(mlir::func::FuncOp function,
+                       const std::vector<std::pair<std::string, Tensor>> &named,
+                       std::string &error) {
+  ds::frontend::WeightFiles reference;
+  if (!reference.add(compareParamsPath, error))
+    return false;
+  std::map<std::string, ds::frontend::ParameterInfo> parameters;
+  for (const ds::frontend::ParameterInfo &info :
+       ds::frontend::listParameters(function))
+    parameters[info.name] = info;
+  const std::string prefix = mlir::ds::kGradientNamePrefix;
+  bool allWithin = true;
+  int compared = 0, skipped = 0;
+  double worst = 0.0;
+  for (const auto &[name, tensor] : named) {
+    std::string param = name.rfind(prefix, 0) == 0 ? name.substr(prefix.size())
+                                                    : name;
+    auto found = parameters.find(param);
+    if (found == parameters.end())
+      continue;
+    Tensor want;
+    std::string loadError;
+    if (!ds::frontend::loadParameter(found->second, reference, want,
+                                     loadError)) {
+      llvm::outs() << "compare-params " << name
+                   << ": skipped (no reference: " << loadError << ")\n";
+      ++skipped;
+      continue;
+    }
+    want.kind = tensor.kind;
+    double relative = mlir::ds::reference::relativeError(tensor, want);
+    bool within = relative <= rtol;
+    allWithin &= within;
+    worst = std::max(worst, relative);
+    ++compared;
+    llvm::outs() << "compare-params " << name << ": relative error "
+                 << llvm::format("%.3e", relative) << (within ? " ok" : " FAILED")
+                 << "\n";
+  }
+  llvm::outs() << "compare-params: " << compared << " tensors compared, "
+               << skipped << " skipped, worst relative error "
+               << llvm::format("%.3e", worst)
+               << (allWithin && compared > 0 ? " ok" : " FAILED") << "\n";
+  return allWithin && compared > 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -154,6 +229,16 @@ int main(int argc, char **argv) {
     return fail(error);
   if (mlir::failed(mlir::verify(*source.module)))
     return fail(modelPath + ": the module does not verify");
+  if (!passes.empty()) {
+    mlir::ds::registerDsPasses();
+    mlir::PassManager pm(&context);
+    std::string pipelineError;
+    llvm::raw_string_ostream errorStream(pipelineError);
+    if (mlir::failed(mlir::parsePassPipeline(passes, pm, errorStream)))
+      return fail("--passes: " + pipelineError);
+    if (mlir::failed(pm.run(*source.module)))
+      return fail("--passes: the pipeline failed (see the errors above)");
+  }
   auto function = source.module->lookupSymbol<mlir::func::FuncOp>(entry);
   if (!function)
     return fail(modelPath + ": no function @" + entry);
@@ -174,9 +259,28 @@ int main(int argc, char **argv) {
   for (const std::string &path : weightPaths)
     if (!files.add(path, error))
       return fail(error);
+  std::unique_ptr<ds::rt::SafetensorsReader> state;
+  if (!statePath.empty()) {
+    state = ds::rt::SafetensorsReader::open(statePath, error);
+    if (!state)
+      return fail(error);
+  }
+  auto readNamed = [&](ds::rt::SafetensorsReader &file,
+                       const ds::rt::TensorEntry &entry, unsigned index,
+                       Tensor &value) {
+    auto type =
+        mlir::cast<mlir::RankedTensorType>(function.getArgumentTypes()[index]);
+    auto kind = mlir::ds::reference::elementKindOf(type.getElementType());
+    return ds::frontend::readTensor(file, entry, *kind, value, error);
+  };
   for (const ds::frontend::ParameterInfo &parameter : parameters) {
     isParameter[parameter.argIndex] = true;
-    if (initialise) {
+    if (const ds::rt::TensorEntry *found =
+            state ? state->find(parameter.name) : nullptr) {
+      if (!readNamed(*state, *found, parameter.argIndex,
+                     arguments[parameter.argIndex]))
+        return fail(error);
+    } else if (initialise) {
       arguments[parameter.argIndex] =
           ds::frontend::initializeParameter(parameter, initSeed);
     } else if (!ds::frontend::loadParameter(parameter, files,
@@ -191,19 +295,31 @@ int main(int argc, char **argv) {
     if (isParameter[index])
       continue;
     std::string name = argumentName(function, index);
+    if (const ds::rt::TensorEntry *found =
+            inputs ? inputs->find(inputsPrefix + name) : nullptr) {
+      if (!readNamed(*inputs, *found, index, arguments[index]))
+        return fail(error);
+      continue;
+    }
+    if (const ds::rt::TensorEntry *found =
+            state ? state->find(name) : nullptr) {
+      if (!readNamed(*state, *found, index, arguments[index]))
+        return fail(error);
+      continue;
+    }
+    auto type =
+        mlir::cast<mlir::RankedTensorType>(function.getArgumentTypes()[index]);
+    if (zeroMissing && type.hasStaticShape()) {
+      arguments[index] = Tensor(
+          *mlir::ds::reference::elementKindOf(type.getElementType()),
+          std::vector<int64_t>(type.getShape().begin(), type.getShape().end()));
+      continue;
+    }
     if (!inputs)
       return fail("@" + entry + " takes input '" + name +
                   "': pass --inputs=<file.safetensors>");
-    const ds::rt::TensorEntry *found = inputs->find(name);
-    if (!found)
-      return fail(inputsPath + ": no tensor '" + name + "' (input #" +
-                  std::to_string(index) + " of @" + entry + ")");
-    auto type =
-        mlir::cast<mlir::RankedTensorType>(function.getArgumentTypes()[index]);
-    auto kind = mlir::ds::reference::elementKindOf(type.getElementType());
-    if (!ds::frontend::readTensor(*inputs, *found, *kind, arguments[index],
-                                  error))
-      return fail(error);
+    return fail(inputsPath + ": no tensor '" + inputsPrefix + name +
+                "' (input #" + std::to_string(index) + " of @" + entry + ")");
   }
 
   mlir::FailureOr<std::vector<Tensor>> results =
@@ -220,8 +336,13 @@ int main(int argc, char **argv) {
       !ds::frontend::saveTensors(outputPath, named, error))
     return fail(error);
 
+  bool allWithin = true;
+  if (!compareParamsPath.empty())
+    allWithin &= compareParameters(function, named, error);
+  if (!error.empty())
+    return fail(error);
   if (comparePath.empty())
-    return 0;
+    return allWithin ? 0 : 1;
   std::map<std::string, std::string> expected;
   for (const std::string &pair : expectations) {
     size_t equals = pair.find('=');
@@ -233,8 +354,10 @@ int main(int argc, char **argv) {
       ds::rt::SafetensorsReader::open(comparePath, error);
   if (!golden)
     return fail(error);
-  bool allWithin = true;
   for (const auto &[name, tensor] : named) {
+    // With --expect, exactly the outputs it names are compared.
+    if (!expected.empty() && !expected.count(name))
+      continue;
     std::string reference = expected.count(name) ? expected[name] : name;
     const ds::rt::TensorEntry *found = golden->find(reference);
     if (!found)

@@ -60,6 +60,34 @@ double propagateNaN(double a, double b, double chosen) {
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
+/// grad · gelu'(x), with the derivative of the same form as ds.gelu.
+LogicalResult evaluateGeluGrad(GeluGradOp op, const Tensor &input,
+                               const Tensor &grad, Results &results) {
+  if (input.shape != grad.shape)
+    return op.emitError("input shape ")
+           << formatShape(input.shape) << " and grad shape "
+           << formatShape(grad.shape) << " differ";
+  bool tanhForm = op.getApproximate() == GeluApproximation::tanh;
+  Tensor result = makeResult(op.getResult(), input.shape);
+  for (size_t i = 0; i < result.values.size(); ++i) {
+    double x = input.values[i], derivative;
+    if (tanhForm) {
+      const double k = std::sqrt(2.0 / M_PI);
+      double t = std::tanh(k * (x + 0.044715 * x * x * x));
+      derivative = 0.5 * (1.0 + t) +
+                   0.5 * x * (1.0 - t * t) * k * (1.0 + 3.0 * 0.044715 * x * x);
+    } else {
+      double cdf = 0.5 * (1.0 + std::erf(x / std::sqrt(2.0)));
+      double pdf = std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI);
+      derivative = cdf + x * pdf;
+    }
+    result.values[i] = grad.values[i] * derivative;
+  }
+  result.roundValues();
+  results.push_back(std::move(result));
+  return success();
+}
+
 bool compare(CompareDirection direction, double a, double b) {
   switch (direction) {
   case CompareDirection::eq:
@@ -252,6 +280,12 @@ eval::evaluateElementwiseOp(Operation *op, Operands operands,
       .Case<TanhOp>([&](auto) {
         return unary(op, operands, results, [](double x) { return std::tanh(x); });
       })
+      .Case<SinOp>([&](auto) {
+        return unary(op, operands, results, [](double x) { return std::sin(x); });
+      })
+      .Case<CosOp>([&](auto) {
+        return unary(op, operands, results, [](double x) { return std::cos(x); });
+      })
       .Case<SigmoidOp>([&](auto) {
         return unary(op, operands, results, [](double x) { return sigmoid(x); });
       })
@@ -268,6 +302,9 @@ eval::evaluateElementwiseOp(Operation *op, Operands operands,
         return unary(op, operands, results, [](double x) {
           return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
         });
+      })
+      .Case<GeluGradOp>([&](GeluGradOp g) {
+        return evaluateGeluGrad(g, *operands[0], *operands[1], results);
       })
       .Case<ConstantOp>(
           [&](ConstantOp constant) { return evaluateConstant(constant, results); })

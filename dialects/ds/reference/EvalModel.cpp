@@ -104,6 +104,45 @@ double yarnMagnitude(double factor, double mscale) {
   return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
 }
 
+/// ds.rope's inverse frequencies f_i (i < dim/2) and its magnitude scale,
+/// with YaRN's ramp between interpolation and extrapolation when present.
+/// The rotation and its adjoint both use these.
+std::vector<double> ropeFrequencies(RopeOp op, double &magnitude) {
+  auto dim = static_cast<int64_t>(op.getDim());
+  double theta = op.getTheta().convertToDouble();
+  int64_t half = dim / 2;
+  std::vector<double> frequencies(half);
+  for (int64_t i = 0; i < half; ++i)
+    frequencies[i] = std::pow(theta, -2.0 * i / dim);
+  magnitude = 1.0;
+  YarnAttr yarn = op.getYarnAttr();
+  if (!yarn)
+    return frequencies;
+  double factor = yarn.getFactor().convertToDouble();
+  double L = static_cast<double>(yarn.getOriginalMaxPosition());
+  auto correction = [&](double rotations) {
+    return dim * std::log(L / (rotations * 2.0 * M_PI)) /
+           (2.0 * std::log(theta));
+  };
+  double low = std::max(
+      std::floor(correction(yarn.getBetaFast().convertToDouble())), 0.0);
+  double high =
+      std::min(std::ceil(correction(yarn.getBetaSlow().convertToDouble())),
+               static_cast<double>(dim - 1));
+  if (low == high)
+    high += 0.001;
+  for (int64_t i = 0; i < half; ++i) {
+    double ramp = std::clamp((i - low) / (high - low), 0.0, 1.0);
+    frequencies[i] =
+        frequencies[i] / factor * ramp + frequencies[i] * (1.0 - ramp);
+  }
+  magnitude = yarnMagnitude(factor, yarn.getMscale().convertToDouble()) /
+              yarnMagnitude(factor, yarn.getMscaleAllDim().convertToDouble());
+  return frequencies;
+}
+
+/// The rotation, or with `adjoint` its transpose (the rotation by the
+/// opposite angle, with the same magnitude scale).
 LogicalResult evaluateRope(RopeOp op, const Tensor &input,
                            const Tensor &positions, Results &results) {
   size_t rank = input.shape.size();
@@ -114,38 +153,11 @@ LogicalResult evaluateRope(RopeOp op, const Tensor &input,
   if (offset + dim > D)
     return op.emitError("rotated channels [")
            << offset << ", " << offset + dim << ") exceed the head size " << D;
-  double theta = op.getTheta().convertToDouble();
   int64_t half = dim / 2;
-
-  // Inverse frequencies, with YaRN's ramp between interpolation and
-  // extrapolation when present.
-  std::vector<double> frequencies(half);
-  for (int64_t i = 0; i < half; ++i)
-    frequencies[i] = std::pow(theta, -2.0 * i / dim);
-  double magnitude = 1.0;
-  if (YarnAttr yarn = op.getYarnAttr()) {
-    double factor = yarn.getFactor().convertToDouble();
-    double L = static_cast<double>(yarn.getOriginalMaxPosition());
-    auto correction = [&](double rotations) {
-      return dim * std::log(L / (rotations * 2.0 * M_PI)) /
-             (2.0 * std::log(theta));
-    };
-    double low = std::max(
-        std::floor(correction(yarn.getBetaFast().convertToDouble())), 0.0);
-    double high = std::min(
-        std::ceil(correction(yarn.getBetaSlow().convertToDouble())),
-        static_cast<double>(dim - 1));
-    if (low == high)
-      high += 0.001;
-    for (int64_t i = 0; i < half; ++i) {
-      double ramp = std::clamp((i - low) / (high - low), 0.0, 1.0);
-      frequencies[i] =
-          frequencies[i] / factor * ramp + frequencies[i] * (1.0 - ramp);
-    }
-    magnitude = yarnMagnitude(factor, yarn.getMscale().convertToDouble()) /
-                yarnMagnitude(factor, yarn.getMscaleAllDim().convertToDouble());
-  }
+  double magnitude;
+  std::vector<double> frequencies = ropeFrequencies(op, magnitude);
   bool interleaved = op.getStyle() == RopeStyle::interleaved;
+  double direction = op.getAdjoint() ? -1.0 : 1.0;
 
   Tensor result = makeResult(op.getResult(), input.shape);
   result.values = input.values;
@@ -160,7 +172,8 @@ LogicalResult evaluateRope(RopeOp op, const Tensor &input,
           int64_t first = interleaved ? base + 2 * i : base + i;
           int64_t second = interleaved ? base + 2 * i + 1 : base + i + half;
           double angle = position * frequencies[i];
-          double c = std::cos(angle) * magnitude, s = std::sin(angle) * magnitude;
+          double c = std::cos(angle) * magnitude,
+                 s = direction * std::sin(angle) * magnitude;
           double x1 = input.values[first], x2 = input.values[second];
           result.values[first] = x1 * c - x2 * s;
           result.values[second] = x2 * c + x1 * s;
@@ -175,56 +188,31 @@ LogicalResult evaluateRope(RopeOp op, const Tensor &input,
 LogicalResult evaluateAttention(AttentionOp op, const Tensor &q,
                                 const Tensor &k, const Tensor &v,
                                 Results &results) {
-  int64_t B = q.shape[0], Tq = q.shape[1], Hq = q.shape[2], Dqk = q.shape[3];
-  int64_t Tk = k.shape[1], Hkv = k.shape[2], Dv = v.shape[3];
-  if (Hkv == 0 || Hq % Hkv != 0)
-    return op.emitError("query heads (")
-           << Hq << ") are not a multiple of key/value heads (" << Hkv << ")";
-  double scale = op.getScale() ? op.getScale()->convertToDouble()
-                               : 1.0 / std::sqrt(static_cast<double>(Dqk));
-  bool causal = op.getCausal();
-  std::optional<int64_t> window;
-  if (op.getWindow())
-    window = static_cast<int64_t>(*op.getWindow());
-  int64_t group = Hq / Hkv;
-
-  Tensor result = makeResult(op.getResult(), {B, Tq, Hq, Dv});
-  std::vector<double> scores(Tk);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t i = 0; i < Tq; ++i) {
-      int64_t position = i + Tk - Tq;
-      for (int64_t h = 0; h < Hq; ++h) {
-        int64_t g = h / group;
-        const double *query = &q.values[((b * Tq + i) * Hq + h) * Dqk];
-        double maximum = -std::numeric_limits<double>::infinity();
-        std::vector<bool> visible(Tk);
-        for (int64_t j = 0; j < Tk; ++j) {
-          visible[j] = (!causal || j <= position) &&
-                       (!window || position - j < *window);
-          if (!visible[j])
+  std::optional<double> scale;
+  if (op.getScale())
+    scale = op.getScale()->convertToDouble();
+  FailureOr<Attention> a =
+      Attention::get(op, q, k, v, op.getCausal(), scale, op.getWindow());
+  if (failed(a))
+    return failure();
+  Tensor result = makeResult(op.getResult(), {a->B, a->Tq, a->Hq, a->Dv});
+  std::vector<double> p;
+  for (int64_t b = 0; b < a->B; ++b)
+    for (int64_t i = 0; i < a->Tq; ++i)
+      for (int64_t h = 0; h < a->Hq; ++h) {
+        if (!a->probabilities(q, k, b, i, h, p))
+          continue; // sees no key: zeros
+        int64_t g = a->kvHead(h);
+        double *out = &result.values[((b * a->Tq + i) * a->Hq + h) * a->Dv];
+        for (int64_t j = 0; j < a->Tk; ++j) {
+          if (!a->visible(i, j))
             continue;
-          const double *key = &k.values[((b * Tk + j) * Hkv + g) * Dqk];
-          double dot = 0.0;
-          for (int64_t d = 0; d < Dqk; ++d)
-            dot += query[d] * key[d];
-          scores[j] = scale * dot;
-          maximum = std::max(maximum, scores[j]);
-        }
-        double sum = 0.0;
-        for (int64_t j = 0; j < Tk; ++j)
-          if (visible[j])
-            sum += std::exp(scores[j] - maximum);
-        double *out = &result.values[((b * Tq + i) * Hq + h) * Dv];
-        for (int64_t j = 0; j < Tk; ++j) {
-          if (!visible[j])
-            continue;
-          double p = std::exp(scores[j] - maximum) / sum;
-          const double *value = &v.values[((b * Tk + j) * Hkv + g) * Dv];
-          for (int64_t d = 0; d < Dv; ++d)
-            out[d] += p * value[d];
+          const double *value =
+              &v.values[((b * a->Tk + j) * a->Hkv + g) * a->Dv];
+          for (int64_t d = 0; d < a->Dv; ++d)
+            out[d] += p[j] * value[d];
         }
       }
-    }
   result.roundValues();
   results.push_back(std::move(result));
   return success();
@@ -262,16 +250,7 @@ LogicalResult evaluateMoeRoute(MoeRouteOp op, const Tensor &logits,
   for (int64_t n = 0; n < N; ++n) {
     const double *row = &logits.values[n * E];
     // 1. Scores.
-    if (op.getScoring() == ScoringFunc::sigmoid) {
-      for (int64_t e = 0; e < E; ++e)
-        scores[e] = 1.0 / (1.0 + std::exp(-row[e]));
-    } else {
-      double maximum = *std::max_element(row, row + E), sum = 0.0;
-      for (int64_t e = 0; e < E; ++e)
-        sum += std::exp(row[e] - maximum);
-      for (int64_t e = 0; e < E; ++e)
-        scores[e] = std::exp(row[e] - maximum) / sum;
-    }
+    routerScores(op.getScoring(), row, E, scores);
     // 2. Selection scores.
     for (int64_t e = 0; e < E; ++e)
       choice[e] = scores[e] + (bias ? bias->values[e] : 0.0);
@@ -325,10 +304,8 @@ LogicalResult evaluateMoeFfn(MoeFfnOp op, Operands operands, Results &results) {
     const double *token = &x.values[n * D];
     for (int64_t k = 0; k < K; ++k) {
       double index = idx.values[n * K + k];
-      if (index < 0 || index >= static_cast<double>(E))
-        return op.emitError("expert index ")
-               << static_cast<int64_t>(index) << " of token " << n
-               << " is outside [0, " << E << ")";
+      if (failed(checkExpertIndex(op, index, n, E)))
+        return failure();
       auto e = static_cast<int64_t>(index);
       for (int64_t i = 0; i < I; ++i) {
         double g = 0.0, u = 0.0;
@@ -417,4 +394,89 @@ std::optional<LogicalResult> eval::evaluateModelOp(Operation *op,
         return evaluateCrossEntropy(c, *operands[0], *operands[1], results);
       })
       .Default([](Operation *) { return std::nullopt; });
+}
+
+//===----------------------------------------------------------------------===//
+// Shared with the gradients (EvalGrad.cpp)
+//===----------------------------------------------------------------------===//
+
+FailureOr<Attention> Attention::get(Operation *op, const Tensor &q,
+                                    const Tensor &k, const Tensor &v,
+                                    bool causal, std::optional<double> scale,
+                                    std::optional<uint64_t> window) {
+  Attention a;
+  a.B = q.shape[0];
+  a.Tq = q.shape[1];
+  a.Hq = q.shape[2];
+  a.Dqk = q.shape[3];
+  a.Tk = k.shape[1];
+  a.Hkv = k.shape[2];
+  a.Dv = v.shape[3];
+  if (a.Hkv == 0 || a.Hq % a.Hkv != 0)
+    return op->emitError("query heads (")
+           << a.Hq << ") are not a multiple of key/value heads (" << a.Hkv
+           << ")";
+  a.scale = scale ? *scale : 1.0 / std::sqrt(static_cast<double>(a.Dqk));
+  a.causal = causal;
+  if (window)
+    a.window = static_cast<int64_t>(*window);
+  return a;
+}
+
+bool Attention::probabilities(const Tensor &q, const Tensor &k, int64_t b,
+                              int64_t i, int64_t h,
+                              std::vector<double> &p) const {
+  p.assign(Tk, 0.0);
+  int64_t g = kvHead(h);
+  const double *query = &q.values[((b * Tq + i) * Hq + h) * Dqk];
+  std::vector<double> scores(Tk);
+  double maximum = -std::numeric_limits<double>::infinity();
+  bool any = false;
+  for (int64_t j = 0; j < Tk; ++j) {
+    if (!visible(i, j))
+      continue;
+    const double *key = &k.values[((b * Tk + j) * Hkv + g) * Dqk];
+    double dot = 0.0;
+    for (int64_t d = 0; d < Dqk; ++d)
+      dot += query[d] * key[d];
+    scores[j] = scale * dot;
+    maximum = std::max(maximum, scores[j]);
+    any = true;
+  }
+  if (!any)
+    return false;
+  double sum = 0.0;
+  for (int64_t j = 0; j < Tk; ++j)
+    if (visible(i, j))
+      sum += std::exp(scores[j] - maximum);
+  for (int64_t j = 0; j < Tk; ++j)
+    if (visible(i, j))
+      p[j] = std::exp(scores[j] - maximum) / sum;
+  return true;
+}
+
+void eval::routerScores(ScoringFunc scoring, const double *logits, int64_t E,
+                        std::vector<double> &scores) {
+  scores.assign(E, 0.0);
+  if (scoring == ScoringFunc::sigmoid) {
+    for (int64_t e = 0; e < E; ++e)
+      scores[e] = 1.0 / (1.0 + std::exp(-logits[e]));
+    return;
+  }
+  if (E == 0)
+    return;
+  double maximum = *std::max_element(logits, logits + E), sum = 0.0;
+  for (int64_t e = 0; e < E; ++e)
+    sum += std::exp(logits[e] - maximum);
+  for (int64_t e = 0; e < E; ++e)
+    scores[e] = std::exp(logits[e] - maximum) / sum;
+}
+
+LogicalResult eval::checkExpertIndex(Operation *op, double index, int64_t n,
+                                     int64_t E) {
+  if (index < 0 || index >= static_cast<double>(E))
+    return op->emitError("expert index ")
+           << static_cast<int64_t>(index) << " of token " << n
+           << " is outside [0, " << E << ")";
+  return success();
 }

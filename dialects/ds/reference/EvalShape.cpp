@@ -253,6 +253,79 @@ LogicalResult evaluateGather(GatherOp op, const Tensor &input,
   return success();
 }
 
+LogicalResult evaluatePad(PadOp op, const Tensor &input, Results &results) {
+  ArrayRef<int64_t> low = op.getLow(), high = op.getHigh();
+  std::vector<int64_t> interior(input.shape.size(), 0);
+  if (auto given = op.getInterior())
+    interior.assign(given->begin(), given->end());
+  std::vector<int64_t> shape;
+  for (size_t dim = 0; dim < input.shape.size(); ++dim)
+    shape.push_back(low[dim] + input.shape[dim] +
+                    std::max<int64_t>(input.shape[dim] - 1, 0) * interior[dim] +
+                    high[dim]);
+  Tensor result = makeResult(op.getResult(), shape); // zeros
+  std::vector<int64_t> outStrides = stridesOf(shape), index;
+  for (int64_t flat = 0; flat < input.numElements(); ++flat) {
+    unflatten(flat, input.shape, index);
+    int64_t target = 0;
+    for (size_t dim = 0; dim < shape.size(); ++dim)
+      target += (low[dim] + index[dim] * (interior[dim] + 1)) * outStrides[dim];
+    result.values[target] = input.values[flat];
+  }
+  results.push_back(std::move(result));
+  return success();
+}
+
+LogicalResult evaluateScatterAdd(ScatterAddOp op, const Tensor &updates,
+                                 const Tensor &indices, Results &results) {
+  int64_t axis = static_cast<int64_t>(op.getAxis());
+  auto type = cast<RankedTensorType>(op.getType());
+  // The result's dynamic sizes other than the axis come from the updates.
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  int64_t indexRank = indices.rank();
+  if (updates.rank() != static_cast<int64_t>(shape.size()) - 1 + indexRank)
+    return op.emitError("the updates have shape ")
+           << formatShape(updates.shape) << ", which does not fit indices of "
+           << "shape " << formatShape(indices.shape) << " and a result of "
+           << "rank " << shape.size();
+  for (int64_t dim = 0; dim < static_cast<int64_t>(shape.size()); ++dim) {
+    if (dim == axis || !ShapedType::isDynamic(shape[dim]))
+      continue;
+    shape[dim] = updates.shape[dim < axis ? dim : dim - 1 + indexRank];
+  }
+  if (ShapedType::isDynamic(shape[axis]))
+    return op.emitError("scatter_add needs a static result size along axis ")
+           << axis;
+  std::vector<int64_t> expected(shape.begin(), shape.begin() + axis);
+  expected.insert(expected.end(), indices.shape.begin(), indices.shape.end());
+  expected.insert(expected.end(), shape.begin() + axis + 1, shape.end());
+  if (updates.shape != expected)
+    return op.emitError("the updates have shape ")
+           << formatShape(updates.shape) << " but must have "
+           << formatShape(expected);
+  int64_t outer, inner;
+  splitAround(shape, axis, outer, inner);
+  int64_t axisSize = shape[axis], count = indices.numElements();
+  for (int64_t i = 0; i < count; ++i) {
+    double index = indices.values[i];
+    if (index < 0 || index >= static_cast<double>(axisSize))
+      return op.emitError("index ")
+             << static_cast<int64_t>(index) << " at position " << i
+             << " of the indices is outside [0, " << axisSize << ")";
+  }
+  Tensor result = makeResult(op.getResult(), shape); // zeros
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < count; ++i) {
+      auto index = static_cast<int64_t>(indices.values[i]);
+      for (int64_t n = 0; n < inner; ++n)
+        result.values[(o * axisSize + index) * inner + n] +=
+            updates.values[(o * count + i) * inner + n];
+    }
+  result.roundValues();
+  results.push_back(std::move(result));
+  return success();
+}
+
 } // namespace
 
 std::optional<LogicalResult> eval::evaluateShapeOp(Operation *op,
@@ -320,6 +393,10 @@ std::optional<LogicalResult> eval::evaluateShapeOp(Operation *op,
       .Case<SplitOp>([&](SplitOp s) { return evaluateSplit(s, input, results); })
       .Case<GatherOp>([&](GatherOp g) {
         return evaluateGather(g, input, *operands[1], results);
+      })
+      .Case<PadOp>([&](PadOp p) { return evaluatePad(p, input, results); })
+      .Case<ScatterAddOp>([&](ScatterAddOp s) {
+        return evaluateScatterAdd(s, input, *operands[1], results);
       })
       .Default([](Operation *) { return std::nullopt; });
 }

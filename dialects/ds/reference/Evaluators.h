@@ -12,6 +12,8 @@
 
 #include "dialects/ds/reference/Tensor.h"
 
+#include "dialects/ds/DsDialect.h"
+
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 
@@ -29,6 +31,9 @@ std::optional<LogicalResult> evaluateShapeOp(Operation *op, Operands operands,
                                              Results &results);
 std::optional<LogicalResult> evaluateModelOp(Operation *op, Operands operands,
                                              Results &results);
+/// The backward passes ds.attention_grad, ds.moe_route_grad, ds.moe_ffn_grad.
+std::optional<LogicalResult> evaluateGradOp(Operation *op, Operands operands,
+                                            Results &results);
 
 /// The element kind of `value`'s tensor type.
 ElementKind kindOf(Value value);
@@ -49,6 +54,50 @@ std::vector<int64_t> broadcastIndexMap(const std::vector<int64_t> &shape,
 /// Decomposes `flat` into a multi-index of `shape`.
 void unflatten(int64_t flat, const std::vector<int64_t> &shape,
                std::vector<int64_t> &index);
+
+//===----------------------------------------------------------------------===//
+// Pieces shared by an op's evaluator and its gradient's (EvalModel.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The sizes and attributes of ds.attention / ds.attention_grad.
+struct Attention {
+  int64_t B, Tq, Hq, Dqk, Tk, Hkv, Dv;
+  double scale;
+  bool causal;
+  std::optional<int64_t> window;
+
+  /// Reads the sizes from q [B, Tq, Hq, Dqk], k [B, Tk, Hkv, Dqk] and
+  /// v [B, Tk, Hkv, Dv]; the scale defaults to 1/sqrt(Dqk). Reports at `op`
+  /// and fails when Hq is not a multiple of Hkv.
+  static FailureOr<Attention> get(Operation *op, const Tensor &q,
+                                  const Tensor &k, const Tensor &v,
+                                  bool causal, std::optional<double> scale,
+                                  std::optional<uint64_t> window);
+
+  /// The key/value head that query head `h` reads.
+  int64_t kvHead(int64_t h) const { return h / (Hq / Hkv); }
+
+  /// Whether query `i` may see key `j` (causal queries sit at the end of the
+  /// keys, at position i + Tk - Tq; a window keeps the last `window`).
+  bool visible(int64_t i, int64_t j) const {
+    int64_t position = i + Tk - Tq;
+    return (!causal || j <= position) && (!window || position - j < *window);
+  }
+
+  /// The softmax probabilities of query `i` of head `h` in batch `b` over the
+  /// Tk keys, 0 for the keys it may not see. Returns false (and all zeros)
+  /// when it sees no key.
+  bool probabilities(const Tensor &q, const Tensor &k, int64_t b, int64_t i,
+                     int64_t h, std::vector<double> &p) const;
+};
+
+/// ds.moe_route's scores of one token: softmax or sigmoid of its E logits.
+void routerScores(ScoringFunc scoring, const double *logits, int64_t E,
+                  std::vector<double> &scores);
+
+/// Checks that `index` (token `n`'s choice) names one of `E` experts.
+LogicalResult checkExpertIndex(Operation *op, double index, int64_t n,
+                               int64_t E);
 
 } // namespace mlir::ds::reference::eval
 

@@ -194,7 +194,7 @@ LogicalResult Interpreter::evaluate(Operation *op, Operands operands,
     return op->emitError("the reference interpreter does not support '")
            << op->getName() << "'";
   for (auto family : {eval::evaluateElementwiseOp, eval::evaluateShapeOp,
-                      eval::evaluateModelOp})
+                      eval::evaluateModelOp, eval::evaluateGradOp})
     if (std::optional<LogicalResult> handled = family(op, operands, results))
       return *handled;
   return op->emitError("the reference interpreter has no evaluator for '")
@@ -219,9 +219,16 @@ LogicalResult Interpreter::evaluateScan(ScanOp scan, Operands operands,
   std::vector<Tensor> carries;
   for (const Tensor *carry : operands.take_front(numCarries))
     carries.push_back(*carry);
-  std::vector<std::vector<Tensor>> perLayer(scan.getNumResults() - numCarries);
+  // perLayer[r][i]: per-layer output r of layer i.
+  size_t numOutputs = scan.getNumResults() - numCarries;
+  std::vector<std::vector<Tensor>> perLayer(numOutputs,
+                                            std::vector<Tensor>(layers));
 
-  for (int64_t layer = 0; layer < layers; ++layer) {
+  // With `reverse` the layers run from L-1 down to 0; layer i still gets
+  // slice i and its outputs still go to index i.
+  bool reverse = scan.getReverse();
+  for (int64_t step = 0; step < layers; ++step) {
+    int64_t layer = reverse ? layers - 1 - step : step;
     std::vector<Tensor> arguments = carries;
     for (const Tensor *invariant :
          operands.slice(numCarries, numInvariants))
@@ -241,20 +248,39 @@ LogicalResult Interpreter::evaluateScan(ScanOp scan, Operands operands,
       if (i < numCarries)
         carries[i] = std::move((*out)[i]);
       else
-        perLayer[i - numCarries].push_back(std::move((*out)[i]));
+        perLayer[i - numCarries][layer] = std::move((*out)[i]);
     }
   }
 
   results = std::move(carries);
-  for (std::vector<Tensor> &slices : perLayer) {
+  for (size_t r = 0; r < numOutputs; ++r) {
+    std::vector<Tensor> &slices = perLayer[r];
+    Value result = scan.getResult(numCarries + r);
     Tensor stackedResult;
-    stackedResult.kind = slices.front().kind;
+    stackedResult.kind = kindOf(result);
     stackedResult.shape.push_back(layers);
-    for (int64_t dim : slices.front().shape)
-      stackedResult.shape.push_back(dim);
-    for (Tensor &slice : slices)
+    if (layers > 0) {
+      for (int64_t dim : slices.front().shape)
+        stackedResult.shape.push_back(dim);
+    } else {
+      // No layer ran: the slice shape comes from the result type.
+      auto type = cast<RankedTensorType>(result.getType());
+      for (int64_t dim : type.getShape().drop_front()) {
+        if (ShapedType::isDynamic(dim))
+          return scan.emitError("per-layer output #")
+                 << r << " of a scan over 0 layers has a dynamic size";
+        stackedResult.shape.push_back(dim);
+      }
+    }
+    for (auto [layer, slice] : llvm::enumerate(slices)) {
+      if (slice.shape != slices.front().shape)
+        return scan.emitError("per-layer output #")
+               << r << " has shape " << formatShape(slice.shape)
+               << " in layer " << layer << " but "
+               << formatShape(slices.front().shape) << " in layer 0";
       stackedResult.values.insert(stackedResult.values.end(),
                                   slice.values.begin(), slice.values.end());
+    }
     results.push_back(std::move(stackedResult));
   }
   return success();
