@@ -154,6 +154,15 @@ bool WeightFiles::add(const std::string &path, std::string &error) {
     error = path + ": no *.safetensors files in this directory";
     return false;
   }
+  // A Hugging Face checkpoint keeps its weights in model*.safetensors
+  // (model.safetensors, model-00001-of-00002.safetensors, ...); other files
+  // beside them (goldens, gradients) are not weights.
+  std::vector<std::string> model;
+  for (const std::string &file : paths)
+    if (fs::path(file).filename().string().rfind("model", 0) == 0)
+      model.push_back(file);
+  if (!model.empty())
+    paths = std::move(model);
   std::sort(paths.begin(), paths.end());
   for (const std::string &file : paths)
     if (!addFile(file, error))

@@ -64,7 +64,8 @@ public:
   WeightFiles(WeightFiles &&) noexcept;
   WeightFiles &operator=(WeightFiles &&) noexcept;
 
-  /// Adds one file, or every *.safetensors file of a directory (sorted by
+  /// Adds one file, or the weights of a directory: its model*.safetensors
+  /// files if it has any (a Hugging Face checkpoint), else every *.safetensors (sorted by
   /// name). A tensor name present in two files is an error.
   bool add(const std::string &path, std::string &error);
   bool empty() const { return files.empty(); }

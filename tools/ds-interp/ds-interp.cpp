@@ -66,6 +66,12 @@ static cl::opt<std::string> statePath(
 static cl::opt<bool> zeroMissing("zero-missing-inputs",
                                  cl::desc("Inputs found in no file start as zeros (fresh optimizer state, step 0)"),
                                  cl::cat(category));
+static cl::opt<unsigned> steps(
+    "steps",
+    cl::desc("Run the entry this many times, feeding each output back into "
+             "the argument of the same name (train_step's state) and printing "
+             "the loss of each run"),
+    cl::init(1), cl::cat(category));
 static cl::opt<std::string> outputPath("output",
                                        cl::desc("Write the named outputs to this safetensors file"),
                                        cl::cat(category));
@@ -322,10 +328,33 @@ int main(int argc, char **argv) {
                 "' (input #" + std::to_string(index) + " of @" + entry + ")");
   }
 
-  mlir::FailureOr<std::vector<Tensor>> results =
-      mlir::ds::reference::interpret(function, arguments);
-  if (mlir::failed(results))
-    return fail("@" + entry + " failed at run time (see the error above)");
+  // Which argument each output replaces when the entry runs again: the one
+  // with the same name (a parameter's name, or its ds.name).
+  std::map<std::string, unsigned> argumentByName;
+  for (unsigned index = 0; index < function.getNumArguments(); ++index) {
+    if (auto param = function.getArgAttrOfType<mlir::ds::ParamAttr>(
+            index, mlir::ds::kParamAttrName))
+      argumentByName[param.getName().str()] = index;
+    else
+      argumentByName[argumentName(function, index)] = index;
+  }
+  mlir::FailureOr<std::vector<Tensor>> results;
+  for (unsigned run = 0; run < steps; ++run) {
+    results = mlir::ds::reference::interpret(function, arguments);
+    if (mlir::failed(results))
+      return fail("@" + entry + " failed at run time (see the error above)");
+    if (steps == 1)
+      break;
+    for (auto [index, result] : llvm::enumerate(*results)) {
+      std::string name = resultName(function, index);
+      if (name == "loss")
+        llvm::outs() << "step " << run + 1 << ": loss "
+                     << llvm::format("%.6f", result.values.front()) << "\n";
+      auto found = argumentByName.find(name);
+      if (found != argumentByName.end())
+        arguments[found->second] = result;
+    }
+  }
 
   std::vector<std::pair<std::string, Tensor>> named;
   for (auto [index, result] : llvm::enumerate(*results)) {

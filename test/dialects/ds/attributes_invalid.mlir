@@ -296,7 +296,21 @@ func.func @name_empty_result(%x: tensor<2xf32>) -> (tensor<2xf32> {ds.name = ""}
 
 // -----
 
-// expected-error@+1 {{unknown ds result attribute 'ds.param' on result #0 (the ds dialect defines 'ds.name')}}
+// expected-error@+1 {{unknown ds result attribute 'ds.param' on result #0 (the ds dialect defines 'ds.name' and 'ds.balances')}}
 func.func @param_on_result(%x: tensor<2xf32>) -> (tensor<2xf32> {ds.param = #ds.param<"w", ones>}) {
   return %x : tensor<2xf32>
+}
+
+// -----
+
+// expected-error@+1 {{result #0: 'ds.balances' names 'b', which is not a parameter of the function}}
+func.func @balances_unknown(%x: tensor<4xf32>) -> (tensor<4xf32> {ds.balances = "b"}) {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// expected-error@+1 {{result #0 balances parameter 'b' of type 'tensor<4xf32>' but has type 'tensor<3xf32>'}}
+func.func @balances_shape(%b: tensor<4xf32> {ds.param = #ds.param<"b", zeros>}, %y: tensor<3xf32>) -> (tensor<3xf32> {ds.balances = "b"}) {
+  return %y : tensor<3xf32>
 }

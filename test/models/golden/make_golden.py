@@ -487,12 +487,16 @@ def dsv3_moe(cfg, W, m, x):
     y = y + swiglu_mlp(xf, W[m + "shared_experts.gate_proj.weight"],
                        W[m + "shared_experts.up_proj.weight"],
                        W[m + "shared_experts.down_proj.weight"])
+    # jax arrays (no numpy conversion), so that the forward can run under
+    # jax.grad / jax.jit (make_train_golden.py); check_routing converts them.
     info = {
-        "experts": np.sort(np.asarray(topk_idx), axis=1),
-        "groups": np.sort(np.asarray(group_idx[:, :TG]), axis=1),
-        "expert_margin": np.asarray(tmp_sorted[:, K - 1] - tmp_sorted[:, K]),
-        "group_margin": np.asarray(gs_sorted[:, TG - 1] - gs_sorted[:, TG]),
-        "min_kept_sfc": float(np.min(np.where(np.asarray(score_mask), np.asarray(sfc), np.inf))),
+        "topk_idx": topk_idx,                                  # [N,K] chosen experts
+        "scores": scores,                                      # [N,E] sigmoid(router logits)
+        "experts": jnp.sort(topk_idx, axis=1),
+        "groups": jnp.sort(group_idx[:, :TG], axis=1),
+        "expert_margin": tmp_sorted[:, K - 1] - tmp_sorted[:, K],
+        "group_margin": gs_sorted[:, TG - 1] - gs_sorted[:, TG],
+        "min_kept_sfc": jnp.min(jnp.where(score_mask, sfc, jnp.inf)),
     }
     return y.reshape(B, T, D), info
 
@@ -530,7 +534,8 @@ MIN_ROUTING_MARGIN = 1e-5  # stricter than the 1e-6 minimum asked for
 def check_routing(r64, r32):
     worst = math.inf
     for layer in r64:
-        a, b = r64[layer], r32[layer]
+        a = {k: np.asarray(v) for k, v in r64[layer].items()}
+        b = {k: np.asarray(v) for k, v in r32[layer].items()}
         if not (np.array_equal(a["experts"], b["experts"])
                 and np.array_equal(a["groups"], b["groups"])):
             raise SystemExit(f"layer {layer}: f32 and f64 routed differently; change the seed")

@@ -1,5 +1,5 @@
-// Round trip of ds.attention: parse, print, parse again, in both the custom
-// and the generic form.
+// Round trip of ds.attention and ds.attention_grad: parse, print, parse
+// again, in both the custom and the generic form.
 // RUN: ds-opt %s -split-input-file | ds-opt -split-input-file | FileCheck %s
 // RUN: ds-opt %s -split-input-file -mlir-print-op-generic | ds-opt -split-input-file | FileCheck %s
 
@@ -117,4 +117,36 @@ func.func @attention_dynamic_heads(%q: tensor<1x8x?x64xf32>, %k: tensor<1x8x3x64
 func.func @batch_from_value(%q: tensor<?x8x4x64xf32>, %k: tensor<?x8x4x64xf32>, %v: tensor<2x8x4x64xf32>) -> tensor<2x8x4x64xf32> {
   %0 = ds.attention %q, %k, %v : (tensor<?x8x4x64xf32>, tensor<?x8x4x64xf32>, tensor<2x8x4x64xf32>) -> tensor<2x8x4x64xf32>
   return %0 : tensor<2x8x4x64xf32>
+}
+
+// -----
+
+// The backward pass of causal multi-head attention: the gradients have the
+// types of query, key and value.
+// CHECK-LABEL: func @attention_grad_causal
+// CHECK: ds.attention_grad %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} causal : (tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>) -> (tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>)
+func.func @attention_grad_causal(%q: tensor<2x16x4x64xf32>, %k: tensor<2x16x4x64xf32>, %v: tensor<2x16x4x64xf32>, %do: tensor<2x16x4x64xf32>) -> (tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>) {
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do causal : (tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>) -> (tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>)
+  return %dq, %dk, %dv : tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>, tensor<2x16x4x64xf32>
+}
+
+// -----
+
+// Multi-head latent attention with grouped heads (8 over 2), an explicit
+// scale and a sliding window; Dqk = 192, Dv = 128.
+// CHECK-LABEL: func @attention_grad_mla_gqa_window
+// CHECK: ds.attention_grad %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} causal scale = 7.210000e-02 window = 4 : (tensor<1x16x8x192xbf16>, tensor<1x16x2x192xbf16>, tensor<1x16x2x128xbf16>, tensor<1x16x8x128xbf16>) -> (tensor<1x16x8x192xbf16>, tensor<1x16x2x192xbf16>, tensor<1x16x2x128xbf16>)
+func.func @attention_grad_mla_gqa_window(%q: tensor<1x16x8x192xbf16>, %k: tensor<1x16x2x192xbf16>, %v: tensor<1x16x2x128xbf16>, %do: tensor<1x16x8x128xbf16>) -> (tensor<1x16x8x192xbf16>, tensor<1x16x2x192xbf16>, tensor<1x16x2x128xbf16>) {
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do causal scale = 0.0721 window = 4 : (tensor<1x16x8x192xbf16>, tensor<1x16x2x192xbf16>, tensor<1x16x2x128xbf16>, tensor<1x16x8x128xbf16>) -> (tensor<1x16x8x192xbf16>, tensor<1x16x2x192xbf16>, tensor<1x16x2x128xbf16>)
+  return %dq, %dk, %dv : tensor<1x16x8x192xbf16>, tensor<1x16x2x192xbf16>, tensor<1x16x2x128xbf16>
+}
+
+// -----
+
+// Dynamic batch and lengths, Tq and Tk unrelated; no mask.
+// CHECK-LABEL: func @attention_grad_dynamic
+// CHECK: ds.attention_grad %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} : (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) -> (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>)
+func.func @attention_grad_dynamic(%q: tensor<?x?x4x32xf32>, %k: tensor<?x?x4x32xf32>, %v: tensor<?x?x4x16xf32>, %do: tensor<?x?x4x16xf32>) -> (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>) {
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) -> (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>)
+  return %dq, %dk, %dv : tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>
 }

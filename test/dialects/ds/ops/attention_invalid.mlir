@@ -1,5 +1,5 @@
-// Each verifier rule of ds.attention. The result type is inferred, so a broken
-// rule is reported, then the failed inference.
+// Each verifier rule of ds.attention and ds.attention_grad. The result types
+// are inferred, so a broken rule is reported, then the failed inference.
 // RUN: ds-opt %s -split-input-file -verify-diagnostics
 
 func.func @query_rank_3(%q: tensor<16x4x64xf32>, %k: tensor<1x16x4x64xf32>, %v: tensor<1x16x4x64xf32>) -> tensor<16x4x64xf32> {
@@ -191,4 +191,71 @@ func.func @result_heads(%q: tensor<1x16x8x64xf32>, %k: tensor<1x16x2x64xf32>, %v
   // expected-error@+1 {{'ds.attention' op failed to infer returned types}}
   %0 = ds.attention %q, %k, %v : (tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>, tensor<1x16x2x64xf32>) -> tensor<1x16x2x64xf32>
   return %0 : tensor<1x16x2x64xf32>
+}
+
+// -----
+
+// ds.attention_grad checks its first three operands as ds.attention does.
+func.func @grad_heads_not_multiple(%q: tensor<1x16x6x64xf32>, %k: tensor<1x16x4x64xf32>, %v: tensor<1x16x4x64xf32>, %do: tensor<1x16x6x64xf32>) -> (tensor<1x16x6x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>) {
+  // expected-error@+2 {{'ds.attention_grad' op the 6 query heads are not a multiple of the 4 key/value heads}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<1x16x6x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x6x64xf32>) -> (tensor<1x16x6x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>)
+  return %dq, %dk, %dv : tensor<1x16x6x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>
+}
+
+// -----
+
+func.func @grad_window_without_causal(%q: tensor<1x16x4x64xf32>, %k: tensor<1x16x4x64xf32>, %v: tensor<1x16x4x64xf32>, %do: tensor<1x16x4x64xf32>) -> (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>) {
+  // expected-error@+2 {{'ds.attention_grad' op a sliding window needs causal attention}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do window = 8 : (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>) -> (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>)
+  return %dq, %dk, %dv : tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>
+}
+
+// -----
+
+func.func @grad_scale_zero(%q: tensor<1x16x4x64xf32>, %k: tensor<1x16x4x64xf32>, %v: tensor<1x16x4x64xf32>, %do: tensor<1x16x4x64xf32>) -> (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>) {
+  // expected-error@+2 {{'ds.attention_grad' op scale must be finite and > 0, got 0}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do scale = 0.0 : (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>) -> (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>)
+  return %dq, %dk, %dv : tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>
+}
+
+// -----
+
+// The cotangent has the attention result's shape: the value's head
+// dimension (128), not the query's (192).
+func.func @grad_cotangent_head_dim(%q: tensor<1x16x4x192xf32>, %k: tensor<1x16x4x192xf32>, %v: tensor<1x16x4x128xf32>, %do: tensor<1x16x4x192xf32>) -> (tensor<1x16x4x192xf32>, tensor<1x16x4x192xf32>, tensor<1x16x4x128xf32>) {
+  // expected-error@+2 {{'ds.attention_grad' op operand #3 (grad) has type 'tensor<1x16x4x192xf32>' but the attention result has type 'tensor<1x16x4x128xf32>'}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<1x16x4x192xf32>, tensor<1x16x4x192xf32>, tensor<1x16x4x128xf32>, tensor<1x16x4x192xf32>) -> (tensor<1x16x4x192xf32>, tensor<1x16x4x192xf32>, tensor<1x16x4x128xf32>)
+  return %dq, %dk, %dv : tensor<1x16x4x192xf32>, tensor<1x16x4x192xf32>, tensor<1x16x4x128xf32>
+}
+
+// -----
+
+func.func @grad_cotangent_element_type(%q: tensor<1x16x4x64xbf16>, %k: tensor<1x16x4x64xbf16>, %v: tensor<1x16x4x64xbf16>, %do: tensor<1x16x4x64xf32>) -> (tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>) {
+  // expected-error@+2 {{'ds.attention_grad' op operand #3 (grad) has type 'tensor<1x16x4x64xf32>' but the attention result has type 'tensor<1x16x4x64xbf16>'}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>, tensor<1x16x4x64xf32>) -> (tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>)
+  return %dq, %dk, %dv : tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>, tensor<1x16x4x64xbf16>
+}
+
+// -----
+
+func.func @grad_cotangent_rank(%q: tensor<1x16x4x64xf32>, %k: tensor<1x16x4x64xf32>, %v: tensor<1x16x4x64xf32>, %do: tensor<16x4x64xf32>) -> (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>) {
+  // expected-error@+2 {{'ds.attention_grad' op operand #3 (grad) has type 'tensor<16x4x64xf32>' but the attention result has type 'tensor<1x16x4x64xf32>'}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<16x4x64xf32>) -> (tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>)
+  return %dq, %dk, %dv : tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>, tensor<1x16x4x64xf32>
+}
+
+// -----
+
+// The key's gradient has the key's type (2 heads), not the query's.
+func.func @grad_result_types(%q: tensor<1x16x8x64xf32>, %k: tensor<1x16x2x64xf32>, %v: tensor<1x16x2x64xf32>, %do: tensor<1x16x8x64xf32>) -> (tensor<1x16x8x64xf32>, tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>) {
+  // expected-error@+2 {{'ds.attention_grad' op inferred type(s) 'tensor<1x16x8x64xf32>', 'tensor<1x16x2x64xf32>', 'tensor<1x16x2x64xf32>' are incompatible with return type(s) of operation 'tensor<1x16x8x64xf32>', 'tensor<1x16x8x64xf32>', 'tensor<1x16x2x64xf32>'}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>, tensor<1x16x2x64xf32>, tensor<1x16x8x64xf32>) -> (tensor<1x16x8x64xf32>, tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>)
+  return %dq, %dk, %dv : tensor<1x16x8x64xf32>, tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>
 }

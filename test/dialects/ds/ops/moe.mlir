@@ -1,5 +1,6 @@
-// Round trip of ds.moe_route and ds.moe_ffn: parse, print, parse again, in
-// both the custom and the generic form.
+// Round trip of ds.moe_route and ds.moe_ffn and of their gradients
+// ds.moe_route_grad and ds.moe_ffn_grad: parse, print, parse again, in both
+// the custom and the generic form.
 // RUN: ds-opt %s -split-input-file | ds-opt -split-input-file | FileCheck %s
 // RUN: ds-opt %s -split-input-file -mlir-print-op-generic | ds-opt -split-input-file | FileCheck %s
 
@@ -121,4 +122,44 @@ func.func @route_then_ffn(%x: tensor<32x64xf32>, %logits: tensor<32x16xf32>, %ga
   %w, %idx = ds.moe_route %logits scoring = softmax top_k = 4 n_group = 1 topk_group = 1 group_score = max routed_scaling_factor = 1.0 : (tensor<32x16xf32>) -> (tensor<32x4xf32>, tensor<32x4xi32>)
   %0 = ds.moe_ffn %x, %w, %idx, %gate, %up, %down : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>) -> tensor<32x64xf32>
   return %0 : tensor<32x64xf32>
+}
+
+// -----
+
+// DeepSeek-V3's routing weights, differentiated with respect to the logits.
+// CHECK-LABEL: func @route_grad_sigmoid_norm
+// CHECK: ds.moe_route_grad %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.500000e+00 : (tensor<32x256xf32>, tensor<32x8xi32>, tensor<32x8xf32>) -> tensor<32x256xf32>
+func.func @route_grad_sigmoid_norm(%logits: tensor<32x256xf32>, %idx: tensor<32x8xi32>, %dw: tensor<32x8xf32>) -> tensor<32x256xf32> {
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<32x256xf32>, tensor<32x8xi32>, tensor<32x8xf32>) -> tensor<32x256xf32>
+  return %0 : tensor<32x256xf32>
+}
+
+// -----
+
+// Softmax without renormalization, bf16, i64 indices, dynamic token count.
+// CHECK-LABEL: func @route_grad_softmax_dynamic
+// CHECK: ds.moe_route_grad %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} scoring = softmax routed_scaling_factor = 1.000000e+00 : (tensor<?x64xbf16>, tensor<?x6xi64>, tensor<?x6xbf16>) -> tensor<?x64xbf16>
+func.func @route_grad_softmax_dynamic(%logits: tensor<?x64xbf16>, %idx: tensor<?x6xi64>, %dw: tensor<?x6xbf16>) -> tensor<?x64xbf16> {
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = softmax routed_scaling_factor = 1.0 : (tensor<?x64xbf16>, tensor<?x6xi64>, tensor<?x6xbf16>) -> tensor<?x64xbf16>
+  return %0 : tensor<?x64xbf16>
+}
+
+// -----
+
+// The gradients of the input, the weights and the three expert stacks.
+// CHECK-LABEL: func @ffn_grad
+// CHECK: ds.moe_ffn_grad %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>)
+func.func @ffn_grad(%x: tensor<32x64xf32>, %w: tensor<32x4xf32>, %idx: tensor<32x4xi32>, %gate: tensor<16x32x64xf32>, %up: tensor<16x32x64xf32>, %down: tensor<16x64x32xf32>, %dy: tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>) {
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>)
+  return %dx, %dw, %dg, %du, %dd : tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>
+}
+
+// -----
+
+// Dynamic token and expert counts, i64 indices.
+// CHECK-LABEL: func @ffn_grad_dynamic
+// CHECK: ds.moe_ffn_grad {{.*}} : (tensor<?x64xbf16>, tensor<?x8xbf16>, tensor<?x8xi64>, tensor<?x32x64xbf16>, tensor<?x32x64xbf16>, tensor<?x64x32xbf16>, tensor<?x64xbf16>) -> (tensor<?x64xbf16>, tensor<?x8xbf16>, tensor<?x32x64xbf16>, tensor<?x32x64xbf16>, tensor<?x64x32xbf16>)
+func.func @ffn_grad_dynamic(%x: tensor<?x64xbf16>, %w: tensor<?x8xbf16>, %idx: tensor<?x8xi64>, %gate: tensor<?x32x64xbf16>, %up: tensor<?x32x64xbf16>, %down: tensor<?x64x32xbf16>, %dy: tensor<?x64xbf16>) -> (tensor<?x64xbf16>, tensor<?x8xbf16>, tensor<?x32x64xbf16>, tensor<?x32x64xbf16>, tensor<?x64x32xbf16>) {
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<?x64xbf16>, tensor<?x8xbf16>, tensor<?x8xi64>, tensor<?x32x64xbf16>, tensor<?x32x64xbf16>, tensor<?x64x32xbf16>, tensor<?x64xbf16>) -> (tensor<?x64xbf16>, tensor<?x8xbf16>, tensor<?x32x64xbf16>, tensor<?x32x64xbf16>, tensor<?x64x32xbf16>)
+  return %dx, %dw, %dg, %du, %dd : tensor<?x64xbf16>, tensor<?x8xbf16>, tensor<?x32x64xbf16>, tensor<?x32x64xbf16>, tensor<?x64x32xbf16>
 }

@@ -1,5 +1,6 @@
-// Each verifier rule of ds.moe_route and ds.moe_ffn. The result types are
-// inferred, so a broken rule is reported, then the failed inference.
+// Each verifier rule of ds.moe_route and ds.moe_ffn and of their gradients
+// ds.moe_route_grad and ds.moe_ffn_grad. The result types are inferred, so a
+// broken rule is reported, then the failed inference.
 // RUN: ds-opt %s -split-input-file -verify-diagnostics
 
 func.func @route_logits_rank_3(%logits: tensor<2x8x16xf32>) -> (tensor<2x2xf32>, tensor<2x2xi32>) {
@@ -342,4 +343,107 @@ func.func @ffn_result_type(%x: tensor<32x64xbf16>, %w: tensor<32x4xbf16>, %idx: 
   // expected-error@+1 {{'ds.moe_ffn' op failed to infer returned types}}
   %0 = ds.moe_ffn %x, %w, %idx, %gate, %up, %down : (tensor<32x64xbf16>, tensor<32x4xbf16>, tensor<32x4xi32>, tensor<16x32x64xbf16>, tensor<16x32x64xbf16>, tensor<16x64x32xbf16>) -> tensor<32x64xf32>
   return %0 : tensor<32x64xf32>
+}
+
+// -----
+
+func.func @route_grad_logits_rank_3(%logits: tensor<2x32x16xf32>, %idx: tensor<32x4xi32>, %dw: tensor<32x4xf32>) -> tensor<2x32x16xf32> {
+  // expected-error@+2 {{'ds.moe_route_grad' op operand #0 (logits) must have rank 2 [N, E], got [2, 32, 16]}}
+  // expected-error@+1 {{'ds.moe_route_grad' op failed to infer returned types}}
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<2x32x16xf32>, tensor<32x4xi32>, tensor<32x4xf32>) -> tensor<2x32x16xf32>
+  return %0 : tensor<2x32x16xf32>
+}
+
+// -----
+
+func.func @route_grad_tokens_differ(%logits: tensor<32x16xf32>, %idx: tensor<16x4xi32>, %dw: tensor<32x4xf32>) -> tensor<32x16xf32> {
+  // expected-error@+2 {{'ds.moe_route_grad' op the token count differs: dimension 0 of operand #0 is 32 but dimension 0 of operand #1 is 16}}
+  // expected-error@+1 {{'ds.moe_route_grad' op failed to infer returned types}}
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<32x16xf32>, tensor<16x4xi32>, tensor<32x4xf32>) -> tensor<32x16xf32>
+  return %0 : tensor<32x16xf32>
+}
+
+// -----
+
+// One cotangent per chosen expert.
+func.func @route_grad_top_k_differs(%logits: tensor<32x16xf32>, %idx: tensor<32x4xi32>, %dw: tensor<32x2xf32>) -> tensor<32x16xf32> {
+  // expected-error@+2 {{'ds.moe_route_grad' op the experts per token differs: dimension 1 of operand #1 is 4 but dimension 1 of operand #2 is 2}}
+  // expected-error@+1 {{'ds.moe_route_grad' op failed to infer returned types}}
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<32x16xf32>, tensor<32x4xi32>, tensor<32x2xf32>) -> tensor<32x16xf32>
+  return %0 : tensor<32x16xf32>
+}
+
+// -----
+
+func.func @route_grad_element_type(%logits: tensor<32x16xf32>, %idx: tensor<32x4xi32>, %dw: tensor<32x4xbf16>) -> tensor<32x16xf32> {
+  // expected-error@+2 {{'ds.moe_route_grad' op operand #2 has element type 'bf16' but operand #0 has 'f32' (they must be equal)}}
+  // expected-error@+1 {{'ds.moe_route_grad' op failed to infer returned types}}
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<32x16xf32>, tensor<32x4xi32>, tensor<32x4xbf16>) -> tensor<32x16xf32>
+  return %0 : tensor<32x16xf32>
+}
+
+// -----
+
+// The gradient has the logits' type, not the weights'.
+func.func @route_grad_result_type(%logits: tensor<32x16xf32>, %idx: tensor<32x4xi32>, %dw: tensor<32x4xf32>) -> tensor<32x4xf32> {
+  // expected-error@+2 {{'ds.moe_route_grad' op inferred type(s) 'tensor<32x16xf32>' are incompatible with return type(s) of operation 'tensor<32x4xf32>'}}
+  // expected-error@+1 {{'ds.moe_route_grad' op failed to infer returned types}}
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<32x16xf32>, tensor<32x4xi32>, tensor<32x4xf32>) -> tensor<32x4xf32>
+  return %0 : tensor<32x4xf32>
+}
+
+// -----
+
+func.func @route_grad_float_indices(%logits: tensor<32x16xf32>, %idx: tensor<32x4xf32>, %dw: tensor<32x4xf32>) -> tensor<32x16xf32> {
+  // expected-error@+1 {{'ds.moe_route_grad' op operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<32x4xf32>'}}
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = sigmoid norm_topk_prob routed_scaling_factor = 2.5 : (tensor<32x16xf32>, tensor<32x4xf32>, tensor<32x4xf32>) -> tensor<32x16xf32>
+  return %0 : tensor<32x16xf32>
+}
+
+// -----
+
+func.func @route_grad_unknown_scoring(%logits: tensor<32x16xf32>, %idx: tensor<32x4xi32>, %dw: tensor<32x4xf32>) -> tensor<32x16xf32> {
+  // expected-error@+1 {{custom op 'ds.moe_route_grad' expected string or keyword containing one of the following enum values for attribute 'scoring' [softmax, sigmoid]}}
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = relu routed_scaling_factor = 1.0 : (tensor<32x16xf32>, tensor<32x4xi32>, tensor<32x4xf32>) -> tensor<32x16xf32>
+  return %0 : tensor<32x16xf32>
+}
+
+// -----
+
+// ds.moe_ffn_grad checks its first six operands as ds.moe_ffn does.
+func.func @ffn_grad_gate_rank_2(%x: tensor<32x64xf32>, %w: tensor<32x4xf32>, %idx: tensor<32x4xi32>, %gate: tensor<32x64xf32>, %up: tensor<16x32x64xf32>, %down: tensor<16x64x32xf32>, %dy: tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>) {
+  // expected-error@+2 {{'ds.moe_ffn_grad' op operand #3 (gate) must have rank 3 [E, I, D], got [32, 64]}}
+  // expected-error@+1 {{'ds.moe_ffn_grad' op failed to infer returned types}}
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>)
+  return %dx, %dw, %dg, %du, %dd : tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>
+}
+
+// -----
+
+// The cotangent has the input's (and the result's) shape.
+func.func @ffn_grad_cotangent_shape(%x: tensor<32x64xf32>, %w: tensor<32x4xf32>, %idx: tensor<32x4xi32>, %gate: tensor<16x32x64xf32>, %up: tensor<16x32x64xf32>, %down: tensor<16x64x32xf32>, %dy: tensor<32x32xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>) {
+  // expected-error@+2 {{'ds.moe_ffn_grad' op operand #6 (grad) has type 'tensor<32x32xf32>' but the input has type 'tensor<32x64xf32>'}}
+  // expected-error@+1 {{'ds.moe_ffn_grad' op failed to infer returned types}}
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x32xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>)
+  return %dx, %dw, %dg, %du, %dd : tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>
+}
+
+// -----
+
+func.func @ffn_grad_cotangent_element_type(%x: tensor<32x64xf32>, %w: tensor<32x4xf32>, %idx: tensor<32x4xi32>, %gate: tensor<16x32x64xf32>, %up: tensor<16x32x64xf32>, %down: tensor<16x64x32xf32>, %dy: tensor<32x64xbf16>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>) {
+  // expected-error@+2 {{'ds.moe_ffn_grad' op operand #6 (grad) has type 'tensor<32x64xbf16>' but the input has type 'tensor<32x64xf32>'}}
+  // expected-error@+1 {{'ds.moe_ffn_grad' op failed to infer returned types}}
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x64xbf16>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>)
+  return %dx, %dw, %dg, %du, %dd : tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>
+}
+
+// -----
+
+// The results are the gradients of input, weights, gate, up and down, in
+// that order (here down's and up's are swapped).
+func.func @ffn_grad_result_types(%x: tensor<32x64xf32>, %w: tensor<32x4xf32>, %idx: tensor<32x4xi32>, %gate: tensor<16x32x64xf32>, %up: tensor<16x32x64xf32>, %down: tensor<16x64x32xf32>, %dy: tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<16x32x64xf32>) {
+  // expected-error@+2 {{'ds.moe_ffn_grad' op inferred type(s) 'tensor<32x64xf32>', 'tensor<32x4xf32>', 'tensor<16x32x64xf32>', 'tensor<16x32x64xf32>', 'tensor<16x64x32xf32>' are incompatible with return type(s) of operation 'tensor<32x64xf32>', 'tensor<32x4xf32>', 'tensor<16x32x64xf32>', 'tensor<16x64x32xf32>', 'tensor<16x32x64xf32>'}}
+  // expected-error@+1 {{'ds.moe_ffn_grad' op failed to infer returned types}}
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<16x32x64xf32>)
+  return %dx, %dw, %dg, %du, %dd : tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<16x32x64xf32>
 }

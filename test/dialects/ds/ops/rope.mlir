@@ -81,3 +81,16 @@ func.func @rope_dynamic_positions(%q: tensor<2x16x4x64xf32>, %pos: tensor<?x?xi6
   %0 = ds.rope %q, %pos style = half theta = 1.0e+04 offset = 0 dim = 64 : (tensor<2x16x4x64xf32>, tensor<?x?xi64>) -> tensor<2x16x4x64xf32>
   return %0 : tensor<2x16x4x64xf32>
 }
+
+// -----
+
+// With `adjoint` the op applies the transpose of the rotation (the backward
+// pass); it comes after the YaRN parameters.
+// CHECK-LABEL: func @rope_adjoint
+// CHECK: ds.rope %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} style = interleaved theta = 1.000000e+04 offset = 128 dim = 64 adjoint : (tensor<2x16x4x192xf32>, tensor<16xi32>) -> tensor<2x16x4x192xf32>
+// CHECK: ds.rope %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} style = half theta = 1.000000e+04 offset = 0 dim = 64 yarn = <factor = 4.000000e+01, original_max_position = 4096> adjoint : (tensor<1x8x2x64xbf16>, tensor<1x8xi64>) -> tensor<1x8x2x64xbf16>
+func.func @rope_adjoint(%dq: tensor<2x16x4x192xf32>, %pos: tensor<16xi32>, %dk: tensor<1x8x2x64xbf16>, %pos2: tensor<1x8xi64>) -> (tensor<2x16x4x192xf32>, tensor<1x8x2x64xbf16>) {
+  %0 = ds.rope %dq, %pos style = interleaved theta = 1.0e+04 offset = 128 dim = 64 adjoint : (tensor<2x16x4x192xf32>, tensor<16xi32>) -> tensor<2x16x4x192xf32>
+  %1 = ds.rope %dk, %pos2 style = half theta = 1.0e+04 offset = 0 dim = 64 yarn = <factor = 40.0, original_max_position = 4096> adjoint : (tensor<1x8x2x64xbf16>, tensor<1x8xi64>) -> tensor<1x8x2x64xbf16>
+  return %0, %1 : tensor<2x16x4x192xf32>, tensor<1x8x2x64xbf16>
+}

@@ -190,3 +190,31 @@ func.func @negative_offset_dynamic_head(%x: tensor<2x16x4x?xf32>, %p: tensor<16x
   %0 = ds.rope %x, %p style = half theta = 1.0e+04 offset = -2 dim = 32 : (tensor<2x16x4x?xf32>, tensor<16xi32>) -> tensor<2x16x4x?xf32>
   return
 }
+
+// -----
+
+// `adjoint` is a unit attribute: present or absent, no value.
+func.func @adjoint_not_unit(%x: tensor<2x16x4x64xf32>, %pos: tensor<16xi32>) -> tensor<2x16x4x64xf32> {
+  // expected-error@+1 {{'ds.rope' op attribute 'adjoint' failed to satisfy constraint: unit attribute}}
+  %0 = "ds.rope"(%x, %pos) {style = 1 : i32, theta = 1.0e+04 : f64, offset = 0 : i64, dim = 64 : i64, adjoint = true} : (tensor<2x16x4x64xf32>, tensor<16xi32>) -> tensor<2x16x4x64xf32>
+  return %0 : tensor<2x16x4x64xf32>
+}
+
+// -----
+
+// The adjoint checks the same rules as the rotation.
+func.func @adjoint_channels_past_head_dim(%x: tensor<2x16x4x192xf32>, %pos: tensor<16xi32>) -> tensor<2x16x4x192xf32> {
+  // expected-error@+2 {{'ds.rope' op rotated channels [160, 160 + 64) do not fit the head dimension 192}}
+  // expected-error@+1 {{'ds.rope' op failed to infer returned types}}
+  %0 = ds.rope %x, %pos style = interleaved theta = 1.0e+04 offset = 160 dim = 64 adjoint : (tensor<2x16x4x192xf32>, tensor<16xi32>) -> tensor<2x16x4x192xf32>
+  return %0 : tensor<2x16x4x192xf32>
+}
+
+// -----
+
+// `adjoint` follows the YaRN parameters.
+func.func @adjoint_before_yarn(%x: tensor<2x16x4x64xf32>, %pos: tensor<16xi32>) -> tensor<2x16x4x64xf32> {
+  // expected-error@+1 {{expected ':'}}
+  %0 = ds.rope %x, %pos style = half theta = 1.0e+04 offset = 0 dim = 64 adjoint yarn = <factor = 40.0, original_max_position = 4096> : (tensor<2x16x4x64xf32>, tensor<16xi32>) -> tensor<2x16x4x64xf32>
+  return %0 : tensor<2x16x4x64xf32>
+}

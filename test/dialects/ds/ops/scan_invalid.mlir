@@ -117,3 +117,29 @@ func.func @carry_result_type(%h: tensor<4xf32>, %w: tensor<3x4xf32>) -> tensor<4
   %0 = ds.scan @f(%h) stacked(%w) : (tensor<4xf32>, tensor<3x4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// `reverse` is a unit attribute: present or absent, no value.
+func.func @f(%h: tensor<4xf32>, %w: tensor<4xf32>) -> tensor<4xf32> {
+  return %h : tensor<4xf32>
+}
+
+func.func @reverse_not_unit(%h: tensor<4xf32>, %w: tensor<3x4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'ds.scan' op attribute 'reverse' failed to satisfy constraint: unit attribute}}
+  %0 = "ds.scan"(%h, %w) {callee = @f, operandSegmentSizes = array<i32: 1, 0, 1>, reverse = false} : (tensor<4xf32>, tensor<3x4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// A reversed scan checks the same rules as a forward one.
+func.func @f(%h: tensor<4xf32>, %w: tensor<4xf32>, %v: tensor<4xf32>) -> tensor<4xf32> {
+  return %h : tensor<4xf32>
+}
+
+func.func @reverse_layer_counts_differ(%h: tensor<4xf32>, %w: tensor<3x4xf32>, %v: tensor<2x4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'ds.scan' op stacked operand #1 has 2 layers, but earlier ones have 3}}
+  %0 = ds.scan @f(%h) stacked(%w, %v) reverse : (tensor<4xf32>, tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -1,6 +1,7 @@
 // Round trip of the unary elementwise ops ds.neg, ds.abs, ds.square, ds.relu,
-// ds.exp, ds.log, ds.sqrt, ds.rsqrt, ds.tanh, ds.sigmoid, ds.silu and ds.gelu
-// (both approximations, the default elided) over several element types.
+// ds.exp, ds.log, ds.sqrt, ds.rsqrt, ds.tanh, ds.sigmoid, ds.silu, ds.sin,
+// ds.cos and ds.gelu (both approximations, the default elided), and of
+// ds.gelu_grad, over several element types.
 // RUN: ds-opt %s -split-input-file | ds-opt -split-input-file | FileCheck %s
 // RUN: ds-opt %s -split-input-file -mlir-print-op-generic | ds-opt -split-input-file | FileCheck %s
 
@@ -160,4 +161,33 @@ func.func @gelu_tanh(%x: tensor<?x8xf16>) -> tensor<?x8xf16> {
 func.func @gelu_generic_without_attribute(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = "ds.gelu"(%x) : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @sin_cos
+// CHECK: ds.sin %arg0 : tensor<4x8xf32>
+// CHECK: ds.cos %arg0 : tensor<4x8xf32>
+// CHECK: ds.sin %arg1 : tensor<?x16xbf16>
+// CHECK: ds.cos %arg1 : tensor<?x16xbf16>
+func.func @sin_cos(%x: tensor<4x8xf32>, %b: tensor<?x16xbf16>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<?x16xbf16>, tensor<?x16xbf16>) {
+  %0 = ds.sin %x : tensor<4x8xf32>
+  %1 = ds.cos %x : tensor<4x8xf32>
+  %2 = ds.sin %b : tensor<?x16xbf16>
+  %3 = ds.cos %b : tensor<?x16xbf16>
+  return %0, %1, %2, %3 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<?x16xbf16>, tensor<?x16xbf16>
+}
+
+// -----
+
+// ds.gelu_grad with the default (`none`, elided when given) and `tanh`.
+// CHECK-LABEL: func @gelu_grad
+// CHECK: ds.gelu_grad %arg0, %arg1 : tensor<4x8xf32>
+// CHECK: ds.gelu_grad %arg0, %arg1 : tensor<4x8xf32>
+// CHECK: ds.gelu_grad %arg2, %arg3 approximate = tanh : tensor<?x8xf16>
+func.func @gelu_grad(%x: tensor<4x8xf32>, %dy: tensor<4x8xf32>, %h: tensor<?x8xf16>, %dh: tensor<?x8xf16>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<?x8xf16>) {
+  %0 = ds.gelu_grad %x, %dy : tensor<4x8xf32>
+  %1 = ds.gelu_grad %x, %dy approximate = none : tensor<4x8xf32>
+  %2 = ds.gelu_grad %h, %dh approximate = tanh : tensor<?x8xf16>
+  return %0, %1, %2 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<?x8xf16>
 }

@@ -1,7 +1,7 @@
 // Each verifier rule of the unary elementwise ops ds.neg, ds.abs, ds.square,
-// ds.relu, ds.exp, ds.log, ds.sqrt, ds.rsqrt, ds.tanh, ds.sigmoid, ds.silu and
-// ds.gelu: the element-type class of each op, one type for operand and result,
-// and gelu's approximation.
+// ds.relu, ds.exp, ds.log, ds.sqrt, ds.rsqrt, ds.tanh, ds.sigmoid, ds.silu,
+// ds.sin, ds.cos and ds.gelu, and of ds.gelu_grad: the element-type class of
+// each op, one type for operands and result, and gelu's approximation.
 // RUN: ds-opt %s -split-input-file -verify-diagnostics
 
 // ds.neg takes numbers, not i1.
@@ -166,4 +166,69 @@ func.func @gelu_result_type_differs(%x: tensor<3xf32>) -> tensor<3xbf16> {
   // expected-error@+1 {{'ds.gelu' op requires the same type for all operands and results}}
   %0 = "ds.gelu"(%x) : (tensor<3xf32>) -> tensor<3xbf16>
   return %0 : tensor<3xbf16>
+}
+
+// -----
+
+func.func @sin_integer(%x: tensor<3xi32>) -> tensor<3xi32> {
+  // expected-error@+1 {{'ds.sin' op operand #0 must be ranked tensor of 64-bit float or 32-bit float or 16-bit float or bfloat16 type or f8E4M3FN type or f8E5M2 type values, but got 'tensor<3xi32>'}}
+  %0 = ds.sin %x : tensor<3xi32>
+  return %0 : tensor<3xi32>
+}
+
+// -----
+
+func.func @cos_i1(%x: tensor<3xi1>) -> tensor<3xi1> {
+  // expected-error@+1 {{'ds.cos' op operand #0 must be ranked tensor of 64-bit float or 32-bit float or 16-bit float or bfloat16 type or f8E4M3FN type or f8E5M2 type values, but got 'tensor<3xi1>'}}
+  %0 = ds.cos %x : tensor<3xi1>
+  return %0 : tensor<3xi1>
+}
+
+// -----
+
+func.func @cos_result_shape_differs(%x: tensor<3xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'ds.cos' op requires the same type for all operands and results}}
+  %0 = "ds.cos"(%x) : (tensor<3xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @gelu_grad_integer(%x: tensor<3xi32>, %dy: tensor<3xi32>) -> tensor<3xi32> {
+  // expected-error@+1 {{'ds.gelu_grad' op operand #0 must be ranked tensor of 64-bit float or 32-bit float or 16-bit float or bfloat16 type or f8E4M3FN type or f8E5M2 type values, but got 'tensor<3xi32>'}}
+  %0 = ds.gelu_grad %x, %dy : tensor<3xi32>
+  return %0 : tensor<3xi32>
+}
+
+// -----
+
+// The input and its cotangent have one type: no broadcasting.
+func.func @gelu_grad_grad_shape_differs(%x: tensor<3x4xf32>, %dy: tensor<4xf32>) -> tensor<3x4xf32> {
+  // expected-error@+1 {{'ds.gelu_grad' op requires the same type for all operands and results}}
+  %0 = "ds.gelu_grad"(%x, %dy) : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @gelu_grad_result_type_differs(%x: tensor<3xbf16>, %dy: tensor<3xbf16>) -> tensor<3xf32> {
+  // expected-error@+1 {{'ds.gelu_grad' op requires the same type for all operands and results}}
+  %0 = "ds.gelu_grad"(%x, %dy) : (tensor<3xbf16>, tensor<3xbf16>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @gelu_grad_unknown_approximation(%x: tensor<3xf32>, %dy: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error@+1 {{custom op 'ds.gelu_grad' expected string or keyword containing one of the following enum values for attribute 'approximate' [none, tanh]}}
+  %0 = ds.gelu_grad %x, %dy approximate = erf : tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @gelu_grad_approximation_out_of_range(%x: tensor<3xf32>, %dy: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error@+1 {{'ds.gelu_grad' op attribute 'approximate' failed to satisfy constraint: how gelu evaluates the Gaussian CDF}}
+  %0 = "ds.gelu_grad"(%x, %dy) {approximate = 7 : i32} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
 }

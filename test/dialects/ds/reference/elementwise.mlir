@@ -371,6 +371,43 @@ func.func @unary_f32(%x: tensor<16xf32> {ds.name = "x"}, %p: tensor<16xf32> {ds.
   return %0, %1, %2, %3, %4, %5, %6, %7, %8 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
 
+// ds.sin and ds.cos over several periods.
+// RUN: ds-interp %s --entry=sin_cos_f64 --inputs=%S/Inputs/sin_cos_f64.safetensors --compare=%S/Inputs/sin_cos_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=SIN_COS_F64
+// SIN_COS_F64: compare sin with sin: relative error {{.*}} ok
+// SIN_COS_F64: compare cos with cos: relative error {{.*}} ok
+func.func @sin_cos_f64(%x: tensor<3x4xf64> {ds.name = "x"}) -> (tensor<3x4xf64> {ds.name = "sin"}, tensor<3x4xf64> {ds.name = "cos"}) {
+  %0 = ds.sin %x : tensor<3x4xf64>
+  %1 = ds.cos %x : tensor<3x4xf64>
+  return %0, %1 : tensor<3x4xf64>, tensor<3x4xf64>
+}
+
+// ds.gelu_grad: dy * gelu'(x) with the derivative of each approximation
+// (the numpy formulas are checked against central differences of ds.gelu's).
+// RUN: ds-interp %s --entry=gelu_grad_f64 --inputs=%S/Inputs/gelu_grad_f64.safetensors --compare=%S/Inputs/gelu_grad_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=GELU_GRAD_F64
+// GELU_GRAD_F64: compare out_default with out_default: relative error {{.*}} ok
+// GELU_GRAD_F64: compare out_none with out_none: relative error {{.*}} ok
+// GELU_GRAD_F64: compare out_tanh with out_tanh: relative error {{.*}} ok
+func.func @gelu_grad_f64(%x: tensor<3x4xf64> {ds.name = "x"}, %dy: tensor<3x4xf64> {ds.name = "dy"}) -> (tensor<3x4xf64> {ds.name = "out_default"}, tensor<3x4xf64> {ds.name = "out_none"}, tensor<3x4xf64> {ds.name = "out_tanh"}) {
+  %0 = ds.gelu_grad %x, %dy : tensor<3x4xf64>
+  %1 = ds.gelu_grad %x, %dy approximate = none : tensor<3x4xf64>
+  %2 = ds.gelu_grad %x, %dy approximate = tanh : tensor<3x4xf64>
+  return %0, %1, %2 : tensor<3x4xf64>, tensor<3x4xf64>, tensor<3x4xf64>
+}
+
+// ds.sin, ds.cos and ds.gelu_grad in f32.
+// RUN: ds-interp %s --entry=sin_cos_gelu_grad_f32 --inputs=%S/Inputs/sin_cos_gelu_grad_f32.safetensors --compare=%S/Inputs/sin_cos_gelu_grad_f32.safetensors --rtol=1e-6 | FileCheck %s --check-prefix=SIN_COS_GELU_GRAD_F32
+// SIN_COS_GELU_GRAD_F32: compare sin with sin: relative error {{.*}} ok
+// SIN_COS_GELU_GRAD_F32: compare cos with cos: relative error {{.*}} ok
+// SIN_COS_GELU_GRAD_F32: compare gelu_grad with gelu_grad: relative error {{.*}} ok
+// SIN_COS_GELU_GRAD_F32: compare gelu_grad_tanh with gelu_grad_tanh: relative error {{.*}} ok
+func.func @sin_cos_gelu_grad_f32(%x: tensor<16xf32> {ds.name = "x"}, %dy: tensor<16xf32> {ds.name = "dy"}) -> (tensor<16xf32> {ds.name = "sin"}, tensor<16xf32> {ds.name = "cos"}, tensor<16xf32> {ds.name = "gelu_grad"}, tensor<16xf32> {ds.name = "gelu_grad_tanh"}) {
+  %0 = ds.sin %x : tensor<16xf32>
+  %1 = ds.cos %x : tensor<16xf32>
+  %2 = ds.gelu_grad %x, %dy : tensor<16xf32>
+  %3 = ds.gelu_grad %x, %dy approximate = tanh : tensor<16xf32>
+  return %0, %1, %2, %3 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+}
+
 // ds.constant: f64 (added to an input), i32, a bf16 splat (1.1 rounds to
 // 1.1015625), i1 and f8E4M3FN.
 // RUN: ds-interp %s --entry=constant --inputs=%S/Inputs/constant.safetensors --compare=%S/Inputs/constant.safetensors --rtol=0 | FileCheck %s --check-prefix=CONSTANT

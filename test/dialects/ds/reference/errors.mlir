@@ -65,6 +65,37 @@ func.func @error_moe_ffn_index(%x: tensor<2x4xf64> {ds.name = "x"}, %w: tensor<2
   return %0 : tensor<2x4xf64>
 }
 
+// ds.moe_ffn_grad checks the indices as ds.moe_ffn does. Expert 5 of 3.
+// RUN: not ds-interp %s --entry=error_moe_ffn_grad_index --inputs=%S/Inputs/error_moe_ffn_grad_index.safetensors 2>&1 | FileCheck %s --check-prefix=MOE_FFN_GRAD
+// MOE_FFN_GRAD: errors.mlir:[[@LINE+4]]:29: error: expert index 5 of token 1 is outside [0, 3)
+// MOE_FFN_GRAD-NEXT: %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad
+// MOE_FFN_GRAD: ds-interp: error: @error_moe_ffn_grad_index failed at run time
+func.func @error_moe_ffn_grad_index(%x: tensor<2x4xf64> {ds.name = "x"}, %w: tensor<2x2xf64> {ds.name = "w"}, %idx: tensor<2x2xi32> {ds.name = "idx"}, %gate: tensor<3x3x4xf64> {ds.name = "gate"}, %up: tensor<3x3x4xf64> {ds.name = "up"}, %down: tensor<3x4x3xf64> {ds.name = "down"}, %dy: tensor<2x4xf64> {ds.name = "dy"}) -> (tensor<2x4xf64> {ds.name = "dx"}) {
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<2x4xf64>, tensor<2x2xf64>, tensor<2x2xi32>, tensor<3x3x4xf64>, tensor<3x3x4xf64>, tensor<3x4x3xf64>, tensor<2x4xf64>) -> (tensor<2x4xf64>, tensor<2x2xf64>, tensor<3x3x4xf64>, tensor<3x3x4xf64>, tensor<3x4x3xf64>)
+  return %dx : tensor<2x4xf64>
+}
+
+// ds.moe_route_grad: the indices must name experts too. Expert -1 of 4.
+// RUN: not ds-interp %s --entry=error_moe_route_grad_index --inputs=%S/Inputs/error_moe_route_grad_index.safetensors 2>&1 | FileCheck %s --check-prefix=MOE_ROUTE_GRAD
+// MOE_ROUTE_GRAD: errors.mlir:[[@LINE+4]]:8: error: expert index -1 of token 1 is outside [0, 4)
+// MOE_ROUTE_GRAD-NEXT: %0 = ds.moe_route_grad
+// MOE_ROUTE_GRAD: ds-interp: error: @error_moe_route_grad_index failed at run time
+func.func @error_moe_route_grad_index(%logits: tensor<2x4xf64> {ds.name = "logits"}, %idx: tensor<2x2xi64> {ds.name = "idx"}, %dw: tensor<2x2xf64> {ds.name = "dw"}) -> (tensor<2x4xf64> {ds.name = "out"}) {
+  %0 = ds.moe_route_grad %logits, %idx, %dw scoring = softmax norm_topk_prob routed_scaling_factor = 1.0 : (tensor<2x4xf64>, tensor<2x2xi64>, tensor<2x2xf64>) -> tensor<2x4xf64>
+  return %0 : tensor<2x4xf64>
+}
+
+// ds.scatter_add: "Every index must lie in [0, result.shape[axis]); an index
+// outside it is a run-time error." Index 4 into 4 rows.
+// RUN: not ds-interp %s --entry=error_scatter_add_index --inputs=%S/Inputs/error_scatter_add_index.safetensors 2>&1 | FileCheck %s --check-prefix=SCATTER_ADD
+// SCATTER_ADD: errors.mlir:[[@LINE+4]]:8: error: index 4 at position 1 of the indices is outside [0, 4)
+// SCATTER_ADD-NEXT: %0 = ds.scatter_add
+// SCATTER_ADD: ds-interp: error: @error_scatter_add_index failed at run time
+func.func @error_scatter_add_index(%updates: tensor<2x3xf64> {ds.name = "updates"}, %idx: tensor<2xi32> {ds.name = "idx"}) -> (tensor<4x3xf64> {ds.name = "out"}) {
+  %0 = ds.scatter_add %updates, %idx axis = 0 : (tensor<2x3xf64>, tensor<2xi32>) -> tensor<4x3xf64>
+  return %0 : tensor<4x3xf64>
+}
+
 // Integer division by zero.
 // RUN: not ds-interp %s --entry=error_div_by_zero --inputs=%S/Inputs/error_div_by_zero.safetensors 2>&1 | FileCheck %s --check-prefix=DIV_ZERO
 // DIV_ZERO: errors.mlir:[[@LINE+4]]:8: error: integer division by zero

@@ -50,6 +50,7 @@ from goldens.safetensors_io import ST_DTYPE, write_safetensors
 # Importing a case module registers its cases (@case), in this order.
 from goldens import elementwise, casts, shape, reduce, model  # noqa: F401
 from goldens import moe_loss, errors  # noqa: F401
+from goldens import grad, scan  # noqa: F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "Inputs")

@@ -1,8 +1,9 @@
 // Numerical tests of the model ops in the reference interpreter (ds-interp):
-// matmul, rms_norm, layer_norm, rope (with YaRN), attention, moe_route,
-// moe_ffn and cross_entropy, against an independent numpy implementation of
-// docs/dialect/ds.md (make_op_goldens.py; README.md). f64 with rtol 1e-12, f32
-// with rtol 1e-6, exactly representable low-precision data with rtol 0.
+// matmul, rms_norm, layer_norm, rope (with YaRN, and its adjoint), attention,
+// moe_route, moe_ffn and cross_entropy, against an independent numpy
+// implementation of docs/dialect/ds.md (make_op_goldens.py; README.md). f64
+// with rtol 1e-12, f32 with rtol 1e-6, exactly representable low-precision
+// data with rtol 0.
 
 // ds.matmul of two matrices.
 // RUN: ds-interp %s --entry=matmul_f64 --inputs=%S/Inputs/matmul_f64.safetensors --compare=%S/Inputs/matmul_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=MATMUL_F64
@@ -172,6 +173,49 @@ func.func @rope_yarn_half_f64(%x: tensor<1x5x2x12xf64> {ds.name = "x"}, %pos: te
 // ROPE_F32: compare out with out: relative error {{.*}} ok
 func.func @rope_f32(%x: tensor<2x3x2x8xf32> {ds.name = "x"}, %pos: tensor<3xi32> {ds.name = "pos"}) -> (tensor<2x3x2x8xf32> {ds.name = "out"}) {
   %0 = ds.rope %x, %pos style = interleaved theta = 1.0e+04 offset = 0 dim = 8 : (tensor<2x3x2x8xf32>, tensor<3xi32>) -> tensor<2x3x2x8xf32>
+  return %0 : tensor<2x3x2x8xf32>
+}
+
+// ds.rope with `adjoint` (the transpose of the rotation), with DeepSeek-V2's
+// YaRN (magnitude scale != 1), positions per batch row: `adj` is the adjoint
+// of y by its own formula (rotation by -angle, same magnitude), and both
+// <rope(x), y> and <x, rope_adjoint(y)> must equal numpy's <rope(x), y>,
+// computed with the forward formula.
+// RUN: ds-interp %s --entry=rope_adjoint_interleaved_f64 --inputs=%S/Inputs/rope_adjoint_interleaved_f64.safetensors --compare=%S/Inputs/rope_adjoint_interleaved_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=ROPE_ADJOINT_INTERLEAVED_F64
+// ROPE_ADJOINT_INTERLEAVED_F64: compare adj with adj: relative error {{.*}} ok
+// ROPE_ADJOINT_INTERLEAVED_F64: compare dot_fwd with dot_fwd: relative error {{.*}} ok
+// ROPE_ADJOINT_INTERLEAVED_F64: compare dot_adj with dot_adj: relative error {{.*}} ok
+func.func @rope_adjoint_interleaved_f64(%x: tensor<2x3x2x20xf64> {ds.name = "x"}, %y: tensor<2x3x2x20xf64> {ds.name = "y"}, %pos: tensor<2x3xi32> {ds.name = "pos"}) -> (tensor<2x3x2x20xf64> {ds.name = "adj"}, tensor<f64> {ds.name = "dot_fwd"}, tensor<f64> {ds.name = "dot_adj"}) {
+  %fwd = ds.rope %x, %pos style = interleaved theta = 1.0e+04 offset = 4 dim = 16 yarn = <factor = 4.0e+01, original_max_position = 4096, beta_fast = 3.2e+01, beta_slow = 1.0, mscale = 1.0, mscale_all_dim = 5.0e-01> : (tensor<2x3x2x20xf64>, tensor<2x3xi32>) -> tensor<2x3x2x20xf64>
+  %adj = ds.rope %y, %pos style = interleaved theta = 1.0e+04 offset = 4 dim = 16 yarn = <factor = 4.0e+01, original_max_position = 4096, beta_fast = 3.2e+01, beta_slow = 1.0, mscale = 1.0, mscale_all_dim = 5.0e-01> adjoint : (tensor<2x3x2x20xf64>, tensor<2x3xi32>) -> tensor<2x3x2x20xf64>
+  %0 = ds.mul %fwd, %y : tensor<2x3x2x20xf64>
+  %dot_fwd = ds.reduce_sum %0 axes = [0, 1, 2, 3] : tensor<2x3x2x20xf64> -> tensor<f64>
+  %1 = ds.mul %x, %adj : tensor<2x3x2x20xf64>
+  %dot_adj = ds.reduce_sum %1 axes = [0, 1, 2, 3] : tensor<2x3x2x20xf64> -> tensor<f64>
+  return %adj, %dot_fwd, %dot_adj : tensor<2x3x2x20xf64>, tensor<f64>, tensor<f64>
+}
+
+// The same for the half layout, shared i64 positions up to 1000 and the
+// clamped YaRN ramp of rope_yarn_half_f64.
+// RUN: ds-interp %s --entry=rope_adjoint_half_f64 --inputs=%S/Inputs/rope_adjoint_half_f64.safetensors --compare=%S/Inputs/rope_adjoint_half_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=ROPE_ADJOINT_HALF_F64
+// ROPE_ADJOINT_HALF_F64: compare adj with adj: relative error {{.*}} ok
+// ROPE_ADJOINT_HALF_F64: compare dot_fwd with dot_fwd: relative error {{.*}} ok
+// ROPE_ADJOINT_HALF_F64: compare dot_adj with dot_adj: relative error {{.*}} ok
+func.func @rope_adjoint_half_f64(%x: tensor<1x5x2x12xf64> {ds.name = "x"}, %y: tensor<1x5x2x12xf64> {ds.name = "y"}, %pos: tensor<5xi64> {ds.name = "pos"}) -> (tensor<1x5x2x12xf64> {ds.name = "adj"}, tensor<f64> {ds.name = "dot_fwd"}, tensor<f64> {ds.name = "dot_adj"}) {
+  %fwd = ds.rope %x, %pos style = half theta = 1.0e+02 offset = 2 dim = 8 yarn = <factor = 4.0, original_max_position = 256> : (tensor<1x5x2x12xf64>, tensor<5xi64>) -> tensor<1x5x2x12xf64>
+  %adj = ds.rope %y, %pos style = half theta = 1.0e+02 offset = 2 dim = 8 yarn = <factor = 4.0, original_max_position = 256> adjoint : (tensor<1x5x2x12xf64>, tensor<5xi64>) -> tensor<1x5x2x12xf64>
+  %0 = ds.mul %fwd, %y : tensor<1x5x2x12xf64>
+  %dot_fwd = ds.reduce_sum %0 axes = [0, 1, 2, 3] : tensor<1x5x2x12xf64> -> tensor<f64>
+  %1 = ds.mul %x, %adj : tensor<1x5x2x12xf64>
+  %dot_adj = ds.reduce_sum %1 axes = [0, 1, 2, 3] : tensor<1x5x2x12xf64> -> tensor<f64>
+  return %adj, %dot_fwd, %dot_adj : tensor<1x5x2x12xf64>, tensor<f64>, tensor<f64>
+}
+
+// f32 ds.rope with `adjoint`.
+// RUN: ds-interp %s --entry=rope_adjoint_f32 --inputs=%S/Inputs/rope_adjoint_f32.safetensors --compare=%S/Inputs/rope_adjoint_f32.safetensors --rtol=1e-6 | FileCheck %s --check-prefix=ROPE_ADJOINT_F32
+// ROPE_ADJOINT_F32: compare adj with adj: relative error {{.*}} ok
+func.func @rope_adjoint_f32(%y: tensor<2x3x2x8xf32> {ds.name = "y"}, %pos: tensor<3xi32> {ds.name = "pos"}) -> (tensor<2x3x2x8xf32> {ds.name = "adj"}) {
+  %0 = ds.rope %y, %pos style = interleaved theta = 1.0e+04 offset = 0 dim = 8 adjoint : (tensor<2x3x2x8xf32>, tensor<3xi32>) -> tensor<2x3x2x8xf32>
   return %0 : tensor<2x3x2x8xf32>
 }
 

@@ -1,7 +1,8 @@
 // Numerical tests of the shape ops in the reference interpreter (ds-interp)
 // against numpy (reshape, transpose, broadcast_to, strided slicing,
-// concatenate, take, indices) following docs/dialect/ds.md. Pure data
-// movement, so the comparisons are exact (rtol 0).
+// concatenate, take, zero padding, add.at, indices) following
+// docs/dialect/ds.md. Data movement (and, for scatter_add, sums taken in the
+// same order on both sides), so the comparisons are exact (rtol 0).
 // Inputs/<case>.safetensors is written by make_op_goldens.py (README.md).
 
 // ds.reshape keeps the row-major element order.
@@ -147,6 +148,56 @@ func.func @gather_i32(%table: tensor<4x3xi32> {ds.name = "table"}, %idx: tensor<
   %0 = ds.gather %table, %idx axis = 0 : (tensor<4x3xi32>, tensor<i32>) -> tensor<3xi32>
   %1 = ds.gather %table, %idx2 axis = 1 : (tensor<4x3xi32>, tensor<2x1xi64>) -> tensor<4x2x1xi32>
   return %0, %1 : tensor<3xi32>, tensor<4x2x1xi32>
+}
+
+// ds.pad: low / high zeros and interior zeros between neighbours ([2,3] ->
+// [4,9]), and without interior on a rank-3 tensor.
+// RUN: ds-interp %s --entry=pad_f64 --inputs=%S/Inputs/pad_f64.safetensors --compare=%S/Inputs/pad_f64.safetensors --rtol=0 | FileCheck %s --check-prefix=PAD_F64
+// PAD_F64: compare out with out: relative error {{.*}} ok
+// PAD_F64: compare out_plain with out_plain: relative error {{.*}} ok
+func.func @pad_f64(%x: tensor<2x3xf64> {ds.name = "x"}, %y: tensor<2x1x3xf64> {ds.name = "y"}) -> (tensor<4x9xf64> {ds.name = "out"}, tensor<3x3x7xf64> {ds.name = "out_plain"}) {
+  %0 = ds.pad %x low = [1, 0] high = [0, 2] interior = [1, 2] : tensor<2x3xf64> -> tensor<4x9xf64>
+  %1 = ds.pad %y low = [0, 2, 1] high = [1, 0, 3] : tensor<2x1x3xf64> -> tensor<3x3x7xf64>
+  return %0, %1 : tensor<4x9xf64>, tensor<3x3x7xf64>
+}
+
+// ds.pad of integers with a dynamic leading dimension (its size is computed
+// at run time: 2 + 3 + 2 * 2 + 1 = 10).
+// RUN: ds-interp %s --entry=pad_i32 --inputs=%S/Inputs/pad_i32.safetensors --compare=%S/Inputs/pad_i32.safetensors --rtol=0 | FileCheck %s --check-prefix=PAD_I32
+// PAD_I32: compare out with out: relative error {{.*}} ok
+func.func @pad_i32(%x: tensor<?x2xi32> {ds.name = "x"}) -> (tensor<?x4xi32> {ds.name = "out"}) {
+  %0 = ds.pad %x low = [2, 1] high = [1, 1] interior = [2, 0] : tensor<?x2xi32> -> tensor<?x4xi32>
+  return %0 : tensor<?x4xi32>
+}
+
+// ds.scatter_add on axis 0 (the backward pass of an embedding lookup): [2,3]
+// indices with 2 repeated three times; rows 1 and 3 stay zero. The sums are
+// added in index order on both sides, so they agree exactly.
+// RUN: ds-interp %s --entry=scatter_add_axis0_f64 --inputs=%S/Inputs/scatter_add_axis0_f64.safetensors --compare=%S/Inputs/scatter_add_axis0_f64.safetensors --rtol=0 | FileCheck %s --check-prefix=SCATTER_ADD_AXIS0_F64
+// SCATTER_ADD_AXIS0_F64: compare out with out: relative error {{.*}} ok
+func.func @scatter_add_axis0_f64(%updates: tensor<2x3x4xf64> {ds.name = "updates"}, %idx: tensor<2x3xi32> {ds.name = "idx"}) -> (tensor<6x4xf64> {ds.name = "out"}) {
+  %0 = ds.scatter_add %updates, %idx axis = 0 : (tensor<2x3x4xf64>, tensor<2x3xi32>) -> tensor<6x4xf64>
+  return %0 : tensor<6x4xf64>
+}
+
+// ds.scatter_add on axis 1 of a rank-3 result with repeated i64 indices; the
+// leading dimension is dynamic and comes from the updates.
+// RUN: ds-interp %s --entry=scatter_add_axis1_f64 --inputs=%S/Inputs/scatter_add_axis1_f64.safetensors --compare=%S/Inputs/scatter_add_axis1_f64.safetensors --rtol=0 | FileCheck %s --check-prefix=SCATTER_ADD_AXIS1_F64
+// SCATTER_ADD_AXIS1_F64: compare out with out: relative error {{.*}} ok
+func.func @scatter_add_axis1_f64(%updates: tensor<?x5x2xf64> {ds.name = "updates"}, %idx: tensor<5xi64> {ds.name = "idx"}) -> (tensor<?x6x2xf64> {ds.name = "out"}) {
+  %0 = ds.scatter_add %updates, %idx axis = 1 : (tensor<?x5x2xf64>, tensor<5xi64>) -> tensor<?x6x2xf64>
+  return %0 : tensor<?x6x2xf64>
+}
+
+// ds.scatter_add of integers: a rank-0 index (the updates are one row) and
+// [3,1] indices on the last axis.
+// RUN: ds-interp %s --entry=scatter_add_i32 --inputs=%S/Inputs/scatter_add_i32.safetensors --compare=%S/Inputs/scatter_add_i32.safetensors --rtol=0 | FileCheck %s --check-prefix=SCATTER_ADD_I32
+// SCATTER_ADD_I32: compare out with out: relative error {{.*}} ok
+// SCATTER_ADD_I32: compare out2 with out2: relative error {{.*}} ok
+func.func @scatter_add_i32(%updates: tensor<4xi32> {ds.name = "updates"}, %idx: tensor<i32> {ds.name = "idx"}, %updates2: tensor<4x3x1xi32> {ds.name = "updates2"}, %idx2: tensor<3x1xi64> {ds.name = "idx2"}) -> (tensor<3x4xi32> {ds.name = "out"}, tensor<4x2xi32> {ds.name = "out2"}) {
+  %0 = ds.scatter_add %updates, %idx axis = 0 : (tensor<4xi32>, tensor<i32>) -> tensor<3x4xi32>
+  %1 = ds.scatter_add %updates2, %idx2 axis = 1 : (tensor<4x3x1xi32>, tensor<3x1xi64>) -> tensor<4x2xi32>
+  return %0, %1 : tensor<3x4xi32>, tensor<4x2xi32>
 }
 
 // ds.iota along dims 0, 1 and 2 in i32, f64 and i64; in bf16 and f8E4M3FN the

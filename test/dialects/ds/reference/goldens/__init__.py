@@ -18,5 +18,7 @@ its cases):
     reduce          reduce.mlir
     model           model.mlir: matmul, norms, rope, attention
     moe_loss        model.mlir: moe_route, moe_ffn, cross_entropy
+    grad            grad.mlir: attention_grad, moe_route_grad, moe_ffn_grad
+    scan            scan.mlir
     errors          errors.mlir
 """

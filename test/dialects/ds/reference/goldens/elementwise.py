@@ -1,5 +1,5 @@
 """Elementwise cases (elementwise.mlir): binary and integer arithmetic,
-compare, select, unary and transcendental ops, constant."""
+compare, select, unary and transcendental ops, gelu_grad, constant."""
 
 import math
 
@@ -274,6 +274,51 @@ def unary_f32(r):
                silu=xd * sigmoid(xd), gelu=gelu_none(xd), gelu_tanh=gelu_tanh(xd))
     res = {k: v.astype(F32) for k, v in res.items()}
     return dict(x=x, p=p, **res)
+
+
+@case
+def sin_cos_f64(r):
+    x = uniform(r, (3, 4), -10, 10)
+    return dict(x=x, sin=np.sin(x), cos=np.cos(x))
+
+
+def gelu_grad_none(x, dy):
+    """dy * (Phi(x) + x phi(x)), phi the standard normal density."""
+    phi = np.exp(-x * x / 2.0) / math.sqrt(2.0 * math.pi)
+    return dy * ((1.0 + _erf(x / math.sqrt(2.0))) / 2.0 + x * phi)
+
+
+def gelu_grad_tanh(x, dy):
+    k = math.sqrt(2.0 / math.pi)
+    t = np.tanh(k * (x + 0.044715 * x ** 3))
+    return dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3 * 0.044715 * x * x))
+
+
+def _check_derivative(f, fprime, x):
+    # The derivative formulas against central differences of ds.gelu's.
+    h = 1e-5
+    numeric = (f(x + h) - f(x - h)) / (2 * h)
+    assert np.allclose(fprime(x, np.ones_like(x)), numeric, rtol=1e-8, atol=1e-9)
+
+
+@case
+def gelu_grad_f64(r):
+    x, dy = uniform(r, (3, 4), -5, 5), normal(r, (3, 4))
+    _check_derivative(gelu_none, gelu_grad_none, x)
+    _check_derivative(gelu_tanh, gelu_grad_tanh, x)
+    return dict(x=x, dy=dy, out_default=gelu_grad_none(x, dy),
+                out_none=gelu_grad_none(x, dy), out_tanh=gelu_grad_tanh(x, dy))
+
+
+@case
+def sin_cos_gelu_grad_f32(r):
+    x = uniform(r, (16,), -6, 6).astype(F32)
+    dy = normal(r, (16,)).astype(F32)
+    xd, dyd = x.astype(F64), dy.astype(F64)
+    res = dict(sin=np.sin(xd), cos=np.cos(xd), gelu_grad=gelu_grad_none(xd, dyd),
+               gelu_grad_tanh=gelu_grad_tanh(xd, dyd))
+    res = {k: v.astype(F32) for k, v in res.items()}
+    return dict(x=x, dy=dy, **res)
 
 
 @case

@@ -48,3 +48,22 @@ def error_div_by_zero(r):
 @case
 def error_wrong_shape(r):
     return dict(a=normal(r, (3, 4)))
+
+
+@case
+def error_scatter_add_index(r):
+    return dict(updates=normal(r, (2, 3)), idx=np.array([1, 4], I32))
+
+
+@case
+def error_moe_route_grad_index(r):
+    return dict(logits=normal(r, (2, 4)), idx=np.array([[0, 1], [2, -1]], I64),
+                dw=normal(r, (2, 2)))
+
+
+@case
+def error_moe_ffn_grad_index(r):
+    N, D, I, E, K = 2, 4, 3, 3, 2
+    return dict(x=normal(r, (N, D)), w=uniform(r, (N, K), 0.1, 1.0),
+                idx=np.array([[0, 2], [1, 5]], I32), gate=normal(r, (E, I, D)),
+                up=normal(r, (E, I, D)), down=normal(r, (E, D, I)), dy=normal(r, (N, D)))

@@ -222,6 +222,57 @@ def rope_f32(r):
                 out=rope_np(x.astype(F64), pos, "interleaved", 10000.0, 0, 8).astype(F32))
 
 
+def rope_adjoint_np(y, pos, style, theta, offset, dim, yarn=None):
+    """The transpose of rope_np: each pair rotated by -angle, same magnitude."""
+    f, m = rope_freqs(theta, dim, yarn)
+    pos = np.asarray(pos, F64)
+    a = pos[..., None] * f
+    cos, sin = np.cos(a)[..., None, :], np.sin(a)[..., None, :]
+    x = y.copy()
+    if style == "interleaved":
+        i1 = offset + 2 * np.arange(dim // 2)
+        i2 = i1 + 1
+    else:
+        i1 = offset + np.arange(dim // 2)
+        i2 = i1 + dim // 2
+    y1, y2 = y[..., i1], y[..., i2]
+    x[..., i1] = (y1 * cos + y2 * sin) * m
+    x[..., i2] = (y2 * cos - y1 * sin) * m
+    return x
+
+
+def rope_adjoint_case(r, shape, pos, *args):
+    """The adjoint by its direct formula, and <rope(x), y> (from the forward
+    formula) as the expected value of both <rope(x), y> and <x, rope^T(y)>."""
+    x, y = normal(r, shape), normal(r, shape)
+    adj = rope_adjoint_np(y, pos, *args)
+    dot = np.sum(rope_np(x, pos, *args) * y)
+    assert abs(dot - np.sum(x * adj)) < 1e-12 * np.sum(np.abs(x) * np.abs(y))
+    return dict(x=x, y=y, pos=pos, adj=adj, dot_fwd=np.array(dot), dot_adj=np.array(dot))
+
+
+@case
+def rope_adjoint_interleaved_f64(r):
+    # DeepSeek-V2's YaRN (magnitude scale != 1), partial rotation, positions
+    # per batch row.
+    pos = r.integers(0, 500, (2, 3)).astype(I32)
+    return rope_adjoint_case(r, (2, 3, 2, 20), pos, "interleaved", 10000.0, 4, 16, YARN_DSV2)
+
+
+@case
+def rope_adjoint_half_f64(r):
+    pos = np.array([0, 3, 50, 400, 1000], I64)
+    return rope_adjoint_case(r, (1, 5, 2, 12), pos, "half", 100.0, 2, 8, YARN_CLAMP)
+
+
+@case
+def rope_adjoint_f32(r):
+    y = normal(r, (2, 3, 2, 8)).astype(F32)
+    pos = np.array([1, 9, 77], I32)
+    return dict(y=y, pos=pos, adj=rope_adjoint_np(y.astype(F64), pos, "interleaved",
+                                                  10000.0, 0, 8).astype(F32))
+
+
 # --- attention --------------------------------------------------------------
 
 def attention_np(q, k, v, causal=False, scale=None, window=None):

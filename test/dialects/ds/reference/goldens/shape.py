@@ -1,5 +1,5 @@
 """Shape-op cases (shape.mlir): reshape, transpose, broadcast, slice, concat,
-split, gather, iota."""
+split, gather, pad, scatter_add, iota."""
 
 import numpy as np
 
@@ -110,6 +110,75 @@ def gather_i32(r):
     idx2 = np.array([[2], [0]], I64)
     return dict(table=table, idx=idx, idx2=idx2, out=np.take(table, idx, axis=0),
                 out2=np.take(table, idx2, axis=1))
+
+
+def pad_np(x, low, high, interior=None):
+    """Zeros around (low / high) and between (interior) the elements."""
+    interior = interior or [0] * x.ndim
+    shape = [lo + n + max(n - 1, 0) * it + hi
+             for lo, n, it, hi in zip(low, x.shape, interior, high)]
+    out = np.zeros(shape, x.dtype)
+    out[tuple(slice(lo, lo + (n - 1) * (it + 1) + 1, it + 1) if n else slice(lo, lo)
+              for lo, n, it in zip(low, x.shape, interior))] = x
+    return out
+
+
+@case
+def pad_f64(r):
+    x = normal(r, (2, 3))
+    y = normal(r, (2, 1, 3))
+    out = pad_np(x, [1, 0], [0, 2], [1, 2])
+    assert out.shape == (4, 9) and (out[1::2, 0:7:3] == x).all()
+    return dict(x=x, y=y, out=out, out_plain=pad_np(y, [0, 2, 1], [1, 0, 3]))
+
+
+@case
+def pad_i32(r):
+    x = ints(r, (3, 2), -9, 9)
+    return dict(x=x, out=pad_np(x, [2, 1], [1, 1], [2, 0]))
+
+
+def scatter_add_np(updates, idx, axis, size):
+    shape = list(updates.shape[:axis]) + [size] + list(updates.shape[axis + idx.ndim:])
+    out = np.zeros(shape, updates.dtype)
+    np.add.at(out, (slice(None),) * axis + (idx,), updates)
+    return out
+
+
+def _check_transpose_of_gather(r, updates, idx, axis, out):
+    # <gather(t, idx), updates> == <t, scatter_add(updates, idx)>.
+    t = normal(r, out.shape)
+    lhs = np.sum(np.take(t, idx, axis=axis) * updates)
+    assert abs(lhs - np.sum(t * out)) <= 1e-12 * np.sum(np.abs(t) * np.abs(out)) + 1e-12
+
+
+@case
+def scatter_add_axis0_f64(r):
+    # Repeated indices add up; rows 1 and 3 receive nothing.
+    idx = np.array([[5, 0, 2], [2, 2, 4]], I32)
+    updates = normal(r, (2, 3, 4))
+    out = scatter_add_np(updates, idx, 0, 6)
+    _check_transpose_of_gather(r, updates, idx, 0, out)
+    return dict(updates=updates, idx=idx, out=out)
+
+
+@case
+def scatter_add_axis1_f64(r):
+    idx = np.array([4, 0, 4, 1, 4], I64)
+    updates = normal(r, (3, 5, 2))
+    out = scatter_add_np(updates, idx, 1, 6)
+    _check_transpose_of_gather(r, updates, idx, 1, out)
+    return dict(updates=updates, idx=idx, out=out)
+
+
+@case
+def scatter_add_i32(r):
+    idx = np.array(2, I32)                      # a rank-0 index
+    idx2 = np.array([[1], [1], [0]], I64)
+    updates, updates2 = ints(r, (4,), -99, 99), ints(r, (4, 3, 1), -99, 99)
+    return dict(updates=updates, idx=idx, updates2=updates2, idx2=idx2,
+                out=scatter_add_np(updates, idx, 0, 3),
+                out2=scatter_add_np(updates2, idx2, 1, 2))
 
 
 @case
