@@ -19,7 +19,7 @@ config.test_exec_root = os.path.join(config.ds_obj_root, "test")
 path = os.pathsep.join([config.ds_tools_dir, config.llvm_tools_dir,
                         config.environment.get("PATH", os.environ["PATH"])])
 config.environment["PATH"] = path
-for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
+for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "ds-run", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
     found = shutil.which(tool, path=path)
     if found:
         # Only whole words: "not" must not match inside "does-not-exist".
@@ -28,6 +28,7 @@ for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "FileCheck", "no
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%ds_src_root", config.ds_src_root))
 config.substitutions.append(("%ds_obj_root", config.ds_obj_root))
+config.substitutions.append(("%fake_artifact", config.ds_fake_artifact_dir))
 config.substitutions.append(("%mlir_include_dir", config.mlir_include_dir.split(";")[0]))
 
 # GPU tests run only where a CUDA device is present.

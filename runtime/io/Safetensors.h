@@ -100,6 +100,25 @@ bool writeSafetensors(const std::string &path,
                       const std::map<std::string, std::string> &metadata,
                       std::string &error);
 
+/// A tensor whose elements are already encoded: `bytes` holds numElements *
+/// dtypeSize(dtype) little-endian bytes, written as they are. Tensors the
+/// runtime computes are stored this way, so writing them neither rounds nor
+/// converts (I64 beyond 2^53 and NaN payloads survive).
+struct RawTensorToWrite {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  const uint8_t *bytes; // may be null only when the tensor has no elements
+};
+
+/// writeSafetensors for already-encoded tensors: the same checks, layout and
+/// atomic replacement. A different name, not an overload, so that the many
+/// brace-initialised calls of the double variant stay unambiguous.
+bool writeSafetensorsRaw(const std::string &path,
+                         const std::vector<RawTensorToWrite> &tensors,
+                         const std::map<std::string, std::string> &metadata,
+                         std::string &error);
+
 } // namespace ds::rt
 
 #endif // DS_RUNTIME_IO_SAFETENSORS_H

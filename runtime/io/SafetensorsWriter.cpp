@@ -17,6 +17,7 @@
 #include <limits>
 #include <set>
 #include <sys/stat.h>
+#include <type_traits>
 #include <unistd.h>
 
 namespace ds::rt {
@@ -60,9 +61,23 @@ struct TemporaryFile {
   }
 };
 
+// Both public variants reduce to this: a tensor given either as doubles to
+// encode or as bytes already encoded (exactly one of the two is used).
+struct PendingTensor {
+  const std::string &name;
+  DType dtype;
+  const std::vector<int64_t> &shape;
+  const double *values;
+  const uint8_t *bytes;
+
+  bool hasData() const { return values || bytes; }
+};
+
 // Encodes in bounded chunks so writing a large tensor does not need a second
 // full-size copy in memory.
-bool writeTensorData(int fd, const TensorToWrite &tensor, uint64_t count) {
+bool writeTensorData(int fd, const PendingTensor &tensor, uint64_t count) {
+  if (tensor.bytes)
+    return writeAll(fd, tensor.bytes, size_t(count * dtypeSize(tensor.dtype)));
   constexpr uint64_t kChunkElements = 1 << 16;
   size_t elementSize = dtypeSize(tensor.dtype);
   std::vector<uint8_t> buffer(
@@ -79,12 +94,12 @@ bool writeTensorData(int fd, const TensorToWrite &tensor, uint64_t count) {
 }
 
 bool writeSafetensorsImpl(const std::string &path,
-                          const std::vector<TensorToWrite> &tensors,
+                          const std::vector<PendingTensor> &tensors,
                           const std::map<std::string, std::string> &metadata,
                           std::string &problem) {
   std::set<std::string_view> names;
   std::vector<uint64_t> byteSizes;
-  for (const TensorToWrite &tensor : tensors) {
+  for (const PendingTensor &tensor : tensors) {
     const std::string tensorName = "tensor " + inQuotes(tensor.name) + ": ";
     if (tensor.name.empty() || tensor.name == kMetadataKey) {
       problem = "invalid tensor name " + inQuotes(tensor.name);
@@ -100,7 +115,7 @@ bool writeSafetensorsImpl(const std::string &path,
                 " has a negative dimension or too many elements";
       return false;
     }
-    if (byteSize != 0 && !tensor.values) {
+    if (byteSize != 0 && !tensor.hasData()) {
       problem = tensorName + "values are null";
       return false;
     }
@@ -123,7 +138,7 @@ bool writeSafetensorsImpl(const std::string &path,
     header[kMetadataKey] = metadata;
   uint64_t offset = 0;
   for (size_t index : order) {
-    const TensorToWrite &tensor = tensors[index];
+    const PendingTensor &tensor = tensors[index];
     if (byteSizes[index] > std::numeric_limits<uint64_t>::max() - offset) {
       problem = "tensors total more bytes than fit in 64 bits";
       return false;
@@ -165,7 +180,7 @@ bool writeSafetensorsImpl(const std::string &path,
   bool written = writeAll(temporary.fd, lengthPrefix, sizeof lengthPrefix) &&
                  writeAll(temporary.fd, headerText.data(), headerText.size());
   for (size_t i = 0; written && i < order.size(); ++i) {
-    const TensorToWrite &tensor = tensors[order[i]];
+    const PendingTensor &tensor = tensors[order[i]];
     written = writeTensorData(temporary.fd, tensor,
                               byteSizes[order[i]] / dtypeSize(tensor.dtype));
   }
@@ -203,16 +218,25 @@ bool writeSafetensorsImpl(const std::string &path,
   return synced;
 }
 
-} // namespace
-
-bool writeSafetensors(const std::string &path,
-                      const std::vector<TensorToWrite> &tensors,
-                      const std::map<std::string, std::string> &metadata,
-                      std::string &error) {
+template <typename Tensor>
+bool writeSafetensorsChecked(const std::string &path,
+                             const std::vector<Tensor> &tensors,
+                             const std::map<std::string, std::string> &metadata,
+                             std::string &error) {
   std::string problem;
   bool ok;
   try {
-    ok = writeSafetensorsImpl(path, tensors, metadata, problem);
+    std::vector<PendingTensor> pending;
+    pending.reserve(tensors.size());
+    for (const Tensor &tensor : tensors) {
+      if constexpr (std::is_same_v<Tensor, TensorToWrite>)
+        pending.push_back(
+            {tensor.name, tensor.dtype, tensor.shape, tensor.values, nullptr});
+      else
+        pending.push_back(
+            {tensor.name, tensor.dtype, tensor.shape, nullptr, tensor.bytes});
+    }
+    ok = writeSafetensorsImpl(path, pending, metadata, problem);
   } catch (const std::exception &e) { // allocation failure
     ok = false;
     problem = e.what();
@@ -220,6 +244,22 @@ bool writeSafetensors(const std::string &path,
   if (!ok)
     error = path + ": " + problem;
   return ok;
+}
+
+} // namespace
+
+bool writeSafetensors(const std::string &path,
+                      const std::vector<TensorToWrite> &tensors,
+                      const std::map<std::string, std::string> &metadata,
+                      std::string &error) {
+  return writeSafetensorsChecked(path, tensors, metadata, error);
+}
+
+bool writeSafetensorsRaw(const std::string &path,
+                         const std::vector<RawTensorToWrite> &tensors,
+                         const std::map<std::string, std::string> &metadata,
+                         std::string &error) {
+  return writeSafetensorsChecked(path, tensors, metadata, error);
 }
 
 } // namespace ds::rt

@@ -1,0 +1,105 @@
+//===- Artifact.cpp - A loaded compiled artifact --------------------------===//
+
+#include "runtime/Artifact.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+namespace ds::rt {
+namespace {
+
+std::string dlopenError() {
+  const char *message = ::dlerror();
+  return message ? message : "unknown dynamic loader error";
+}
+
+std::string joinPath(const std::string &directory, const std::string &name) {
+  if (!name.empty() && name[0] == '/')
+    return name;
+  if (directory.empty() || directory.back() == '/')
+    return directory + name;
+  return directory + "/" + name;
+}
+
+} // namespace
+
+std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
+                                         std::string &error) {
+  try {
+    struct stat info;
+    if (::stat(directory.c_str(), &info) != 0) {
+      error = directory + ": " + std::strerror(errno);
+      return nullptr;
+    }
+    if (!S_ISDIR(info.st_mode)) {
+      error = directory + ": not a directory (an artifact is a directory "
+                          "holding manifest.json)";
+      return nullptr;
+    }
+    std::string manifestPath = joinPath(directory, "manifest.json");
+    if (::stat(manifestPath.c_str(), &info) != 0) {
+      error = directory + ": no manifest.json (not a ds-compile artifact?)";
+      return nullptr;
+    }
+    std::optional<Manifest> manifest = Manifest::load(manifestPath, error);
+    if (!manifest)
+      return nullptr;
+    // A CUDA artifact also carries host code, but running it needs the GPU
+    // loader; calling its entries from here would fail in confusing ways.
+    if (manifest->target != "cpu") {
+      error = manifestPath +
+              ": target: this runtime runs \"cpu\" artifacts, "
+              "got \"" +
+              manifest->target + "\"";
+      return nullptr;
+    }
+
+    std::unique_ptr<Artifact> artifact(new Artifact());
+    artifact->directory_ = directory;
+    artifact->manifest_ = std::move(*manifest);
+    // dlopen searches the library path for a name without a slash; the
+    // artifact's library is always a file in (or named from) the directory.
+    std::string libraryPath = joinPath(directory, artifact->manifest_.library);
+    if (libraryPath.find('/') == std::string::npos)
+      libraryPath = "./" + libraryPath;
+    artifact->libraryPath_ = libraryPath;
+    ::dlerror(); // clear a stale message
+    artifact->handle_ = ::dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!artifact->handle_) {
+      error = manifestPath + ": cannot load library: " + dlopenError();
+      return nullptr;
+    }
+    const std::vector<EntrySpec> &specs = artifact->manifest_.entries;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      ::dlerror();
+      void *symbol = ::dlsym(artifact->handle_, specs[i].symbol.c_str());
+      if (!symbol) {
+        error = libraryPath + ": entry '" + specs[i].name + "': no symbol '" +
+                specs[i].symbol + "' (the library does not match its manifest)";
+        return nullptr;
+      }
+      artifact->entries_.push_back(
+          {&specs[i], reinterpret_cast<EntryFunction>(symbol), i});
+    }
+    return artifact;
+  } catch (const std::exception &e) { // allocation failure
+    error = directory + ": " + e.what();
+    return nullptr;
+  }
+}
+
+Artifact::~Artifact() {
+  if (handle_)
+    ::dlclose(handle_);
+}
+
+const Artifact::Entry *Artifact::findEntry(std::string_view name) const {
+  for (const Entry &entry : entries_)
+    if (entry.spec->name == name)
+      return &entry;
+  return nullptr;
+}
+
+} // namespace ds::rt

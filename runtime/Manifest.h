@@ -1,0 +1,107 @@
+//===- Manifest.h - An artifact's manifest.json -----------------*- C++ -*-===//
+//
+// The description of a compiled artifact (docs/artifact.md): its entry
+// points, their arguments and results, memory plans and the sites that can
+// report run-time errors. Parsing validates everything the runtime later
+// relies on (types, non-negative sizes, unique names), so the rest of the
+// runtime never re-checks the manifest and a corrupt one fails at load with a
+// message that names the file and the field ("entries[0].arguments[2].shape").
+//
+// Unknown fields are ignored: a newer compiler may add information an older
+// runtime does not need.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_RUNTIME_MANIFEST_H
+#define DS_RUNTIME_MANIFEST_H
+
+#include "runtime/io/DType.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ds::rt {
+
+/// The manifest "format" and "version" this runtime reads.
+constexpr std::string_view kManifestFormat = "ds-artifact";
+constexpr int64_t kManifestVersion = 1;
+
+/// What an argument holds: trained weights, optimizer state (exp_avg.*, ...)
+/// or data for this call.
+enum class ArgumentRole { Input, Param, State };
+
+const char *roleName(ArgumentRole role);
+
+/// One argument or result of an entry.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  /// Derived from dtype and shape when the manifest is parsed.
+  size_t byteSize = 0;
+  int64_t numElements = 0;
+};
+
+struct ArgumentSpec : TensorSpec {
+  ArgumentRole role = ArgumentRole::Input;
+};
+
+struct ResultSpec : TensorSpec {
+  /// The parameter whose expert load this result reports (`ds.balances`).
+  std::optional<std::string> balances;
+};
+
+/// The static memory plan's statistics, for reports; the runtime itself only
+/// needs workspace_bytes.
+struct MemoryStats {
+  uint64_t peakBytes = 0;
+  uint64_t buffers = 0;
+  uint64_t unplannedBytes = 0;
+};
+
+struct EntrySpec {
+  std::string name;
+  std::string symbol;
+  size_t workspaceBytes = 0;
+  std::optional<MemoryStats> memory;
+  std::vector<ArgumentSpec> arguments;
+  std::vector<ResultSpec> results;
+
+  /// Null when there is none of that name.
+  const ArgumentSpec *findArgument(std::string_view name) const;
+  const ResultSpec *findResult(std::string_view name) const;
+};
+
+struct Manifest {
+  std::string format;
+  int64_t version = 0;
+  std::string target;
+  std::string triple;   // optional in the file; empty when absent
+  std::string cpu;      // optional
+  std::string library;  // relative to the artifact directory, or absolute
+  std::string cacheKey; // optional
+  std::string source;   // optional
+  std::vector<EntrySpec> entries;
+  std::vector<std::string> sites;
+
+  /// Parses and validates `text`; `path` only prefixes error messages.
+  /// On failure returns nullopt and sets `error` to "<path>: <field>: <what>".
+  static std::optional<Manifest>
+  parse(std::string_view text, const std::string &path, std::string &error);
+  /// Reads `path` and parses it.
+  static std::optional<Manifest> load(const std::string &path,
+                                      std::string &error);
+
+  const EntrySpec *findEntry(std::string_view name) const;
+  /// sites[site], or a placeholder naming the index when the manifest has no
+  /// such site (the code and the manifest disagree; say so, do not crash).
+  std::string siteName(int32_t site) const;
+};
+
+} // namespace ds::rt
+
+#endif // DS_RUNTIME_MANIFEST_H
