@@ -131,4 +131,93 @@ def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// CPU code generation
+//===----------------------------------------------------------------------===//
+
+def DsLowerToLinalgPass : Pass<"ds-lower-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lowers every ds op to linalg, tensor, arith, math, scf and kernel calls";
+  let description = [{
+    The first step of code generation. Every ds op, forward, backward and
+    optimizer alike, becomes upstream MLIR on tensors:
+
+    * elementwise ops, casts, iota, broadcasts, reductions, softmax and the
+      norms become `linalg.generic` ops (broadcasting by indexing maps, so
+      nothing is materialised and elementwise fusion can merge them);
+    * shape ops become `tensor` slices, inserts and reshapes (views after
+      bufferization) or `linalg.transpose`;
+    * `ds.matmul` calls BLAS through `ds_matmul_*`; attention, MoE routing and
+      experts, rotary embedding, cross-entropy, gather and scatter-add call
+      the kernels of `kernels/cpu` on the tensors' buffers
+      (`bufferization.to_buffer` / `to_tensor`);
+    * `ds.scan` becomes an `scf.for` over the layers that slices the stacked
+      operands and inserts the per-layer results.
+
+    Every function gets a leading `!llvm.ptr` argument, the run-time status
+    (`kernels/cpu/Status.h`), which kernels and checked integer division use
+    to report an index out of range or a division by zero; the module's
+    `ds.sites` attribute lists the location of each op that can report one.
+    Entry points (`entries`, by default every function no other function
+    calls) keep public visibility and read-only arguments; every other
+    function becomes private, to be inlined.
+
+    Entry points must have static shapes. fp8 operands of kernel-backed ops
+    are rejected with a diagnostic.
+
+    ```
+    ds-opt model.mlir --ds-lower-to-linalg
+    ```
+  }];
+  let options = [
+    ListOption<"entries", "entries", "std::string",
+               "Functions to compile (default: those no function calls)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def DsPlanMemoryPass : Pass<"ds-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Places every buffer of an entry point in one workspace, sharing bytes by liveness";
+  let description = [{
+    After bufferization, every `memref.alloc` of a public function (all of
+    static shape) is replaced by a `memref.view` into a single workspace, a
+    new last argument `memref<Nxi8>` the runtime allocates once. Buffers
+    whose lifetimes do not overlap share bytes: a buffer lives from its
+    allocation to the last use of it or of any view of it, measured in the
+    block that allocates it (a use inside a loop keeps it alive for the whole
+    loop). Buffers allocated inside a loop body are planned within the body
+    and the body's plan is reserved for the whole loop. Offsets are chosen
+    greedily, largest buffer first, 64-byte aligned.
+
+    Each entry records `ds.workspace_bytes` (the planned peak),
+    `ds.unplanned_bytes` (the sum of all buffers) and `ds.buffers`. Copies
+    (`memref.copy`) become `linalg.copy` so that they compile to loops like
+    everything else.
+
+    ```
+    ds-opt lowered.mlir --one-shot-bufferize=... --ds-plan-memory
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def DsEmitEntryAbiPass : Pass<"ds-emit-entry-abi", "::mlir::ModuleOp"> {
+  let summary = "Wraps each entry point in the runtime's C calling convention";
+  let description = [{
+    Runs on the LLVM dialect, after `convert-func-to-llvm` with bare-pointer
+    memrefs. For every public function `@f(status, buffers..., workspace)` it
+    adds `void ds_entry_f(ds_status *status, void **buffers, void *workspace)`
+    (docs/artifact.md), which loads the argument and result pointers from the
+    array and calls `@f`; `@f` itself becomes internal so LLVM may inline it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // DS_PASSES_TD

@@ -3,7 +3,9 @@
 #include "dialects/ds/DsDialect.h"
 #include "dialects/ds/DsTypeRules.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 using namespace mlir;
 using namespace mlir::ds;
@@ -493,4 +495,47 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *context,
                   : Type(Float32Type::get(context));
   results.push_back(RankedTensorType::get({}, loss));
   return success();
+}
+
+/// Hugging Face's yarn_get_mscale.
+static double yarnMagnitude(double factor, double mscale) {
+  return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
+}
+
+/// ds.rope's inverse frequencies f_i (i < dim/2) and its magnitude scale,
+/// with YaRN's ramp between interpolation and extrapolation when present.
+/// The rotation and its adjoint both use these.
+std::vector<double> RopeOp::frequencies(double &magnitude) {
+  RopeOp op = *this;
+  auto dim = static_cast<int64_t>(op.getDim());
+  double theta = op.getTheta().convertToDouble();
+  int64_t half = dim / 2;
+  std::vector<double> frequencies(half);
+  for (int64_t i = 0; i < half; ++i)
+    frequencies[i] = std::pow(theta, -2.0 * i / dim);
+  magnitude = 1.0;
+  YarnAttr yarn = op.getYarnAttr();
+  if (!yarn)
+    return frequencies;
+  double factor = yarn.getFactor().convertToDouble();
+  double L = static_cast<double>(yarn.getOriginalMaxPosition());
+  auto correction = [&](double rotations) {
+    return dim * std::log(L / (rotations * 2.0 * M_PI)) /
+           (2.0 * std::log(theta));
+  };
+  double low = std::max(
+      std::floor(correction(yarn.getBetaFast().convertToDouble())), 0.0);
+  double high =
+      std::min(std::ceil(correction(yarn.getBetaSlow().convertToDouble())),
+               static_cast<double>(dim - 1));
+  if (low == high)
+    high += 0.001;
+  for (int64_t i = 0; i < half; ++i) {
+    double ramp = std::clamp((i - low) / (high - low), 0.0, 1.0);
+    frequencies[i] =
+        frequencies[i] / factor * ramp + frequencies[i] * (1.0 - ramp);
+  }
+  magnitude = yarnMagnitude(factor, yarn.getMscale().convertToDouble()) /
+              yarnMagnitude(factor, yarn.getMscaleAllDim().convertToDouble());
+  return frequencies;
 }

@@ -105,6 +105,12 @@ def Ds_RopeOp : Ds_InferredOp<"rope", [Ds_HasVjp]> {
     `offset` `=` $offset `dim` `=` $dim (`yarn` `=` $yarn^)?
     (`adjoint` $adjoint^)? attr-dict `:`
     functional-type(operands, results)
+  }];  let extraClassDeclaration = [{
+    /// The inverse frequencies f_i (i < dim/2) of the rotation, with YaRN's
+    /// ramp between interpolation and extrapolation when `yarn` is given,
+    /// and (through `magnitude`) its magnitude scale. The interpreter and the
+    /// compiled code both use these, so they rotate by the same angles.
+    std::vector<double> frequencies(double &magnitude);
   }];
 }
 

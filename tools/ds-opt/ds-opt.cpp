@@ -7,6 +7,7 @@
 
 #include "dialects/ds/DsDialect.h"
 #include "passes/Passes.h"
+#include "passes/lower/Pipeline.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -17,6 +18,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::ds::registerDsPasses();
+  mlir::ds::registerCpuPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

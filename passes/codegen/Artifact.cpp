@@ -1,0 +1,271 @@
+//===- Artifact.cpp - compiling a ds module into a CPU artifact -----------===//
+
+#include "passes/codegen/Artifact.h"
+
+#include "dialects/ds/DsDialect.h"
+#include "passes/codegen/NativeCode.h"
+#include "passes/lower/Pipeline.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+namespace mlir::ds {
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+/// safetensors' name of an element type (docs/artifact.md).
+std::string dtypeName(Type type) {
+  if (type.isF32()) return "F32";
+  if (type.isF64()) return "F64";
+  if (type.isBF16()) return "BF16";
+  if (type.isF16()) return "F16";
+  if (isa<Float8E4M3FNType>(type)) return "F8_E4M3";
+  if (isa<Float8E5M2Type>(type)) return "F8_E5M2";
+  if (type.isInteger(1)) return "BOOL";
+  if (type.isInteger(8)) return "I8";
+  if (type.isInteger(16)) return "I16";
+  if (type.isInteger(32)) return "I32";
+  if (type.isInteger(64)) return "I64";
+  return "?";
+}
+
+llvm::json::Object describeTensor(Type type, StringRef name) {
+  auto tensor = cast<RankedTensorType>(type);
+  llvm::json::Array shape;
+  for (int64_t d : tensor.getShape())
+    shape.push_back(d);
+  return llvm::json::Object{{"name", name.str()},
+                            {"dtype", dtypeName(tensor.getElementType())},
+                            {"shape", std::move(shape)}};
+}
+
+/// Optimizer state is named after what it holds (passes/optimizer).
+bool isOptimizerState(StringRef name) {
+  return name.starts_with("exp_avg.") || name.starts_with("exp_avg_sq.") ||
+         name == "loss_scale" || name == "good_steps";
+}
+
+llvm::json::Object describeEntry(func::FuncOp function,
+                                 const CompileReport::Entry &plan) {
+  llvm::json::Array arguments, results;
+  for (unsigned i = 0; i < function.getNumArguments(); ++i) {
+    std::string name = "arg" + std::to_string(i);
+    std::string role = "input";
+    if (auto param = function.getArgAttrOfType<ParamAttr>(i, kParamAttrName)) {
+      name = param.getName().str();
+      role = "param";
+    } else if (auto given =
+                   function.getArgAttrOfType<StringAttr>(i, kNameAttrName)) {
+      name = given.str();
+      if (isOptimizerState(name))
+        role = "state";
+    }
+    llvm::json::Object argument =
+        describeTensor(function.getArgument(i).getType(), name);
+    argument["role"] = role;
+    arguments.push_back(std::move(argument));
+  }
+  for (unsigned i = 0; i < function.getNumResults(); ++i) {
+    std::string name = "result" + std::to_string(i);
+    if (auto given = function.getResultAttrOfType<StringAttr>(i, kNameAttrName))
+      name = given.str();
+    llvm::json::Object result =
+        describeTensor(function.getResultTypes()[i], name);
+    if (auto balances =
+            function.getResultAttrOfType<StringAttr>(i, kBalancesAttrName))
+      result["balances"] = balances.str();
+    results.push_back(std::move(result));
+  }
+  return llvm::json::Object{
+      {"name", function.getSymName().str()},
+      {"symbol", "ds_entry_" + function.getSymName().str()},
+      {"workspace_bytes", plan.workspaceBytes},
+      {"memory",
+       llvm::json::Object{{"peak_bytes", plan.workspaceBytes},
+                          {"buffers", plan.buffers},
+                          {"unplanned_bytes", plan.unplannedBytes}}},
+      {"arguments", std::move(arguments)},
+      {"results", std::move(results)}};
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so a
+/// reader never sees half a manifest.
+bool writeAtomically(const std::string &path, StringRef text,
+                     std::string &error) {
+  std::string temporary = path + ".tmp";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(temporary, ec);
+    if (ec) {
+      error = temporary + ": " + ec.message();
+      return false;
+    }
+    os << text;
+    os.close();
+    if (os.has_error()) {
+      error = temporary + ": write failed";
+      return false;
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temporary, path)) {
+    error = path + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+std::string existingCacheKey(const std::string &outputDir) {
+  llvm::SmallString<256> manifest(outputDir);
+  llvm::sys::path::append(manifest, "manifest.json");
+  auto buffer = llvm::MemoryBuffer::getFile(manifest);
+  if (!buffer)
+    return "";
+  auto parsed = llvm::json::parse((*buffer)->getBuffer());
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return "";
+  }
+  const llvm::json::Object *object = parsed->getAsObject();
+  if (!object)
+    return "";
+  auto key = object->getString("cache_key");
+  auto library = object->getString("library");
+  if (!key || !library)
+    return "";
+  llvm::SmallString<256> libraryPath(outputDir);
+  llvm::sys::path::append(libraryPath, *library);
+  if (!llvm::sys::fs::exists(libraryPath))
+    return "";
+  return key->str();
+}
+
+LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
+                              const std::string &outputDir,
+                              CompileReport &report, std::string &error) {
+  MLIRContext *ctx = module.getContext();
+  std::vector<std::string> entries = options.entries;
+  if (entries.empty())
+    entries = defaultEntries(module);
+  // Describe the entry points before lowering changes their signatures.
+  SmallVector<func::FuncOp> entryFunctions;
+  for (const std::string &name : entries) {
+    auto function = module.lookupSymbol<func::FuncOp>(name);
+    if (!function || function.isExternal())
+      return module.emitError("entry point '")
+             << name << "' is not a function with a body in this module";
+    entryFunctions.push_back(function);
+  }
+  OwningOpRef<ModuleOp> signatures = module.clone();
+
+  auto start = std::chrono::steady_clock::now();
+  CpuPipelineOptions pipelineOptions;
+  pipelineOptions.entries = entries;
+  pipelineOptions.parallel = options.parallel;
+  PassManager lower(ctx);
+  buildCpuLoweringPipeline(lower, pipelineOptions);
+  if (failed(lower.run(module)))
+    return failure();
+
+  llvm::json::Array sites;
+  if (auto siteAttrs = module->getAttrOfType<ArrayAttr>("ds.sites"))
+    for (Attribute site : siteAttrs)
+      sites.push_back(cast<StringAttr>(site).str());
+  module->removeAttr("ds.sites");
+  llvm::json::Array entryJson;
+  for (const std::string &name : entries) {
+    auto lowered = module.lookupSymbol<func::FuncOp>(name);
+    CompileReport::Entry plan;
+    plan.name = name;
+    auto read = [&](StringRef attr) -> int64_t {
+      if (auto value = lowered->getAttrOfType<IntegerAttr>(attr))
+        return value.getInt();
+      return 0;
+    };
+    plan.workspaceBytes = read("ds.workspace_bytes");
+    plan.unplannedBytes = read("ds.unplanned_bytes");
+    plan.buffers = read("ds.buffers");
+    report.entries.push_back(plan);
+    entryJson.push_back(describeEntry(
+        signatures->lookupSymbol<func::FuncOp>(name), plan));
+  }
+
+  PassManager llvmLowering(ctx);
+  buildCpuLlvmPipeline(llvmLowering, pipelineOptions);
+  if (failed(llvmLowering.run(module)))
+    return failure();
+  report.lowerSeconds = secondsSince(start);
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
+    error = outputDir + ": " + ec.message();
+    return failure();
+  }
+  auto inDir = [&](StringRef file) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, file);
+    return std::string(path);
+  };
+  // An old manifest must never describe a new library: it goes first.
+  llvm::sys::fs::remove(inDir("manifest.json"));
+  start = std::chrono::steady_clock::now();
+  NativeTarget target = hostTarget();
+  std::string objectPath = inDir("model.o");
+  if (failed(emitObjectFile(module, target, objectPath,
+                            options.keepIntermediates ? inDir("model.ll") : "",
+                            error)))
+    return failure();
+  report.codegenSeconds = secondsSince(start);
+
+  start = std::chrono::steady_clock::now();
+  // Link to a temporary name and rename: an artifact that is being rebuilt
+  // never holds a half-written library.
+  std::string libraryPath = inDir("model.so");
+  if (failed(linkSharedLibrary(options, objectPath, libraryPath + ".tmp",
+                               error)))
+    return failure();
+  if (std::error_code ec = llvm::sys::fs::rename(libraryPath + ".tmp",
+                                                 libraryPath)) {
+    error = libraryPath + ": " + ec.message();
+    return failure();
+  }
+  if (!options.keepIntermediates)
+    llvm::sys::fs::remove(objectPath);
+  report.linkSeconds = secondsSince(start);
+
+  llvm::json::Object manifest{
+      {"format", "ds-artifact"},
+      {"version", 1},
+      {"target", "cpu"},
+      {"triple", target.triple},
+      {"cpu", target.cpu},
+      {"library", "model.so"},
+      {"cache_key", options.cacheKey},
+      {"source", options.source},
+      {"entries", std::move(entryJson)},
+      {"sites", std::move(sites)}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+  if (!writeAtomically(inDir("manifest.json"), text, error))
+    return failure();
+  (void)ctx;
+  return success();
+}
+
+} // namespace mlir::ds

@@ -1,0 +1,66 @@
+//===- Artifact.h - compiling a ds module into a CPU artifact ---*- C++ -*-===//
+//
+// The back half of ds-compile: runs the CPU pipeline (passes/lower) on a ds
+// module, turns the LLVM dialect into optimised native code for the host,
+// links it with the CPU kernels into model.so, and writes manifest.json
+// (docs/artifact.md). The runtime loads the result without MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_PASSES_CODEGEN_ARTIFACT_H
+#define DS_PASSES_CODEGEN_ARTIFACT_H
+
+#include "mlir/Support/LLVM.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
+namespace mlir::ds {
+
+struct CompileOptions {
+  /// Entry points to compile (empty: every function no function calls).
+  std::vector<std::string> entries;
+  /// Run outer parallel loops on OpenMP threads.
+  bool parallel = true;
+  /// Keep the intermediate files (model.ll, model.o) in the artifact.
+  bool keepIntermediates = false;
+  /// The C++ compiler driver that links model.so, and what it links in.
+  std::string linker;
+  std::string kernelsArchive;
+  std::vector<std::string> linkFlags;
+  /// Printed to the manifest; part of the cache key.
+  std::string source;
+  std::string cacheKey;
+};
+
+/// What compiling measured, for ds-compile to print.
+struct CompileReport {
+  struct Entry {
+    std::string name;
+    int64_t workspaceBytes = 0, unplannedBytes = 0, buffers = 0;
+  };
+  std::vector<Entry> entries;
+  double lowerSeconds = 0, codegenSeconds = 0, linkSeconds = 0;
+};
+
+/// The linker, kernel archive and flags of this build of DS (from CMake).
+CompileOptions defaultCompileOptions();
+
+/// Compiles `module` (ds dialect; consumed: it is lowered in place) into the
+/// artifact directory `outputDir`. Diagnostics go to the module's context;
+/// other failures (I/O, the linker) to `error`.
+LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
+                              const std::string &outputDir,
+                              CompileReport &report, std::string &error);
+
+/// The cache key already recorded in `outputDir`'s manifest, or "".
+std::string existingCacheKey(const std::string &outputDir);
+
+} // namespace mlir::ds
+
+#endif // DS_PASSES_CODEGEN_ARTIFACT_H

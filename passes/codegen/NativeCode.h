@@ -1,0 +1,41 @@
+//===- NativeCode.h - LLVM dialect → object file → shared library -*- C++ -*-===//
+
+#ifndef DS_PASSES_CODEGEN_NATIVECODE_H
+#define DS_PASSES_CODEGEN_NATIVECODE_H
+
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
+namespace mlir::ds {
+
+struct CompileOptions;
+
+/// The machine the code is generated for: this host, with all its features
+/// (AVX-512 where present), as `-march=native` would.
+struct NativeTarget {
+  std::string triple, cpu, features;
+};
+NativeTarget hostTarget();
+
+/// Translates `module` (LLVM dialect) to LLVM IR, optimises it at O3 with
+/// loop and SLP vectorisation for `target`, and writes an object file; with
+/// a non-empty `irPath`, also the optimised IR.
+LogicalResult emitObjectFile(ModuleOp module, const NativeTarget &target,
+                             const std::string &objectPath,
+                             const std::string &irPath, std::string &error);
+
+/// Links `objectPath` with the CPU kernels, BLAS and OpenMP into a shared
+/// library, running `options.linker`.
+LogicalResult linkSharedLibrary(const CompileOptions &options,
+                                const std::string &objectPath,
+                                const std::string &libraryPath,
+                                std::string &error);
+
+} // namespace mlir::ds
+
+#endif // DS_PASSES_CODEGEN_NATIVECODE_H

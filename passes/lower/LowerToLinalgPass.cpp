@@ -1,0 +1,232 @@
+//===- LowerToLinalgPass.cpp - --ds-lower-to-linalg -----------------------===//
+//
+// Prepares functions for code generation (the status argument, entry points,
+// scans as loops) and runs the ds op lowering patterns of ElementwiseLowering,
+// ShapeLowering and ModelLowering as a partial conversion, so any ds op left
+// over is reported with its location.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/lower/Pipeline.h"
+
+#include "dialects/ds/DsDialect.h"
+#include "passes/lower/LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::ds {
+#define GEN_PASS_DEF_DSLOWERTOLINALGPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// ds.scan → scf.for: layer i (L-1-i with `reverse`) calls the layer
+/// function on the carries, the invariants and slice i of every stacked
+/// operand, and inserts its per-layer results at index i.
+void lowerScan(ScanOp scan) {
+  OpBuilder b(scan);
+  Location loc = scan.getLoc();
+  int64_t layers = scan.getNumLayers();
+  Value status = lowering::statusOf(scan);
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+      scan, scan.getCalleeAttr());
+  size_t numCarries = scan.getCarries().size();
+
+  SmallVector<Value> inits(scan.getCarries().begin(), scan.getCarries().end());
+  for (Value result : scan.getResults().drop_front(numCarries)) {
+    auto type = cast<RankedTensorType>(result.getType());
+    inits.push_back(tensor::EmptyOp::create(b, loc, type.getShape(),
+                                            type.getElementType()));
+  }
+  Value lower = arith::ConstantIndexOp::create(b, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(b, loc, layers);
+  Value step = arith::ConstantIndexOp::create(b, loc, 1);
+  bool reverse = scan.getReverse();
+  auto loop = scf::ForOp::create(
+      b, loc, lower, upper, step, inits,
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange iterArgs) {
+        Value layer = iv;
+        if (reverse)
+          layer = arith::SubIOp::create(
+              nb, nl, arith::ConstantIndexOp::create(nb, nl, layers - 1), iv);
+        SmallVector<Value> arguments{status};
+        arguments.append(iterArgs.begin(), iterArgs.begin() + numCarries);
+        arguments.append(scan.getInvariants().begin(),
+                         scan.getInvariants().end());
+        auto sliceAt = [&](RankedTensorType stackedType) {
+          SmallVector<OpFoldResult> offsets(stackedType.getRank(),
+                                            nb.getIndexAttr(0));
+          offsets[0] = layer;
+          SmallVector<OpFoldResult> sizes =
+              getAsIndexOpFoldResult(nb.getContext(), stackedType.getShape());
+          sizes[0] = nb.getIndexAttr(1);
+          SmallVector<OpFoldResult> strides(stackedType.getRank(),
+                                            nb.getIndexAttr(1));
+          return std::make_tuple(offsets, sizes, strides);
+        };
+        for (Value stacked : scan.getStacked()) {
+          auto type = cast<RankedTensorType>(stacked.getType());
+          auto [offsets, sizes, strides] = sliceAt(type);
+          auto layerType = RankedTensorType::get(type.getShape().drop_front(),
+                                                 type.getElementType());
+          arguments.push_back(tensor::ExtractSliceOp::create(
+              nb, nl, layerType, stacked, offsets, sizes, strides));
+        }
+        auto call = func::CallOp::create(nb, nl, callee, arguments);
+        SmallVector<Value> yields(call.getResults().take_front(numCarries));
+        for (auto [output, into] :
+             llvm::zip(call.getResults().drop_front(numCarries),
+                       iterArgs.drop_front(numCarries))) {
+          auto type = cast<RankedTensorType>(into.getType());
+          auto [offsets, sizes, strides] = sliceAt(type);
+          yields.push_back(tensor::InsertSliceOp::create(
+              nb, nl, output, into, offsets, sizes, strides));
+        }
+        scf::YieldOp::create(nb, nl, yields);
+      });
+  scan.replaceAllUsesWith(loop.getResults());
+  scan.erase();
+}
+
+bool hasStaticSignature(func::FuncOp function) {
+  for (Type type : llvm::concat<const Type>(
+           function.getArgumentTypes(), function.getResultTypes()))
+    if (auto shaped = dyn_cast<ShapedType>(type); shaped &&
+                                                  !shaped.hasStaticShape())
+      return false;
+  return true;
+}
+
+struct LowerToLinalgPass
+    : impl::DsLowerToLinalgPassBase<LowerToLinalgPass> {
+  using DsLowerToLinalgPassBase::DsLowerToLinalgPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+
+    SmallVector<func::FuncOp> functions;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (!function.isExternal())
+        functions.push_back(function);
+
+    llvm::StringSet<> chosen;
+    if (failed(chooseEntries(module, functions, chosen)))
+      return signalPassFailure();
+
+    // Every function takes the status first; every call passes it on.
+    auto pointer = LLVM::LLVMPointerType::get(ctx);
+    for (func::FuncOp function : functions) {
+      if (failed(function.insertArgument(0, pointer, {}, function.getLoc())))
+        return signalPassFailure();
+      function.setArgAttr(0, kNameAttrName, StringAttr::get(ctx, "status"));
+    }
+    module.walk([&](func::CallOp call) {
+      auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+          call, call.getCalleeAttr());
+      if (callee && !callee.isExternal())
+        call->insertOperands(0, lowering::statusOf(call));
+    });
+    SmallVector<ScanOp> scans;
+    module.walk([&](ScanOp scan) { scans.push_back(scan); });
+    for (ScanOp scan : scans)
+      lowerScan(scan);
+
+    for (func::FuncOp function : functions) {
+      if (!chosen.contains(function.getSymName())) {
+        function.setPrivate();
+        continue;
+      }
+      function.setPublic();
+      for (unsigned i = 1; i < function.getNumArguments(); ++i)
+        if (isa<TensorType>(function.getArgument(i).getType()))
+          function.setArgAttr(i, "bufferization.writable",
+                              BoolAttr::get(ctx, false));
+    }
+
+    lowering::SiteTable sites;
+    RewritePatternSet patterns(ctx);
+    lowering::populateElementwiseLowering(patterns, sites);
+    lowering::populateShapeLowering(patterns, sites);
+    lowering::populateModelLowering(patterns, sites);
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<DsDialect>();
+    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                           func::FuncDialect, linalg::LinalgDialect,
+                           LLVM::LLVMDialect, math::MathDialect,
+                           memref::MemRefDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    SmallVector<Attribute> siteAttrs;
+    for (const std::string &site : sites.sites())
+      siteAttrs.push_back(StringAttr::get(ctx, site));
+    module->setAttr("ds.sites", ArrayAttr::get(ctx, siteAttrs));
+  }
+
+  /// The functions to compile: those named by `entries`, or by default
+  /// every function that no other function calls or scans over. Each must
+  /// have a static signature.
+  LogicalResult chooseEntries(ModuleOp module,
+                              ArrayRef<func::FuncOp> functions,
+                              llvm::StringSet<> &chosen) {
+    if (!entries.empty()) {
+      for (const std::string &name : entries) {
+        auto function = module.lookupSymbol<func::FuncOp>(name);
+        if (!function || function.isExternal())
+          return module.emitError("entry point '")
+                 << name << "' is not a function with a body in this module";
+        chosen.insert(name);
+      }
+    } else {
+      for (const std::string &name : defaultEntries(module))
+        chosen.insert(name);
+      if (chosen.empty())
+        return module.emitError("no entry point: every function is called "
+                                "by another (pass entries=...)");
+    }
+    for (func::FuncOp function : functions)
+      if (chosen.contains(function.getSymName()) &&
+          !hasStaticSignature(function))
+        return function.emitError("entry point '")
+               << function.getSymName()
+               << "' must have static shapes to be compiled";
+    return success();
+  }
+};
+
+} // namespace
+
+std::vector<std::string> defaultEntries(ModuleOp module) {
+  llvm::StringSet<> called;
+  module.walk([&](Operation *op) {
+    if (auto call = dyn_cast<func::CallOp>(op))
+      called.insert(call.getCallee());
+    else if (auto scan = dyn_cast<ScanOp>(op))
+      called.insert(scan.getCallee());
+  });
+  std::vector<std::string> entries;
+  for (auto function : module.getOps<func::FuncOp>())
+    if (!function.isExternal() && !called.contains(function.getSymName()))
+      entries.push_back(function.getSymName().str());
+  return entries;
+}
+
+} // namespace mlir::ds

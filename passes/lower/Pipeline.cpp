@@ -1,0 +1,81 @@
+//===- Pipeline.cpp - the CPU code generation pipeline --------------------===//
+
+#include "passes/lower/Pipeline.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+namespace mlir::ds {
+
+namespace {
+void addText(OpPassManager &pm, StringRef pipeline) {
+  // The texts below are fixed and covered by every compile test.
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("ds-cpu-pipeline: bad pipeline text");
+}
+} // namespace
+
+void buildCpuLoweringPipeline(OpPassManager &pm,
+                              const CpuPipelineOptions &options) {
+  auto add = [&](StringRef pipeline) { addText(pm, pipeline); };
+  DsLowerToLinalgPassOptions lowerOptions;
+  lowerOptions.entries = llvm::to_vector(options.entries);
+  pm.addPass(createDsLowerToLinalgPass(lowerOptions));
+  // Layer functions are inlined into the loops that call them; only the
+  // entry points remain.
+  add("inline,symbol-dce,canonicalize,cse");
+  if (options.fuse)
+    add("linalg-fuse-elementwise-ops,canonicalize,cse");
+  if (options.stopAfter == "linalg")
+    return;
+  add("one-shot-bufferize{bufferize-function-boundaries=1 "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "canonicalize,cse,"
+      "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize,cse");
+  if (options.stopAfter == "bufferized")
+    return;
+  pm.addPass(createDsPlanMemoryPass());
+}
+
+void buildCpuLlvmPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
+  auto add = [&](StringRef pipeline) { addText(pm, pipeline); };
+  if (options.parallel)
+    add("func.func(convert-linalg-to-parallel-loops),convert-scf-to-openmp");
+  else
+    add("func.func(convert-linalg-to-loops)");
+  add("lower-affine,canonicalize,cse");
+  if (options.stopAfter == "loops")
+    return;
+  // Functions first, with bare pointers for memrefs (the entry ABI):
+  // convert-openmp-to-llvm would otherwise convert them with descriptors.
+  add("expand-strided-metadata,lower-affine,convert-math-to-libm,"
+      "arith-expand{include-bf16=1},convert-scf-to-cf,"
+      "convert-math-to-llvm,finalize-memref-to-llvm,convert-arith-to-llvm,"
+      "convert-index-to-llvm,"
+      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+      "convert-openmp-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts,"
+      "canonicalize");
+  pm.addPass(createDsEmitEntryAbiPass());
+}
+
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
+  buildCpuLoweringPipeline(pm, options);
+  if (options.stopAfter == "linalg" || options.stopAfter == "bufferized" ||
+      options.stopAfter == "planned")
+    return;
+  buildCpuLlvmPipeline(pm, options);
+}
+
+void registerCpuPipeline() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "ds-cpu-pipeline",
+      "Lowers ds to the LLVM dialect for the CPU: linalg, bufferization, the "
+      "static memory plan, loops (OpenMP), LLVM, the entry ABI",
+      buildCpuPipeline);
+}
+
+} // namespace mlir::ds

@@ -1,0 +1,194 @@
+//===- ds-compile.cpp - ahead-of-time compiler for ds models --------------===//
+//
+//   ds-compile model.mlir -o out/                  forward/loss entry points
+//   ds-compile model.mlir --train -o out/          + @train_step (autodiff, AdamW)
+//   ds-compile config.textproto --passes=... -o out/
+//
+// Writes an artifact (docs/artifact.md) that ds-run and libdsrt load without
+// the compiler. An unchanged input with unchanged options and the same
+// compiler is a cache hit: nothing is rebuilt.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/ds/DsDialect.h"
+#include "frontend/ModelSource.h"
+#include "passes/Passes.h"
+#include "passes/codegen/Artifact.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/xxhash.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("ds-compile options");
+static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.mlir | config>"),
+                                      cl::cat(category));
+static cl::opt<std::string> outputDir("o", cl::Required,
+                                      cl::desc("Artifact directory to write"),
+                                      cl::value_desc("dir"), cl::cat(category));
+static cl::list<std::string>
+    entries("entry", cl::CommaSeparated,
+            cl::desc("Entry points (default: every function no other calls)"),
+            cl::cat(category));
+static cl::opt<std::string>
+    passes("passes",
+           cl::desc("A ds-opt pass pipeline to run before compiling, e.g. "
+                    "'ds-autodiff,ds-optimizer{lr=0.01}'"),
+           cl::cat(category));
+static cl::opt<bool> train("train",
+                           cl::desc("Shorthand for --passes=ds-autodiff,"
+                                    "ds-optimizer (builds @train_step)"),
+                           cl::cat(category));
+static cl::opt<bool> force("force", cl::desc("Rebuild even on a cache hit"),
+                           cl::cat(category));
+static cl::opt<bool> noParallel("no-parallel",
+                                cl::desc("Generate single-threaded loops"),
+                                cl::cat(category));
+static cl::opt<bool> keep("keep-intermediates",
+                          cl::desc("Keep model.ll and model.o"),
+                          cl::cat(category));
+static cl::opt<bool> quiet("quiet", cl::desc("Print nothing on success"),
+                           cl::cat(category));
+static cl::opt<std::string> dtype("dtype",
+                                  cl::desc("Element type (configs only)"),
+                                  cl::cat(category));
+static cl::opt<int64_t> batchSize("batch-size",
+                                  cl::desc("Batch size (configs only)"),
+                                  cl::init(0), cl::cat(category));
+static cl::opt<int64_t> seqLen("seq-len",
+                               cl::desc("Sequence length (configs only)"),
+                               cl::init(0), cl::cat(category));
+
+static int fail(const std::string &message) {
+  llvm::errs() << "ds-compile: " << message << "\n";
+  return 1;
+}
+
+/// Hex of a 64-bit hash.
+static std::string hex(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx",
+                static_cast<unsigned long long>(value));
+  return text;
+}
+
+/// Hash of a file's bytes ("" when it cannot be read).
+static std::string fileHash(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return "";
+  return hex(llvm::xxh3_64bits((*buffer)->getBuffer()));
+}
+
+int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "DS ahead-of-time compiler\n");
+
+  std::string pipeline = passes;
+  if (train)
+    pipeline = pipeline.empty() ? "ds-autodiff,ds-optimizer"
+                                : "ds-autodiff,ds-optimizer," + pipeline;
+
+  mlir::ds::CompileOptions options = mlir::ds::defaultCompileOptions();
+  options.entries.assign(entries.begin(), entries.end());
+  options.parallel = !noParallel;
+  options.keepIntermediates = keep;
+  options.source = inputPath;
+
+  // The cache key: the input, everything that changes what is generated, and
+  // the compiler itself (this binary and the kernels it links in).
+  std::string inputHash = fileHash(inputPath);
+  if (inputHash.empty())
+    return fail(inputPath + ": cannot read the file");
+  std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
+  std::string identity = inputHash + "|" + pipeline + "|" +
+                         (noParallel ? "serial" : "parallel") + "|" + dtype +
+                         "|" + std::to_string(batchSize) + "|" +
+                         std::to_string(seqLen) + "|" + fileHash(self) + "|" +
+                         fileHash(options.kernelsArchive);
+  for (const std::string &entry : options.entries)
+    identity += "|" + entry;
+  options.cacheKey = hex(llvm::xxh3_64bits(identity));
+  if (!force && mlir::ds::existingCacheKey(outputDir) == options.cacheKey) {
+    if (!quiet)
+      llvm::outs() << "ds-compile: " << outputDir
+                   << " is up to date (cache hit)\n";
+    return 0;
+  }
+
+  mlir::registerAllPasses();
+  mlir::ds::registerDsPasses();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::ds::DsDialect>();
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  ds::frontend::ConfigOverrides overrides;
+  if (!dtype.empty())
+    overrides.dtype = dtype;
+  if (batchSize > 0)
+    overrides.batchSize = batchSize;
+  if (seqLen > 0)
+    overrides.seqLen = seqLen;
+  ds::frontend::ModelSource source;
+  std::string error;
+  if (!ds::frontend::loadModelSource(context, sourceMgr, inputPath, overrides,
+                                     source, error))
+    return fail(error);
+  if (mlir::failed(mlir::verify(*source.module)))
+    return fail(inputPath + ": the module does not verify");
+  if (!pipeline.empty()) {
+    mlir::PassManager pm(&context);
+    std::string pipelineError;
+    llvm::raw_string_ostream errorStream(pipelineError);
+    if (mlir::failed(mlir::parsePassPipeline(pipeline, pm, errorStream)))
+      return fail("--passes: " + pipelineError);
+    if (mlir::failed(pm.run(*source.module)))
+      return fail("--passes: the pipeline failed (see the errors above)");
+  }
+
+  mlir::ds::CompileReport report;
+  if (mlir::failed(mlir::ds::compileArtifact(*source.module, options,
+                                             outputDir, report, error)))
+    return fail(error.empty() ? "compilation failed (see the errors above)"
+                              : error);
+  if (!quiet) {
+    llvm::outs() << llvm::format(
+        "ds-compile: %s -> %s (lower %.2f s, codegen %.2f s, link %.2f s)\n",
+        inputPath.c_str(), outputDir.c_str(), report.lowerSeconds,
+        report.codegenSeconds, report.linkSeconds);
+    llvm::outs() << llvm::format("  %-24s %14s %16s %8s\n", "entry",
+                                 "workspace (B)", "unplanned (B)", "buffers");
+    for (const auto &entry : report.entries)
+      llvm::outs() << llvm::format("  %-24s %14lld %16lld %8lld\n",
+                                   entry.name.c_str(),
+                                   (long long)entry.workspaceBytes,
+                                   (long long)entry.unplannedBytes,
+                                   (long long)entry.buffers);
+  }
+  return 0;
+}
