@@ -181,6 +181,20 @@ def DsLowerToLinalgPass : Pass<"ds-lower-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def DsDistinctResultsPass : Pass<"ds-distinct-results", "::mlir::ModuleOp"> {
+  let summary = "Gives every memref result of an entry point a buffer of its own";
+  let description = [{
+    Runs after bufferization, before `buffer-results-to-out-params`. Every
+    result of a public function becomes a separate caller-provided output
+    buffer, so each returned memref must be a distinct `memref.alloc` of the
+    function: a result that is returned twice (after CSE merged two equal
+    values), that is an argument, or that is a view or a global is copied
+    into a fresh buffer. Then `hoist-static-allocs` can make every result be
+    computed directly in the caller's buffer.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def DsPlanMemoryPass : Pass<"ds-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Places every buffer of an entry point in one workspace, sharing bytes by liveness";
   let description = [{
@@ -192,7 +206,9 @@ def DsPlanMemoryPass : Pass<"ds-plan-memory", "::mlir::ModuleOp"> {
     block that allocates it (a use inside a loop keeps it alive for the whole
     loop). Buffers allocated inside a loop body are planned within the body
     and the body's plan is reserved for the whole loop. Offsets are chosen
-    greedily, largest buffer first, 64-byte aligned.
+    greedily, largest buffer first, 64-byte aligned. A buffer a loop carries
+    from one iteration to the next (a layer's output, the next layer's
+    input) gets two slots around the loop, used by alternate iterations.
 
     Each entry records `ds.workspace_bytes` (the planned peak),
     `ds.unplanned_bytes` (the sum of all buffers) and `ds.buffers`. Copies
@@ -203,9 +219,15 @@ def DsPlanMemoryPass : Pass<"ds-plan-memory", "::mlir::ModuleOp"> {
     ds-opt lowered.mlir --one-shot-bufferize=... --ds-plan-memory
     ```
   }];
+  let options = [
+    Option<"share", "share", "bool", /*default=*/"true",
+           "Let buffers with disjoint lifetimes share bytes (false: every "
+           "buffer gets its own, to check a miscompile against the plan)">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def DsEmitEntryAbiPass : Pass<"ds-emit-entry-abi", "::mlir::ModuleOp"> {

@@ -178,6 +178,7 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.entries = entries;
   pipelineOptions.parallel = options.parallel;
+  pipelineOptions.shareMemory = options.shareMemory;
   PassManager lower(ctx);
   buildCpuLoweringPipeline(lower, pipelineOptions);
   if (failed(lower.run(module)))

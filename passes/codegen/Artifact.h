@@ -27,6 +27,8 @@ struct CompileOptions {
   std::vector<std::string> entries;
   /// Run outer parallel loops on OpenMP threads.
   bool parallel = true;
+  /// Let buffers with disjoint lifetimes share workspace bytes.
+  bool shareMemory = true;
   /// Keep the intermediate files (model.ll, model.o) in the artifact.
   bool keepIntermediates = false;
   /// The C++ compiler driver that links model.so, and what it links in.

@@ -106,10 +106,9 @@ void declare(OpBuilder &b, Operation *anchor, StringRef name,
 }
 
 /// Signed integer division truncated toward zero that never traps: a zero
-/// divisor yields 0 and records DS_STATUS_DIVISION_BY_ZERO, and MIN / -1
-/// wraps instead of raising SIGFPE.
-Value guardedDivide(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                    Value status, int32_t site) {
+/// divisor yields 0 (reported once per op, see DivPattern) and MIN / -1
+/// wraps instead of raising SIGFPE. No branch: it stays vectorisable.
+Value safeDivide(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   Type t = lhs.getType();
   auto c = [&](int64_t v) { return scalarConstant(b, loc, t, double(v)); };
   Value isZero =
@@ -121,8 +120,33 @@ Value guardedDivide(OpBuilder &b, Location loc, Value lhs, Value rhs,
   Value quotient = arith::DivSIOp::create(b, loc, lhs, divisor);
   Value negated = arith::SubIOp::create(b, loc, c(0), lhs);
   quotient = arith::SelectOp::create(b, loc, isMinusOne, negated, quotient);
-  quotient = arith::SelectOp::create(b, loc, isZero, c(0), quotient);
-  scf::IfOp::create(b, loc, isZero, [&](OpBuilder &nb, Location nl) {
+  return arith::SelectOp::create(b, loc, isZero, c(0), quotient);
+}
+
+/// Records DS_STATUS_DIVISION_BY_ZERO when any element of `divisor` is 0:
+/// one reduction and one branch outside the loops.
+void reportZeroDivisor(OpBuilder &b, Location loc, Value divisor,
+                       Value status, int32_t site) {
+  auto type = cast<RankedTensorType>(divisor.getType());
+  SmallVector<int64_t> all;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.push_back(d);
+  Value anyZero = buildReduction(
+      b, loc, divisor, all, type.getElementType(), 1.0,
+      [&](OpBuilder &nb, Location nl, Value acc, Value x) -> Value {
+        // acc stays 1 while every divisor is non-zero.
+        Value zero = scalarConstant(nb, nl, x.getType(), 0.0);
+        Value nonZero =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, x, zero);
+        Value one = scalarConstant(nb, nl, x.getType(), 1.0);
+        Value keep = arith::SelectOp::create(nb, nl, nonZero, one, zero);
+        return arith::MinSIOp::create(nb, nl, acc, keep);
+      });
+  Value flag = tensor::ExtractOp::create(b, loc, anyZero, ValueRange{});
+  Value failed = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq, flag,
+      scalarConstant(b, loc, flag.getType(), 0.0));
+  scf::IfOp::create(b, loc, failed, [&](OpBuilder &nb, Location nl) {
     func::CallOp::create(
         nb, nl, "ds_status_fail", TypeRange{},
         ValueRange{status, i32Constant(nb, nl, DS_STATUS_DIVISION_BY_ZERO),
@@ -130,7 +154,6 @@ Value guardedDivide(OpBuilder &b, Location loc, Value lhs, Value rhs,
                    i64Constant(nb, nl, 0)});
     scf::YieldOp::create(nb, nl);
   });
-  return quotient;
 }
 
 /// Lowers an elementwise op with `compute(b, loc, operands in compute type)`.
@@ -232,11 +255,13 @@ struct DivPattern : OpRewritePattern<DivOp> {
                                         rewriter.getI64Type()},
                                        {}));
     }
+    if (isa<IntegerType>(element))
+      reportZeroDivisor(rewriter, op.getLoc(), op.getRhs(), status, site);
     Value result = buildElementwise(
         rewriter, op.getLoc(), resultType, op->getOperands(),
         [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
           if (isa<IntegerType>(element))
-            return guardedDivide(b, loc, args[0], args[1], status, site);
+            return safeDivide(b, loc, args[0], args[1]);
           Type wide = computeType(element);
           Value q = arith::DivFOp::create(b, loc,
                                           castScalar(b, loc, args[0], wide),
@@ -326,7 +351,9 @@ void populateElementwiseLowering(RewritePatternSet &patterns,
   addUnary<AbsOp>(patterns, [](OpBuilder &b, Location loc, Value x) -> Value {
     if (isFloat(x))
       return math::AbsFOp::create(b, loc, x);
-    return math::AbsIOp::create(b, loc, x);
+    Value negated = arith::SubIOp::create(
+        b, loc, scalarConstant(b, loc, x.getType(), 0), x);
+    return arith::MaxSIOp::create(b, loc, x, negated);
   });
   addUnary<SquareOp>(patterns, [](OpBuilder &b, Location loc, Value x) -> Value {
     if (isFloat(x))

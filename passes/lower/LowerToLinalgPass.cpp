@@ -25,6 +25,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -130,6 +131,15 @@ struct LowerToLinalgPass
     if (failed(chooseEntries(module, functions, chosen)))
       return signalPassFailure();
 
+    // Only what the entry points reach is compiled.
+    eraseUnreachable(module, chosen);
+    if (failed(rejectFp8(module)))
+      return signalPassFailure();
+    functions.clear();
+    for (auto function : module.getOps<func::FuncOp>())
+      if (!function.isExternal())
+        functions.push_back(function);
+
     // Every function takes the status first; every call passes it on.
     auto pointer = LLVM::LLVMPointerType::get(ctx);
     for (func::FuncOp function : functions) {
@@ -154,6 +164,18 @@ struct LowerToLinalgPass
         continue;
       }
       function.setPublic();
+      flattenEmptyTensors(function);
+      // The ds attributes describe tensors; below this point arguments are
+      // buffers. The names stay, for reading the lowered IR.
+      for (unsigned i = 0; i < function.getNumArguments(); ++i)
+        if (auto param =
+                function.getArgAttrOfType<ParamAttr>(i, kParamAttrName)) {
+          function.removeArgAttr(i, kParamAttrName);
+          function.setArgAttr(i, kNameAttrName,
+                              StringAttr::get(ctx, param.getName()));
+        }
+      for (unsigned i = 0; i < function.getNumResults(); ++i)
+        function.removeResultAttr(i, StringAttr::get(ctx, kBalancesAttrName));
       for (unsigned i = 1; i < function.getNumArguments(); ++i)
         if (isa<TensorType>(function.getArgument(i).getType()))
           function.setArgAttr(i, "bufferization.writable",
@@ -179,6 +201,93 @@ struct LowerToLinalgPass
     for (const std::string &site : sites.sites())
       siteAttrs.push_back(StringAttr::get(ctx, site));
     module->setAttr("ds.sites", ArrayAttr::get(ctx, siteAttrs));
+  }
+
+  /// A tensor with no elements crosses the entry ABI as tensor<0xT>: the
+  /// bare-pointer convention cannot pass memref<3x0xT>, and an empty tensor
+  /// carries no data to reshape.
+  static void flattenEmptyTensors(func::FuncOp function) {
+    auto flatType = [](Type type) -> RankedTensorType {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!tensor || !tensor.hasStaticShape() || tensor.getNumElements() != 0 ||
+          tensor.getRank() == 1)
+        return nullptr;
+      return RankedTensorType::get({0}, tensor.getElementType());
+    };
+    Block &body = function.front();
+    OpBuilder b = OpBuilder::atBlockBegin(&body);
+    SmallVector<Type> argumentTypes(function.getArgumentTypes());
+    for (BlockArgument argument : body.getArguments()) {
+      auto flat = flatType(argument.getType());
+      if (!flat)
+        continue;
+      auto original = cast<RankedTensorType>(argument.getType());
+      Value empty = tensor::EmptyOp::create(b, function.getLoc(),
+                                            original.getShape(),
+                                            original.getElementType());
+      argument.replaceAllUsesWith(empty);
+      argument.setType(flat);
+      argumentTypes[argument.getArgNumber()] = flat;
+    }
+    SmallVector<Type> resultTypes(function.getResultTypes());
+    function.walk([&](func::ReturnOp ret) {
+      OpBuilder rb(ret);
+      for (OpOperand &operand : ret->getOpOperands())
+        if (auto flat = flatType(operand.get().getType())) {
+          operand.set(tensor::EmptyOp::create(rb, ret.getLoc(),
+                                              flat.getShape(),
+                                              flat.getElementType()));
+          resultTypes[operand.getOperandNumber()] = flat;
+        }
+    });
+    function.setType(FunctionType::get(function.getContext(), argumentTypes,
+                                       resultTypes));
+  }
+
+  /// fp8 values have no arithmetic type in LLVM; until the backend emulates
+  /// them, they are reported at the first op that uses one.
+  static LogicalResult rejectFp8(ModuleOp module) {
+    WalkResult result = module.walk([&](Operation *op) {
+      for (Type type : llvm::concat<Type>(op->getOperandTypes(),
+                                          op->getResultTypes())) {
+        Type element = getElementTypeOrSelf(type);
+        if (auto floatType = dyn_cast<FloatType>(element);
+            floatType && floatType.getWidth() == 8) {
+          op->emitOpError("the CPU backend does not support ")
+              << element << " values yet";
+          return WalkResult::interrupt();
+        }
+      }
+      return WalkResult::advance();
+    });
+    return failure(result.wasInterrupted());
+  }
+
+  /// Erases the functions that no entry point calls, directly or not.
+  static void eraseUnreachable(ModuleOp module,
+                               const llvm::StringSet<> &entryNames) {
+    llvm::StringSet<> reached;
+    SmallVector<StringRef> worklist;
+    for (const auto &name : entryNames)
+      worklist.push_back(name.getKey());
+    while (!worklist.empty()) {
+      StringRef name = worklist.pop_back_val();
+      if (!reached.insert(name).second)
+        continue;
+      auto function = module.lookupSymbol<func::FuncOp>(name);
+      if (!function)
+        continue;
+      function.walk([&](Operation *op) {
+        if (auto call = dyn_cast<func::CallOp>(op))
+          worklist.push_back(call.getCallee());
+        else if (auto scan = dyn_cast<ScanOp>(op))
+          worklist.push_back(scan.getCallee());
+      });
+    }
+    for (auto function :
+         llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+      if (!function.isExternal() && !reached.contains(function.getSymName()))
+        function.erase();
   }
 
   /// The functions to compile: those named by `entries`, or by default

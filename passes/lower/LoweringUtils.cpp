@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Location.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -23,7 +24,11 @@ namespace mlir::ds::lowering {
 int32_t SiteTable::add(Operation *op) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  op->getLoc().print(os);
+  if (auto fileLoc = op->getLoc()->findInstanceOf<FileLineColLoc>())
+    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+       << fileLoc.getColumn();
+  else
+    op->getLoc().print(os);
   os << ": " << op->getName().getStringRef();
   sites_.push_back(std::move(text));
   return static_cast<int32_t>(sites_.size() - 1);
@@ -285,21 +290,59 @@ Value KernelCall::pointerTo(Value memref) {
                                   asInt);
 }
 
+/// Whether `tensor` is a contiguous slice (leading indices fixed, one
+/// dimension cut, full trailing dimensions) of a function argument, whose
+/// buffer has the identity layout: its buffer is then a row-major block at
+/// some offset.
+static bool isContiguousSliceOfArgument(Value tensor) {
+  auto slice = tensor.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice)
+    return false;
+  auto argument = dyn_cast<BlockArgument>(slice.getSource());
+  if (!argument || !isa<func::FuncOp>(argument.getOwner()->getParentOp()))
+    return false;
+  if (!llvm::all_of(slice.getStaticStrides(),
+                    [](int64_t s) { return s == 1; }))
+    return false;
+  ArrayRef<int64_t> sizes = slice.getStaticSizes();
+  ArrayRef<int64_t> full = slice.getSourceType().getShape();
+  int64_t cut = -1;
+  for (int64_t d = 0; d < static_cast<int64_t>(sizes.size()); ++d)
+    if (sizes[d] != full[d])
+      cut = d;
+  for (int64_t d = 0; d < cut; ++d)
+    if (sizes[d] != 1)
+      return false;
+  return true;
+}
+
 KernelCall &KernelCall::input(Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
-  // Contiguous row-major strides with any offset: a slice of the leading
-  // dimension (a layer of stacked weights) is passed without a copy; any
-  // other layout is copied by bufferization.
-  SmallVector<int64_t> strides(type.getRank(), 1);
-  for (int64_t d = type.getRank() - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * type.getDimSize(d + 1);
-  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                                       strides);
-  auto memrefType =
-      MemRefType::get(type.getShape(), type.getElementType(), layout);
-  Value buffer =
+  MemRefType memrefType =
+      MemRefType::get(type.getShape(), type.getElementType());
+  // A layer of stacked weights is passed in place: row-major strides at a
+  // dynamic offset. Anything else is passed as an identity-layout buffer,
+  // which bufferization copies into when the value lives in a strided view.
+  if (isContiguousSliceOfArgument(tensor)) {
+    SmallVector<int64_t> strides(type.getRank(), 1);
+    for (int64_t d = type.getRank() - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * type.getDimSize(d + 1);
+    auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                         strides);
+    memrefType =
+        MemRefType::get(type.getShape(), type.getElementType(), layout);
+  }
+  auto toBuffer =
       bufferization::ToBufferOp::create(b, loc, memrefType, tensor, true);
-  arguments.push_back(pointerTo(buffer));
+  // The kernel reads the buffer at the call, but bufferization sees only
+  // this op's use of the tensor. Two equal to_buffer ops must therefore never
+  // be merged by CSE (the later read would become invisible and the buffer
+  // could be overwritten before it): a tag unique to this op keeps them
+  // apart.
+  toBuffer->setAttr("ds.read_by_call",
+                    b.getI64IntegerAttr(reinterpret_cast<intptr_t>(
+                        toBuffer.getOperation())));
+  arguments.push_back(pointerTo(toBuffer));
   return *this;
 }
 

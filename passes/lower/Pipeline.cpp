@@ -32,13 +32,15 @@ void buildCpuLoweringPipeline(OpPassManager &pm,
     add("linalg-fuse-elementwise-ops,canonicalize,cse");
   if (options.stopAfter == "linalg")
     return;
-  add("one-shot-bufferize{bufferize-function-boundaries=1 "
+  add("one-shot-bufferize{bufferize-function-boundaries=1 allow-return-allocs-from-loops=1 "
       "function-boundary-type-conversion=identity-layout-map},"
-      "canonicalize,cse,"
+      "canonicalize,cse,ds-distinct-results,"
       "buffer-results-to-out-params{hoist-static-allocs=1 modify-public-functions=1},canonicalize,cse");
   if (options.stopAfter == "bufferized")
     return;
-  pm.addPass(createDsPlanMemoryPass());
+  DsPlanMemoryPassOptions planOptions;
+  planOptions.share = options.shareMemory;
+  pm.addPass(createDsPlanMemoryPass(planOptions));
 }
 
 void buildCpuLlvmPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {

@@ -34,6 +34,10 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("Fuse elementwise linalg ops"),
                     llvm::cl::init(true)};
+  Option<bool> shareMemory{
+      *this, "share-memory",
+      llvm::cl::desc("Let buffers with disjoint lifetimes share bytes"),
+      llvm::cl::init(true)};
   Option<std::string> stopAfter{
       *this, "stop-after",
       llvm::cl::desc("Stop after a stage: linalg, bufferized, planned, loops "

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -39,14 +40,32 @@ int64_t bufferBytes(MemRefType type) {
   return alignUp(std::max<int64_t>(type.getNumElements() * elementBytes, 1));
 }
 
+/// A buffer a loop carries from one iteration to the next (bufferization
+/// yields a new buffer per iteration): two slots in the block around the
+/// loop, written alternately, since iteration i reads the buffer iteration
+/// i-1 wrote while it writes its own.
+struct PingPong {
+  memref::AllocOp alloc;
+  scf::ForOp loop;
+  int64_t first = 0, second = 0;
+};
+
 /// A buffer to place: live over the ops [first, last] of its block.
 struct Interval {
+  Interval(int64_t first, int64_t last, int64_t bytes)
+      : first(first), last(last), bytes(bytes) {}
   int64_t first, last, bytes;
   int64_t offset = 0;
-  /// The allocation, or null for the reservation of a nested block's plan.
+  /// The allocation, or null for the reservation of a nested block's plan
+  /// or a slot of a loop-carried buffer.
   memref::AllocOp alloc;
   /// For a reservation: the planned buffers of the nested blocks.
   SmallVector<std::pair<memref::AllocOp, int64_t>> nested;
+  SmallVector<PingPong> nestedPingPongs;
+  /// For a slot of a loop-carried buffer: which buffer and which slot.
+  memref::AllocOp carried;
+  scf::ForOp loop;
+  int slot = -1;
 };
 
 struct BlockPlan {
@@ -56,11 +75,15 @@ struct BlockPlan {
   /// Every buffer of the block and its nested blocks, with its offset from
   /// the start of the block's share of the workspace.
   SmallVector<std::pair<memref::AllocOp, int64_t>> placements;
+  SmallVector<PingPong> pingPongs;
+  /// Buffers of this (loop body) block that the loop carries out of it: the
+  /// block around the loop places them.
+  SmallVector<memref::AllocOp> carried;
 };
 
 /// Places the intervals greedily, largest first, each at the lowest offset
 /// where it overlaps no placed interval that is alive at the same time.
-int64_t place(MutableArrayRef<Interval> intervals) {
+int64_t place(MutableArrayRef<Interval> intervals, bool share) {
   SmallVector<Interval *> order;
   for (Interval &interval : intervals)
     order.push_back(&interval);
@@ -72,7 +95,8 @@ int64_t place(MutableArrayRef<Interval> intervals) {
   for (Interval *interval : order) {
     SmallVector<std::pair<int64_t, int64_t>> busy;
     for (Interval *other : placed)
-      if (other->first <= interval->last && interval->first <= other->last)
+      if (!share ||
+          (other->first <= interval->last && interval->first <= other->last))
         busy.push_back({other->offset, other->offset + other->bytes});
     llvm::sort(busy);
     int64_t offset = 0;
@@ -90,6 +114,8 @@ int64_t place(MutableArrayRef<Interval> intervals) {
 
 class Planner {
 public:
+  explicit Planner(bool share) : share(share) {}
+
   /// Plans `block` and, recursively, the blocks nested in it.
   FailureOr<BlockPlan> planBlock(Block &block) {
     llvm::DenseMap<Operation *, int64_t> position;
@@ -105,19 +131,30 @@ public:
         if (!type.hasStaticShape())
           return alloc.emitError("cannot plan a buffer of dynamic shape ")
                  << type;
-        FailureOr<int64_t> last = lastUse(alloc, block, position);
+        bool yielded = false;
+        FailureOr<int64_t> last =
+            lastUse(alloc, alloc.getResult(), block, position, yielded);
         if (failed(last))
           return failure();
+        ++plan.buffers;
+        if (yielded) {
+          if (!isa<scf::ForOp>(block.getParentOp()))
+            return alloc.emitError(
+                "cannot plan a buffer that leaves its block other than as "
+                "a loop's carried value");
+          plan.carried.push_back(alloc);
+          continue;
+        }
         Interval interval{position[&op], std::max(*last, position[&op]),
                           bufferBytes(type)};
         interval.alloc = alloc;
         intervals.push_back(interval);
         plan.unplannedBytes += interval.bytes;
-        ++plan.buffers;
         continue;
       }
       // A nested block's plan is reserved while its op runs.
       Interval reservation{position[&op], position[&op], 0};
+      SmallVector<memref::AllocOp> carried;
       for (Region &region : op.getRegions())
         for (Block &nestedBlock : region) {
           FailureOr<BlockPlan> nestedPlan = planBlock(nestedBlock);
@@ -125,30 +162,75 @@ public:
             return failure();
           reservation.bytes = std::max(reservation.bytes, nestedPlan->bytes);
           reservation.nested.append(nestedPlan->placements);
+          reservation.nestedPingPongs.append(nestedPlan->pingPongs);
+          carried.append(nestedPlan->carried);
           plan.unplannedBytes += nestedPlan->unplannedBytes;
           plan.buffers += nestedPlan->buffers;
         }
       if (reservation.bytes > 0)
         intervals.push_back(std::move(reservation));
+      if (carried.empty())
+        continue;
+      // The loop's results alias the carried buffers: both slots live from
+      // the loop to the last use of its results.
+      int64_t last = position[&op];
+      for (Value result : op.getResults()) {
+        bool yielded = false;
+        FailureOr<int64_t> resultLast =
+            lastUse(carried.front(), result, block, position, yielded);
+        if (failed(resultLast))
+          return failure();
+        if (yielded)
+          return op.emitError("cannot plan a loop whose carried buffers are "
+                              "carried on by an enclosing loop");
+        last = std::max(last, *resultLast);
+      }
+      for (memref::AllocOp alloc : carried)
+        for (int slot = 0; slot < 2; ++slot) {
+          Interval interval{position[&op], last, bufferBytes(alloc.getType())};
+          interval.carried = alloc;
+          interval.loop = cast<scf::ForOp>(op);
+          interval.slot = slot;
+          intervals.push_back(interval);
+          plan.unplannedBytes += interval.bytes;
+        }
     }
-    plan.bytes = place(intervals);
+    plan.bytes = place(intervals, share);
+    llvm::DenseMap<Operation *, PingPong> pingPongs;
     for (Interval &interval : intervals) {
       if (interval.alloc)
         plan.placements.push_back({interval.alloc, interval.offset});
       for (auto [alloc, offset] : interval.nested)
         plan.placements.push_back({alloc, interval.offset + offset});
+      for (PingPong pingPong : interval.nestedPingPongs) {
+        pingPong.first += interval.offset;
+        pingPong.second += interval.offset;
+        plan.pingPongs.push_back(pingPong);
+      }
+      if (interval.carried) {
+        PingPong &pingPong = pingPongs[interval.carried];
+        pingPong.alloc = interval.carried;
+        pingPong.loop = interval.loop;
+        (interval.slot == 0 ? pingPong.first : pingPong.second) =
+            interval.offset;
+      }
     }
+    for (auto &entry : pingPongs)
+      plan.pingPongs.push_back(entry.second);
     return plan;
   }
 
 private:
+  bool share;
+
   /// The position in `block` of the last op that uses `alloc` or a value
   /// derived from it (views, loop results, its address as an integer or
   /// pointer passed to a kernel): conservative, never too early.
   FailureOr<int64_t>
-  lastUse(memref::AllocOp alloc, Block &block,
-          const llvm::DenseMap<Operation *, int64_t> &position) {
-    SmallVector<Value> worklist{alloc.getResult()};
+  lastUse(memref::AllocOp alloc, Value start, Block &block,
+          const llvm::DenseMap<Operation *, int64_t> &position,
+          bool &yielded) {
+    SmallVector<Value> worklist{start};
     llvm::SmallPtrSet<Value, 8> seen;
     int64_t last = -1;
     while (!worklist.empty()) {
@@ -157,6 +239,10 @@ private:
         continue;
       for (OpOperand &use : value.getUses()) {
         Operation *user = use.getOwner();
+        if (user == block.getTerminator() && isa<scf::YieldOp>(user)) {
+          yielded = true;
+          continue;
+        }
         Operation *ancestor = block.findAncestorOpInBlock(*user);
         if (!ancestor)
           return alloc.emitError(
@@ -178,6 +264,8 @@ private:
 };
 
 struct PlanMemoryPass : impl::DsPlanMemoryPassBase<PlanMemoryPass> {
+  using DsPlanMemoryPassBase::DsPlanMemoryPassBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Copies become linalg.copy: loops like every other linalg op, instead
@@ -205,19 +293,49 @@ struct PlanMemoryPass : impl::DsPlanMemoryPassBase<PlanMemoryPass> {
   }
 
   LogicalResult planFunction(func::FuncOp function) {
-    Planner planner;
+    Planner planner(share);
     FailureOr<BlockPlan> plan = planner.planBlock(function.front());
     if (failed(plan))
       return failure();
     MLIRContext *ctx = function.getContext();
-    auto workspaceType =
-        MemRefType::get({plan->bytes}, IntegerType::get(ctx, 8));
+    // At least one alignment unit: memref<0xi8> would pass as a null
+    // pointer the generated code must never see.
+    auto workspaceType = MemRefType::get(
+        {std::max<int64_t>(plan->bytes, kAlignment)}, IntegerType::get(ctx, 8));
     unsigned index = function.getNumArguments();
     if (failed(function.insertArgument(index, workspaceType, {},
                                        function.getLoc())))
       return failure();
     function.setArgAttr(index, "ds.name", StringAttr::get(ctx, "workspace"));
     Value workspace = function.getArgument(index);
+    for (PingPong pingPong : plan->pingPongs) {
+      // Both slots are views made before the loop; iteration i uses slot
+      // i mod 2.
+      scf::ForOp loop = pingPong.loop;
+      OpBuilder before(loop);
+      Location loc = pingPong.alloc.getLoc();
+      auto type = pingPong.alloc.getType();
+      auto view = [&](int64_t offset) -> Value {
+        Value shift = arith::ConstantIndexOp::create(before, loc, offset);
+        return memref::ViewOp::create(before, loc, type, workspace, shift,
+                                      ValueRange{});
+      };
+      Value first = view(pingPong.first), second = view(pingPong.second);
+      OpBuilder b(pingPong.alloc);
+      Value iteration = arith::DivUIOp::create(
+          b, loc,
+          arith::SubIOp::create(b, loc, loop.getInductionVar(),
+                                loop.getLowerBound()),
+          loop.getStep());
+      Value parity = arith::RemUIOp::create(
+          b, loc, iteration, arith::ConstantIndexOp::create(b, loc, 2));
+      Value even = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq, parity,
+          arith::ConstantIndexOp::create(b, loc, 0));
+      Value slot = arith::SelectOp::create(b, loc, even, first, second);
+      pingPong.alloc.replaceAllUsesWith(slot);
+      pingPong.alloc.erase();
+    }
     for (auto [alloc, offset] : plan->placements) {
       OpBuilder b(alloc);
       Value shift = arith::ConstantIndexOp::create(b, alloc.getLoc(), offset);

@@ -171,6 +171,10 @@ struct ReducePattern : OpRewritePattern<OpTy> {
     Type element = inputType.getElementType();
     Type acc = computeType(element);
     bool isFloat = isa<FloatType>(acc);
+    // Sums of f32 accumulate in f64: a gradient norm sums millions of
+    // squares, and f32 accumulation would lose digits in proportion.
+    if (!std::is_same_v<OpTy, ReduceMaxOp> && acc.isF32())
+      acc = Float64Type::get(op.getContext());
     Value reduced;
     if constexpr (std::is_same_v<OpTy, ReduceMaxOp>) {
       double lowest = isFloat ? -std::numeric_limits<double>::infinity()

@@ -67,6 +67,9 @@ static cl::opt<std::string> keep("artifact",
                                  cl::desc("Write the artifact here (default: "
                                           "a temporary directory)"),
                                  cl::cat(category));
+static cl::opt<bool> noSharing(
+    "no-memory-sharing",
+    cl::desc("Give every buffer its own workspace bytes"), cl::cat(category));
 static cl::opt<bool> serial("no-parallel", cl::desc("Single-threaded code"),
                             cl::cat(category));
 
@@ -198,9 +201,14 @@ int main(int argc, char **argv) {
         std::uniform_real_distribution<double> real(-1.0, 1.0);
         std::uniform_int_distribution<int64_t> integer(
             0, std::max<int64_t>(intRange - 1, 0));
-        for (double &value : tensor.values)
+        // Second moments (exp_avg_sq.*) are never negative.
+        bool nonNegative = llvm::StringRef(argName).starts_with("exp_avg_sq.");
+        for (double &value : tensor.values) {
           value = isFloatKind(*kind) ? real(generator)
                                      : double(integer(generator));
+          if (nonNegative)
+            value = std::abs(value);
+        }
       }
       tensor.roundValues();
       c.arguments.push_back(std::move(tensor));
@@ -218,6 +226,7 @@ int main(int argc, char **argv) {
   mlir::ds::CompileOptions options = mlir::ds::defaultCompileOptions();
   options.entries = names;
   options.parallel = !serial;
+  options.shareMemory = !noSharing;
   options.source = inputPath;
   mlir::ds::CompileReport report;
   mlir::LogicalResult compiled = mlir::ds::compileArtifact(
