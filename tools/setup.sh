@@ -20,6 +20,8 @@ packages=(
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev
   # tests: lit and FileCheck come with llvm-22-tools; GoogleTest
   libgtest-dev python3
+  # CPU kernels and generated code: OpenBLAS for GEMM, LLVM's OpenMP runtime
+  libopenblas-dev libomp-22-dev
 )
 
 missing=()
