@@ -55,12 +55,31 @@ template <typename T> T rowMax(const T *row, int64_t V) {
   return max;
 }
 
-/// Σ_v exp(row[v] − max), accumulated in double.
-template <typename T> double sumExp(const T *row, int64_t V, T max) {
+/// Σ_v exp(row[v] − max), accumulated in double: partial sums of chunks of
+/// 256 terms (each at most 1) in T, at full vector width, then the chunks'
+/// sums in double. Converting every term to double would halve the vector
+/// width of the exponentials, which are most of the work. With `out`, the
+/// terms are also stored there.
+template <typename T>
+double sumExp(const T *row, int64_t V, T max, T *out = nullptr) {
+  constexpr int64_t kChunk = 256;
   double sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t v = 0; v < V; ++v)
-    sum += double(expOf(row[v] - max));
+  for (int64_t v0 = 0; v0 < V; v0 += kChunk) {
+    const int64_t v1 = std::min(V, v0 + kChunk);
+    T partial = 0;
+    if (out) {
+#pragma omp simd reduction(+ : partial)
+      for (int64_t v = v0; v < v1; ++v) {
+        out[v] = expOf(row[v] - max);
+        partial += out[v];
+      }
+    } else {
+#pragma omp simd reduction(+ : partial)
+      for (int64_t v = v0; v < v1; ++v)
+        partial += expOf(row[v] - max);
+    }
+    sum += double(partial);
+  }
   return sum;
 }
 
@@ -100,11 +119,12 @@ void crossEntropyGrad(ds_status *status, int32_t site, const T *logits,
     }
     const T *row = logits + p * V;
     const T max = rowMax(row, V);
-    // g·softmax = exp(x − max)·(g / Σ); the factor once per row, in double.
-    const T factor = T(g / sumExp(row, V, max));
+    // g·softmax = exp(x − max)·(g / Σ): the exponentials are stored while
+    // summing, then scaled in place (the row is still in L2).
+    const T factor = T(g / sumExp(row, V, max, out));
 #pragma omp simd
     for (int64_t v = 0; v < V; ++v)
-      out[v] = expOf(row[v] - max) * factor;
+      out[v] *= factor;
     out[targets[p]] -= T(g);
   }
 }
