@@ -227,7 +227,7 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
   start = std::chrono::steady_clock::now();
   NativeTarget target = hostTarget();
   std::string objectPath = inDir("model.o");
-  if (failed(emitObjectFile(module, target, objectPath,
+  if (failed(emitObjectFile(module, target, options.optLevel, objectPath,
                             options.keepIntermediates ? inDir("model.ll") : "",
                             error)))
     return failure();

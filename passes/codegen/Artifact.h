@@ -29,6 +29,8 @@ struct CompileOptions {
   bool parallel = true;
   /// Let buffers with disjoint lifetimes share workspace bytes.
   bool shareMemory = true;
+  /// LLVM's optimisation level (0-3).
+  int optLevel = 3;
   /// Keep the intermediate files (model.ll, model.o) in the artifact.
   bool keepIntermediates = false;
   /// The C++ compiler driver that links model.so, and what it links in.

@@ -52,7 +52,7 @@ NativeTarget hostTarget() {
 }
 
 LogicalResult emitObjectFile(ModuleOp module, const NativeTarget &target,
-                             const std::string &objectPath,
+                             int optLevel, const std::string &objectPath,
                              const std::string &irPath, std::string &error) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -100,7 +100,11 @@ LogicalResult emitObjectFile(ModuleOp module, const NativeTarget &target,
     builder.registerLoopAnalyses(loops);
     builder.crossRegisterProxies(loops, functions, cgscc, modules);
     llvm::ModulePassManager pipeline =
-        builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+        builder.buildPerModuleDefaultPipeline(
+            optLevel >= 3   ? llvm::OptimizationLevel::O3
+            : optLevel == 2 ? llvm::OptimizationLevel::O2
+            : optLevel == 1 ? llvm::OptimizationLevel::O1
+                            : llvm::OptimizationLevel::O0);
     pipeline.run(*llvmModule, modules);
   }
 

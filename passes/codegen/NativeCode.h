@@ -22,11 +22,11 @@ struct NativeTarget {
 };
 NativeTarget hostTarget();
 
-/// Translates `module` (LLVM dialect) to LLVM IR, optimises it at O3 with
+/// Translates `module` (LLVM dialect) to LLVM IR, optimises it (O`optLevel`, with
 /// loop and SLP vectorisation for `target`, and writes an object file; with
 /// a non-empty `irPath`, also the optimised IR.
 LogicalResult emitObjectFile(ModuleOp module, const NativeTarget &target,
-                             const std::string &objectPath,
+                             int optLevel, const std::string &objectPath,
                              const std::string &irPath, std::string &error);
 
 /// Links `objectPath` with the CPU kernels, BLAS and OpenMP into a shared

@@ -58,6 +58,9 @@ static cl::opt<bool> train("train",
                            cl::desc("Shorthand for --passes=ds-autodiff,"
                                     "ds-optimizer (builds @train_step)"),
                            cl::cat(category));
+static cl::opt<unsigned> optLevel("O", cl::Prefix,
+                                  cl::desc("LLVM optimisation level (0-3)"),
+                                  cl::init(3), cl::cat(category));
 static cl::opt<bool> force("force", cl::desc("Rebuild even on a cache hit"),
                            cl::cat(category));
 static cl::opt<bool> noParallel("no-parallel",
@@ -113,6 +116,7 @@ int main(int argc, char **argv) {
   options.entries.assign(entries.begin(), entries.end());
   options.parallel = !noParallel;
   options.keepIntermediates = keep;
+  options.optLevel = static_cast<int>(optLevel);
   options.source = inputPath;
 
   // The cache key: the input, everything that changes what is generated, and
@@ -122,7 +126,8 @@ int main(int argc, char **argv) {
     return fail(inputPath + ": cannot read the file");
   std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
   std::string identity = inputHash + "|" + pipeline + "|" +
-                         (noParallel ? "serial" : "parallel") + "|" + dtype +
+                         (noParallel ? "serial" : "parallel") + "|O" +
+                         std::to_string(optLevel) + "|" + dtype +
                          "|" + std::to_string(batchSize) + "|" +
                          std::to_string(seqLen) + "|" + fileHash(self) + "|" +
                          fileHash(options.kernelsArchive);

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -56,6 +57,15 @@ static cl::opt<std::string> passes("passes",
 static cl::list<std::string> inputFiles(
     "inputs", cl::desc("safetensors files with arguments by name"),
     cl::cat(category));
+static cl::opt<std::string> inputsDir(
+    "inputs-dir",
+    cl::desc("Directory with one <entry>.safetensors per entry point"),
+    cl::cat(category));
+static cl::opt<bool> skipUnsupported(
+    "skip-unsupported",
+    cl::desc("Skip entry points the CPU backend cannot compile (dynamic "
+             "shapes, fp8) instead of failing"),
+    cl::cat(category));
 static cl::opt<double> rtol("rtol", cl::desc("Relative L2 error bound"),
                             cl::init(1e-5), cl::cat(category));
 static cl::opt<unsigned> seed("seed", cl::desc("Seed of random inputs"),
@@ -70,6 +80,9 @@ static cl::opt<std::string> keep("artifact",
 static cl::opt<bool> noSharing(
     "no-memory-sharing",
     cl::desc("Give every buffer its own workspace bytes"), cl::cat(category));
+static cl::opt<unsigned> optLevel("O", cl::Prefix,
+                                  cl::desc("LLVM optimisation level (0-3)"),
+                                  cl::init(3), cl::cat(category));
 static cl::opt<bool> serial("no-parallel", cl::desc("Single-threaded code"),
                             cl::cat(category));
 
@@ -114,6 +127,25 @@ static const char *safetensorsName(ElementKind kind) {
   return "?";
 }
 
+/// Whether the CPU backend compiles `function`: static signature, no fp8.
+static bool compilable(mlir::func::FuncOp function) {
+  for (mlir::Type type : function.getFunctionType().getInputs())
+    if (!mlir::cast<mlir::ShapedType>(type).hasStaticShape())
+      return false;
+  for (mlir::Type type : function.getFunctionType().getResults())
+    if (!mlir::cast<mlir::ShapedType>(type).hasStaticShape())
+      return false;
+  bool fp8 = false;
+  function.walk([&](mlir::Operation *op) {
+    for (mlir::Type type : llvm::concat<mlir::Type>(op->getOperandTypes(),
+                                                    op->getResultTypes()))
+      if (auto floatType = mlir::dyn_cast<mlir::FloatType>(
+              mlir::getElementTypeOrSelf(type)))
+        fp8 |= floatType.getWidth() == 8;
+  });
+  return !fp8;
+}
+
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
@@ -151,6 +183,18 @@ int main(int argc, char **argv) {
   std::vector<std::string> names(entries.begin(), entries.end());
   if (names.empty())
     names = mlir::ds::defaultEntries(module);
+  if (skipUnsupported) {
+    std::vector<std::string> supported;
+    for (const std::string &name : names) {
+      auto function = module.lookupSymbol<mlir::func::FuncOp>(name);
+      if (function && !compilable(function)) {
+        llvm::outs() << "@" << name << ": skipped (dynamic shapes or fp8)\n";
+        continue;
+      }
+      supported.push_back(name);
+    }
+    names = supported;
+  }
 
   std::vector<std::unique_ptr<ds::rt::SafetensorsReader>> readers;
   for (const std::string &path : inputFiles) {
@@ -174,6 +218,14 @@ int main(int argc, char **argv) {
       return fail(inputPath + ": no function @" + name);
     Case c;
     c.entry = name;
+    std::unique_ptr<ds::rt::SafetensorsReader> own;
+    if (!inputsDir.empty()) {
+      own = ds::rt::SafetensorsReader::open(inputsDir + "/" + name +
+                                                ".safetensors",
+                                            error);
+      if (!own)
+        return fail(error);
+    }
     for (unsigned i = 0; i < function.getNumArguments(); ++i) {
       auto type = mlir::cast<mlir::RankedTensorType>(
           function.getArgument(i).getType());
@@ -190,6 +242,11 @@ int main(int argc, char **argv) {
         if (const ds::rt::TensorEntry *entry = reader->find(argName)) {
           found = entry;
           from = reader.get();
+        }
+      if (own)
+        if (const ds::rt::TensorEntry *entry = own->find(argName)) {
+          found = entry;
+          from = own.get();
         }
       if (found) {
         if (found->shape != tensor.shape)
@@ -226,6 +283,7 @@ int main(int argc, char **argv) {
   mlir::ds::CompileOptions options = mlir::ds::defaultCompileOptions();
   options.entries = names;
   options.parallel = !serial;
+  options.optLevel = static_cast<int>(optLevel);
   options.shareMemory = !noSharing;
   options.source = inputPath;
   mlir::ds::CompileReport report;
