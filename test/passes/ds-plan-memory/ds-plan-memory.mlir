@@ -1,0 +1,78 @@
+// RUN: ds-opt %s --ds-plan-memory -split-input-file | FileCheck %s
+// RUN: ds-opt %s --ds-plan-memory="share=false" -split-input-file | FileCheck %s --check-prefix=SEPARATE
+
+#map = affine_map<(d0) -> (d0)>
+
+// %t1 dies when %t2 is written, so %t3 takes its bytes; %t2 and %t3 are
+// alive together and do not overlap. 3 buffers of 4 KiB, 8 KiB planned.
+// CHECK-LABEL: func.func @chain(
+// CHECK-SAME: %[[WS:[^:]*]]: memref<8192xi8> {ds.name = "workspace"})
+// CHECK-SAME: ds.buffers = 3 : i64, ds.unplanned_bytes = 12288 : i64, ds.workspace_bytes = 8192 : i64
+// CHECK: %[[T1:.*]] = memref.view %[[WS]][%[[C0:.*]]][] : memref<8192xi8> to memref<1024xf32>
+// CHECK: %[[T2:.*]] = memref.view %[[WS]][%[[C4096:.*]]][] : memref<8192xi8> to memref<1024xf32>
+// CHECK: %[[T3:.*]] = memref.view %[[WS]][%[[C0B:.*]]][] : memref<8192xi8> to memref<1024xf32>
+// SEPARATE-LABEL: func.func @chain(
+// SEPARATE-SAME: memref<12288xi8>
+// SEPARATE-SAME: ds.workspace_bytes = 12288 : i64
+func.func @chain(%in: memref<1024xf32>, %out: memref<1024xf32>) {
+  %t1 = memref.alloc() : memref<1024xf32>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]} ins(%in : memref<1024xf32>) outs(%t1 : memref<1024xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %e = math.exp %a : f32
+    linalg.yield %e : f32
+  }
+  %t2 = memref.alloc() : memref<1024xf32>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]} ins(%t1 : memref<1024xf32>) outs(%t2 : memref<1024xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %e = math.exp %a : f32
+    linalg.yield %e : f32
+  }
+  %t3 = memref.alloc() : memref<1024xf32>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]} ins(%t2 : memref<1024xf32>) outs(%t3 : memref<1024xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %e = math.exp %a : f32
+    linalg.yield %e : f32
+  }
+  linalg.generic {indexing_maps = [#map, #map, #map], iterator_types = ["parallel"]} ins(%t2, %t3 : memref<1024xf32>, memref<1024xf32>) outs(%out : memref<1024xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#map = affine_map<(d0) -> (d0)>
+
+// A buffer a loop carries (bufferization yields a new one per iteration)
+// gets two slots, used by alternate iterations; the loop's result reads the
+// slot the last iteration wrote.
+// CHECK-LABEL: func.func @carried(
+// CHECK-SAME: %[[WS:[^:]*]]: memref<{{[0-9]+}}xi8> {ds.name = "workspace"})
+// CHECK: %[[A:.*]] = memref.view %[[WS]]{{.*}} to memref<16xf32>
+// CHECK: %[[B:.*]] = memref.view %[[WS]]{{.*}} to memref<16xf32>
+// CHECK: scf.for %[[I:.*]] = %[[LB:.*]] to %{{.*}} step %[[STEP:.*]] iter_args
+// CHECK: %[[K:.*]] = arith.subi %[[I]], %[[LB]]
+// CHECK: %[[N:.*]] = arith.divui %[[K]], %[[STEP]]
+// CHECK: %[[P:.*]] = arith.remui %[[N]], %{{.*}}
+// CHECK: %[[EVEN:.*]] = arith.cmpi eq, %[[P]], %{{.*}}
+// CHECK: %[[SLOT:.*]] = arith.select %[[EVEN]], %[[A]], %[[B]] : memref<16xf32>
+// CHECK: linalg.generic {{.*}} outs(%[[SLOT]] : memref<16xf32>)
+// CHECK: scf.yield %[[SLOT]]
+func.func @carried(%in: memref<16xf32>, %out: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%h = %in) -> (memref<16xf32>) {
+    %next = memref.alloc() : memref<16xf32>
+    linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]} ins(%h : memref<16xf32>) outs(%next : memref<16xf32>) {
+    ^bb0(%a: f32, %b: f32):
+      %e = math.exp %a : f32
+      linalg.yield %e : f32
+    }
+    scf.yield %next : memref<16xf32>
+  }
+  memref.copy %r, %out : memref<16xf32> to memref<16xf32>
+  return
+}
