@@ -25,8 +25,9 @@ namespace mlir::ds {
 struct CompileOptions {
   /// Entry points to compile (empty: every function no function calls).
   std::vector<std::string> entries;
-  /// Run outer parallel loops on OpenMP threads.
-  bool parallel = true;
+  /// Run the parallel loops of generated code on OpenMP threads (see
+  /// CpuPipelineOptions::parallel).
+  bool parallel = false;
   /// Let buffers with disjoint lifetimes share workspace bytes.
   bool shareMemory = true;
   /// LLVM's optimisation level (0-3).

@@ -28,9 +28,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Functions to compile (default: those no function calls)")};
   Option<bool> parallel{
       *this, "parallel",
-      llvm::cl::desc("Run the outer parallel loops of generated code on "
-                     "OpenMP threads"),
-      llvm::cl::init(true)};
+      llvm::cl::desc("Run the parallel loops of generated code on OpenMP "
+                     "threads (off by default: at the sizes of the CPU "
+                     "models, fork/join costs more than it saves; the "
+                     "kernels are threaded either way)"),
+      llvm::cl::init(false)};
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("Fuse elementwise linalg ops"),
                     llvm::cl::init(true)};

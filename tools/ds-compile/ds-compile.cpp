@@ -63,9 +63,11 @@ static cl::opt<unsigned> optLevel("O", cl::Prefix,
                                   cl::init(3), cl::cat(category));
 static cl::opt<bool> force("force", cl::desc("Rebuild even on a cache hit"),
                            cl::cat(category));
-static cl::opt<bool> noParallel("no-parallel",
-                                cl::desc("Generate single-threaded loops"),
-                                cl::cat(category));
+static cl::opt<bool> parallel(
+    "parallel",
+    cl::desc("Run generated loops on OpenMP threads (kernels are threaded "
+             "either way)"),
+    cl::cat(category));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("Keep model.ll and model.o"),
                           cl::cat(category));
@@ -114,7 +116,7 @@ int main(int argc, char **argv) {
 
   mlir::ds::CompileOptions options = mlir::ds::defaultCompileOptions();
   options.entries.assign(entries.begin(), entries.end());
-  options.parallel = !noParallel;
+  options.parallel = parallel;
   options.keepIntermediates = keep;
   options.optLevel = static_cast<int>(optLevel);
   options.source = inputPath;
@@ -126,7 +128,7 @@ int main(int argc, char **argv) {
     return fail(inputPath + ": cannot read the file");
   std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
   std::string identity = inputHash + "|" + pipeline + "|" +
-                         (noParallel ? "serial" : "parallel") + "|O" +
+                         (parallel ? "parallel" : "serial") + "|O" +
                          std::to_string(optLevel) + "|" + dtype +
                          "|" + std::to_string(batchSize) + "|" +
                          std::to_string(seqLen) + "|" + fileHash(self) + "|" +

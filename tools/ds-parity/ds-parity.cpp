@@ -83,8 +83,9 @@ static cl::opt<bool> noSharing(
 static cl::opt<unsigned> optLevel("O", cl::Prefix,
                                   cl::desc("LLVM optimisation level (0-3)"),
                                   cl::init(3), cl::cat(category));
-static cl::opt<bool> serial("no-parallel", cl::desc("Single-threaded code"),
-                            cl::cat(category));
+static cl::opt<bool> parallel("parallel",
+                              cl::desc("Generated loops on OpenMP threads"),
+                              cl::cat(category));
 
 static int fail(const std::string &message) {
   llvm::errs() << "ds-parity: " << message << "\n";
@@ -282,7 +283,7 @@ int main(int argc, char **argv) {
     return fail("cannot create a temporary directory");
   mlir::ds::CompileOptions options = mlir::ds::defaultCompileOptions();
   options.entries = names;
-  options.parallel = !serial;
+  options.parallel = parallel;
   options.optLevel = static_cast<int>(optLevel);
   options.shareMemory = !noSharing;
   options.source = inputPath;

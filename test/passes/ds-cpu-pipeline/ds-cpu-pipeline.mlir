@@ -1,6 +1,7 @@
 // RUN: ds-opt %s --ds-cpu-pipeline | FileCheck %s
 // RUN: ds-opt %s --ds-cpu-pipeline="stop-after=planned" | FileCheck %s --check-prefix=PLANNED
-// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops parallel=false" | FileCheck %s --check-prefix=LOOPS
+// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops" | FileCheck %s --check-prefix=LOOPS
+// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops parallel=true" | FileCheck %s --check-prefix=OMP
 
 // The whole CPU pipeline: ds → linalg → bufferized, planned memrefs → loops
 // → the LLVM dialect with the runtime's entry ABI (docs/artifact.md).
@@ -19,6 +20,9 @@
 // LOOPS: scf.for
 // LOOPS: math.exp
 // LOOPS-NOT: linalg.
+// OMP-LABEL: func.func @f(
+// OMP: omp.parallel
+// OMP: omp.wsloop
 
 // The entry point is internal; its wrapper unpacks the buffer array.
 // CHECK-LABEL: llvm.func internal @f(
