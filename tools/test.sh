@@ -5,6 +5,17 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# --sanitize: everything built with AddressSanitizer and UBSan in
+# build-sanitize/ (a separate tree; a clean build takes a while), then the
+# same tests. Any report fails the run.
+if [ "${1:-}" = "--sanitize" ]; then
+  export DS_BUILD_DIR="${DS_BUILD_DIR:-$root/build-sanitize}"
+  export DS_CMAKE_ARGS="${DS_CMAKE_ARGS:-} -DDS_SANITIZE=ON"
+  # libMLIR.so is not instrumented and keeps process-lifetime allocations,
+  # which LeakSanitizer would report; memory errors and UB are what count.
+  export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+fi
 build="${DS_BUILD_DIR:-$root/build}"
 
 "$root/tools/setup.sh" || { echo "test: setup or build failed"; exit 1; }
