@@ -13,7 +13,10 @@ if [ "${1:-}" = "--sanitize" ]; then
   export DS_CMAKE_ARGS="${DS_CMAKE_ARGS:-} -DDS_SANITIZE=ON"
   # libMLIR.so is not instrumented and keeps process-lifetime allocations,
   # which LeakSanitizer would report; memory errors and UB are what count.
-  export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
+  # LLVM's BumpPtrAllocator, inlined into our instrumented code, poisons
+  # its slabs, and uninstrumented libMLIR.so then writes to them: manual
+  # poisoning is off (allow_user_poisoning=0) so only real errors report.
+  export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allow_user_poisoning=0:${ASAN_OPTIONS:-}"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 fi
 build="${DS_BUILD_DIR:-$root/build}"
