@@ -8,7 +8,14 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -130,6 +137,27 @@ bool writeAtomically(const std::string &path, StringRef text,
 }
 
 } // namespace
+
+void registerCompilerDialectsAndPasses(DialectRegistry &registry) {
+  registerAllPasses();
+  registerDsPasses();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<DsDialect>();
+}
+
+LogicalResult runPassPipeline(ModuleOp module, const std::string &pipeline,
+                              std::string &error) {
+  PassManager pm(module.getContext());
+  llvm::raw_string_ostream errorStream(error);
+  if (failed(parsePassPipeline(pipeline, pm, errorStream)))
+    return failure();
+  if (failed(pm.run(module))) {
+    error = "the pipeline failed (see the errors above)";
+    return failure();
+  }
+  return success();
+}
 
 std::string existingCacheKey(const std::string &outputDir) {
   llvm::SmallString<256> manifest(outputDir);

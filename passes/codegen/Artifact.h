@@ -17,6 +17,7 @@
 #include <vector>
 
 namespace mlir {
+class DialectRegistry;
 class ModuleOp;
 } // namespace mlir
 
@@ -62,6 +63,17 @@ CompileOptions defaultCompileOptions();
 LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
                               const std::string &outputDir,
                               CompileReport &report, std::string &error);
+
+/// Everything a compiler driver needs in its context: every upstream
+/// dialect and extension, the ds dialect, and (globally) every upstream and
+/// DS pass, so that pass pipelines can be given as text.
+void registerCompilerDialectsAndPasses(DialectRegistry &registry);
+
+/// Parses `pipeline` (ds-opt syntax, e.g. "ds-autodiff,ds-optimizer{lr=0.01}")
+/// and runs it on `module`. Pipeline syntax errors go to `error`; the passes'
+/// own failures are diagnostics on the module's context.
+LogicalResult runPassPipeline(ModuleOp module, const std::string &pipeline,
+                              std::string &error);
 
 /// The cache key already recorded in `outputDir`'s manifest, or "".
 std::string existingCacheKey(const std::string &outputDir);

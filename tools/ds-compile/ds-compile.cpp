@@ -18,11 +18,6 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -143,12 +138,8 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  mlir::registerAllPasses();
-  mlir::ds::registerDsPasses();
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<mlir::ds::DsDialect>();
+  mlir::ds::registerCompilerDialectsAndPasses(registry);
   mlir::MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
@@ -168,15 +159,9 @@ int main(int argc, char **argv) {
     return fail(error);
   if (mlir::failed(mlir::verify(*source.module)))
     return fail(inputPath + ": the module does not verify");
-  if (!pipeline.empty()) {
-    mlir::PassManager pm(&context);
-    std::string pipelineError;
-    llvm::raw_string_ostream errorStream(pipelineError);
-    if (mlir::failed(mlir::parsePassPipeline(pipeline, pm, errorStream)))
-      return fail("--passes: " + pipelineError);
-    if (mlir::failed(pm.run(*source.module)))
-      return fail("--passes: the pipeline failed (see the errors above)");
-  }
+  if (!pipeline.empty() &&
+      mlir::failed(mlir::ds::runPassPipeline(*source.module, pipeline, error)))
+    return fail("--passes: " + error);
 
   mlir::ds::CompileReport report;
   if (mlir::failed(mlir::ds::compileArtifact(*source.module, options,

@@ -26,11 +26,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -152,12 +147,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "Compiled CPU code against the interpreter\n");
 
-  mlir::registerAllPasses();
-  mlir::ds::registerDsPasses();
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<mlir::ds::DsDialect>();
+  mlir::ds::registerCompilerDialectsAndPasses(registry);
   mlir::MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
@@ -171,15 +162,9 @@ int main(int argc, char **argv) {
   mlir::ModuleOp module = *source.module;
   if (mlir::failed(mlir::verify(module)))
     return fail(inputPath + ": the module does not verify");
-  if (!passes.empty()) {
-    mlir::PassManager pm(&context);
-    std::string pipelineError;
-    llvm::raw_string_ostream errorStream(pipelineError);
-    if (mlir::failed(mlir::parsePassPipeline(passes, pm, errorStream)))
-      return fail("--passes: " + pipelineError);
-    if (mlir::failed(pm.run(module)))
-      return fail("--passes: the pipeline failed");
-  }
+  if (!passes.empty() &&
+      mlir::failed(mlir::ds::runPassPipeline(module, passes, error)))
+    return fail("--passes: " + error);
 
   std::vector<std::string> names(entries.begin(), entries.end());
   if (names.empty())
