@@ -181,6 +181,55 @@ def DsLowerToLinalgPass : Pass<"ds-lower-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def DsApproximateMathPass : Pass<"ds-approximate-math"> {
+  let summary = "Replaces f32 transcendental functions by polynomial approximations";
+  let description = [{
+    Rewrites the chosen `math` functions on `f32` (scalars and vectors) into
+    MLIR's polynomial approximations: arithmetic that LLVM vectorizes, where
+    a libm call per element would keep the surrounding loop scalar. Other
+    element types keep their libm calls. The approximations are within a few
+    ulp of libm over the whole range; the compiled models stay within 1e-5
+    relative of the reference interpreter (test/codegen).
+
+    ```mlir
+    %y = math.tanh %x : f32
+    // becomes a clamp, two polynomials and a division, all in arith
+    ```
+  }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "The math functions to approximate, by mnemonic">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def DsParallelizeLoopsPass : Pass<"ds-parallelize-loops"> {
+  let summary = "Keeps only the parallel loops worth a thread fork/join";
+  let description = [{
+    Runs on the `scf.parallel` loops that `convert-linalg-to-parallel-loops`
+    produced, before `convert-scf-to-openmp`. An outermost parallel loop
+    stays parallel when it has at least two iterations and its estimated
+    work (operations per iteration, nested loops counted once per trip,
+    times its iterations) is at least `min-work`; every other parallel loop,
+    and every parallel loop nested in one that stays, becomes a nest of
+    sequential `scf.for` loops. Thread start-up then happens only where it
+    pays, and never nested.
+
+    ```mlir
+    scf.parallel (%i) = (%c0) to (%c4) step (%c1) { ... }   // small: scf.for
+    scf.parallel (%i) = (%c0) to (%c4096) step (%c1) { ... } // kept
+    ```
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"1 << 16",
+           "Least estimated work (operations) of a loop that runs in parallel">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def DsDistinctResultsPass : Pass<"ds-distinct-results", "::mlir::ModuleOp"> {
   let summary = "Gives every memref result of an entry point a buffer of its own";
   let description = [{

@@ -15,6 +15,13 @@
 
 using namespace ds::kernels;
 
+void ds::kernels::useSingleThreadedBlas() {
+  // Every time, not once: a program that also calls OpenBLAS itself (the
+  // kernel benchmark's baseline) may have raised the count since. Lowering
+  // it only stores a number.
+  openblas_set_num_threads(1);
+}
+
 namespace {
 
 template <typename T>

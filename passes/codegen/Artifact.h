@@ -28,7 +28,7 @@ struct CompileOptions {
   std::vector<std::string> entries;
   /// Run the parallel loops of generated code on OpenMP threads (see
   /// CpuPipelineOptions::parallel).
-  bool parallel = false;
+  bool parallel = true;
   /// Let buffers with disjoint lifetimes share workspace bytes.
   bool shareMemory = true;
   /// LLVM's optimisation level (0-3).

@@ -45,18 +45,27 @@ void buildCpuLoweringPipeline(OpPassManager &pm,
 
 void buildCpuLlvmPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   auto add = [&](StringRef pipeline) { addText(pm, pipeline); };
-  if (options.parallel)
-    add("func.func(convert-linalg-to-parallel-loops),convert-scf-to-openmp");
+  if (options.parallel) {
+    add("func.func(convert-linalg-to-parallel-loops)");
+    DsParallelizeLoopsPassOptions parallelOptions;
+    parallelOptions.minWork = options.minParallelWork;
+    pm.addPass(createDsParallelizeLoopsPass(parallelOptions));
+    add("convert-scf-to-openmp");
+  }
   else
     add("func.func(convert-linalg-to-loops)");
   add("lower-affine,canonicalize,cse");
+  if (options.approximateMath)
+    add("ds-approximate-math{functions=tanh,exp,expm1,log,log1p,erf}");
   if (options.stopAfter == "loops")
     return;
   // Functions first, with bare pointers for memrefs (the entry ABI):
   // convert-openmp-to-llvm would otherwise convert them with descriptors.
-  add("expand-strided-metadata,lower-affine,convert-math-to-libm,"
-      "arith-expand{include-bf16=1},convert-scf-to-cf,"
-      "convert-math-to-llvm,finalize-memref-to-llvm,convert-arith-to-llvm,"
+  // Math to LLVM intrinsics first (fma, the polynomials' workhorse, must be
+  // an instruction, not a call to libm's fmaf); libm for what has none.
+  add("expand-strided-metadata,lower-affine,convert-math-to-llvm,"
+      "convert-math-to-libm,arith-expand{include-bf16=1},convert-scf-to-cf,"
+      "finalize-memref-to-llvm,convert-arith-to-llvm,"
       "convert-index-to-llvm,"
       "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
       "convert-openmp-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts,"

@@ -28,14 +28,23 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Functions to compile (default: those no function calls)")};
   Option<bool> parallel{
       *this, "parallel",
-      llvm::cl::desc("Run the parallel loops of generated code on OpenMP "
-                     "threads (off by default: at the sizes of the CPU "
-                     "models, fork/join costs more than it saves; the "
-                     "kernels are threaded either way)"),
-      llvm::cl::init(false)};
+      llvm::cl::desc("Run the parallel loops of generated code that have "
+                     "enough work (min-parallel-work) on OpenMP threads"),
+      llvm::cl::init(true)};
+  Option<int64_t> minParallelWork{
+      *this, "min-parallel-work",
+      llvm::cl::desc("Least estimated work (operations) of a loop that runs "
+                     "on threads; smaller loops cost more to fork than they "
+                     "save"),
+      llvm::cl::init(1 << 16)};
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("Fuse elementwise linalg ops"),
                     llvm::cl::init(true)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Compute f32 tanh, exp, expm1, log, log1p and erf "
+                     "with vectorizable polynomials instead of libm calls"),
+      llvm::cl::init(true)};
   Option<bool> shareMemory{
       *this, "share-memory",
       llvm::cl::desc("Let buffers with disjoint lifetimes share bytes"),

@@ -60,9 +60,10 @@ static cl::opt<bool> force("force", cl::desc("Rebuild even on a cache hit"),
                            cl::cat(category));
 static cl::opt<bool> parallel(
     "parallel",
-    cl::desc("Run generated loops on OpenMP threads (kernels are threaded "
-             "either way)"),
-    cl::cat(category));
+    cl::desc("Run generated loops with enough work on OpenMP threads "
+             "(default; --parallel=false keeps them on the calling thread; "
+             "the kernels are threaded either way)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("Keep model.ll and model.o"),
                           cl::cat(category));

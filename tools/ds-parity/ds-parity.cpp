@@ -78,9 +78,10 @@ static cl::opt<bool> noSharing(
 static cl::opt<unsigned> optLevel("O", cl::Prefix,
                                   cl::desc("LLVM optimisation level (0-3)"),
                                   cl::init(3), cl::cat(category));
-static cl::opt<bool> parallel("parallel",
-                              cl::desc("Generated loops on OpenMP threads"),
-                              cl::cat(category));
+static cl::opt<bool> parallel(
+    "parallel",
+    cl::desc("Generated loops with enough work on OpenMP threads (default)"),
+    cl::init(true), cl::cat(category));
 
 static int fail(const std::string &message) {
   llvm::errs() << "ds-parity: " << message << "\n";

@@ -1,7 +1,8 @@
 // RUN: ds-opt %s --ds-cpu-pipeline | FileCheck %s
 // RUN: ds-opt %s --ds-cpu-pipeline="stop-after=planned" | FileCheck %s --check-prefix=PLANNED
-// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops" | FileCheck %s --check-prefix=LOOPS
-// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops parallel=true" | FileCheck %s --check-prefix=OMP
+// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops parallel=false" | FileCheck %s --check-prefix=LOOPS
+// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops parallel=true min-parallel-work=0" | FileCheck %s --check-prefix=OMP
+// RUN: ds-opt %s --ds-cpu-pipeline="stop-after=loops approximate-math=false" | FileCheck %s --check-prefix=LIBM
 
 // The whole CPU pipeline: ds → linalg → bufferized, planned memrefs → loops
 // → the LLVM dialect with the runtime's entry ABI (docs/artifact.md).
@@ -16,10 +17,14 @@
 // PLANNED: call @ds_matmul_f32
 // PLANNED-NOT: memref.alloc
 
+// The f32 exponential is a polynomial (ds-approximate-math), unless
+// approximate-math=false keeps the libm call.
 // LOOPS-LABEL: func.func @f(
 // LOOPS: scf.for
-// LOOPS: math.exp
+// LOOPS-NOT: math.exp
 // LOOPS-NOT: linalg.
+// LIBM-LABEL: func.func @f(
+// LIBM: math.exp
 // OMP-LABEL: func.func @f(
 // OMP: omp.parallel
 // OMP: omp.wsloop

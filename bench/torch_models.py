@@ -1,0 +1,639 @@
+#!/usr/bin/env python3
+"""PyTorch port of the two JAX reference models of test/models/golden/make_golden.py.
+
+  gpt2_forward(cfg, W, tokens)   tiny-dense, GPT-2 (HF GPT2LMHeadModel semantics)
+  dsv3_forward(cfg, W, tokens)   tiny-moe, DeepSeek-V3 (MLA + YaRN RoPE, sigmoid /
+                                 noaux_tc group-limited top-k MoE, shared experts)
+  cross_entropy(logits, targets) mean over targets != -100 of lse - logit[target]
+
+Same signatures, same weight-dict keys (Hugging Face names and layouts: GPT-2
+Conv1D weights are [in, out], nn.Linear weights are [out, in]) and the same
+(logits, info) return value as the JAX functions, so
+make_golden.gpt2_weights(cfg, seed).w / dsv3_weights(cfg, seed).w can be used
+directly (see to_torch_weights: BF16 numpy -> f32 torch tensors).
+
+Written as a PyTorch user would: F.layer_norm, F.gelu(approximate="tanh")
+(== gelu_new), F.rms_norm, F.scaled_dot_product_attention (attn_impl="sdpa",
+the default; attn_impl="math" is the explicit causal_softmax form of the JAX
+code), and MoE routed experts run as a loop over experts that gathers only
+the (token, slot) pairs routed to each expert (nonzero / index_select), runs
+that expert's SwiGLU on them and scatters back with index_add_ (the
+Mixtral / DeepSeek moe_infer pattern) -- no dense "every expert on every
+token" shortcut.  The JAX reference gathers each token's K expert weight
+matrices instead; both compute sum_k w_k * expert_{idx_k}(x).
+
+Training step (make_step): forward, cross-entropy, loss.backward() and
+torch.optim.AdamW(lr=1e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1,
+foreach=True), f32.  make_step(..., compile=True) (or make_compiled_step)
+wraps forward + loss in torch.compile; the optimizer step stays eager.
+e_score_correction_bias tensors only move the discrete top-k choice, so they
+get no gradient and are held as non-trainable tensors (not given to AdamW;
+the DeepSeek-V3 aux-loss-free bias update is not part of this step).
+
+Differences from bench/train_step.py's JAX step: torch.optim.AdamW uses
+bias-corrected moments (the JAX step in train_step.py does not) and leaves
+the e_score_correction_bias tensors alone (the JAX step decays them).  Same
+work per step otherwise.
+
+    .bench-venv/bin/python bench/torch_models.py --check
+        torch vs JAX (f32): logits, loss, gradients; PASS/FAIL (exit 1 on FAIL)
+    .bench-venv/bin/python bench/torch_models.py --try-compile [tiny-dense|tiny-moe]
+        builds the torch.compile'd train step, reports compile time and loss
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOLDEN_DIR = os.path.join(ROOT, "test", "models", "golden")
+IGNORE_INDEX = -100
+
+# --------------------------------------------------------------------------
+# shared helpers
+# --------------------------------------------------------------------------
+
+
+def to_torch_weights(weights, dtype=torch.float32, device="cpu"):
+    """dict name -> numpy array (BF16 / f32 / f64) or tensor  ->  dict of f32 tensors."""
+    out = {}
+    for k, v in weights.items():
+        if isinstance(v, torch.Tensor):
+            t = v.detach().to(device=device, dtype=dtype)
+        else:
+            t = torch.from_numpy(np.ascontiguousarray(np.asarray(v, dtype=np.float32)))
+            t = t.to(device=device, dtype=dtype)
+        out[k] = t.contiguous()
+    return out
+
+
+def cross_entropy(logits, targets):
+    """mean over non-ignored positions (targets != -100) of logsumexp - logit[target]."""
+    V = logits.shape[-1]
+    return F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1).long(),
+                           ignore_index=IGNORE_INDEX, reduction="mean")
+
+
+def causal_softmax(scores):
+    """scores [..., Tq, Tk]; softmax over keys with a causal mask."""
+    T = scores.shape[-1]
+    mask = torch.ones(T, T, dtype=torch.bool, device=scores.device).tril()
+    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+
+
+def causal_attention(q, k, v, scale, attn_impl="sdpa"):
+    """q, k [B,H,T,dk], v [B,H,T,dv] -> [B,H,T,dv]; softmax(q k^T * scale, causal) v."""
+    if attn_impl == "sdpa":
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
+    if attn_impl == "math":
+        return causal_softmax((q @ k.transpose(-1, -2)) * scale) @ v
+    raise ValueError(f"attn_impl must be 'sdpa' or 'math', not {attn_impl!r}")
+
+
+# --------------------------------------------------------------------------
+# Model 1: GPT-2 (tiny-dense)
+# --------------------------------------------------------------------------
+
+
+def layer_norm(x, w, b, eps):
+    return F.layer_norm(x, (x.shape[-1],), w, b, eps)
+
+
+def gelu_new(x):
+    # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    return F.gelu(x, approximate="tanh")
+
+
+def gpt2_forward(cfg, W, tokens, attn_impl="sdpa"):
+    B, T = tokens.shape
+    D, H = cfg["n_embd"], cfg["n_head"]
+    hd = D // H
+    eps = cfg["layer_norm_epsilon"]
+    pos = torch.arange(T, device=tokens.device)
+    h = F.embedding(tokens, W["transformer.wte.weight"]) + \
+        F.embedding(pos, W["transformer.wpe.weight"])[None]
+    for i in range(cfg["n_layer"]):
+        p = f"transformer.h.{i}."
+        x = layer_norm(h, W[p + "ln_1.weight"], W[p + "ln_1.bias"], eps)
+        qkv = torch.addmm(W[p + "attn.c_attn.bias"], x.reshape(B * T, D),
+                          W[p + "attn.c_attn.weight"])
+        q, k, v = (t.reshape(B, T, H, hd).transpose(1, 2) for t in qkv.split(D, dim=-1))
+        a = causal_attention(q, k, v, 1.0 / math.sqrt(hd), attn_impl)   # [B,H,T,hd]
+        a = a.transpose(1, 2).reshape(B * T, D)
+        h = h + torch.addmm(W[p + "attn.c_proj.bias"], a,
+                            W[p + "attn.c_proj.weight"]).reshape(B, T, D)
+        x = layer_norm(h, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps).reshape(B * T, D)
+        m = gelu_new(torch.addmm(W[p + "mlp.c_fc.bias"], x, W[p + "mlp.c_fc.weight"]))
+        h = h + torch.addmm(W[p + "mlp.c_proj.bias"], m,
+                            W[p + "mlp.c_proj.weight"]).reshape(B, T, D)
+    h = layer_norm(h, W["transformer.ln_f.weight"], W["transformer.ln_f.bias"], eps)
+    return F.linear(h, W["transformer.wte.weight"]), {}      # tied lm_head
+
+
+# --------------------------------------------------------------------------
+# Model 2: DeepSeek-V3 (tiny-moe)
+# --------------------------------------------------------------------------
+
+
+def dsv3_is_moe_layer(cfg, i):
+    return (cfg["n_routed_experts"] is not None
+            and i >= cfg["first_k_dense_replace"]
+            and i % cfg["moe_layer_freq"] == 0)
+
+
+def rms_norm(x, w, eps):
+    return F.rms_norm(x, (x.shape[-1],), w, eps)
+
+
+def linear(x, w):  # nn.Linear, weight [out, in]
+    return F.linear(x, w)
+
+
+def silu(x):
+    return F.silu(x)
+
+
+def yarn_get_mscale(scale=1.0, mscale=1.0):
+    if scale <= 1:
+        return 1.0
+    return 0.1 * mscale * math.log(scale) + 1.0
+
+
+def yarn_find_correction_dim(num_rot, dim, base, max_pos):
+    return (dim * math.log(max_pos / (num_rot * 2 * math.pi))) / (2 * math.log(base))
+
+
+def yarn_find_correction_range(low_rot, high_rot, dim, base, max_pos):
+    low = math.floor(yarn_find_correction_dim(low_rot, dim, base, max_pos))
+    high = math.ceil(yarn_find_correction_dim(high_rot, dim, base, max_pos))
+    return max(low, 0), min(high, dim - 1)
+
+
+def yarn_cos_sin(cfg, T, dtype, device="cpu"):
+    """DeepseekV3YarnRotaryEmbedding cos/sin tables for positions 0..T-1, [T, rope_dim]."""
+    rs = cfg["rope_scaling"]
+    dim = cfg["qk_rope_head_dim"]
+    base = float(cfg["rope_theta"])
+    factor = rs["factor"]
+    expo = torch.arange(0, dim, 2, device=device).to(dtype) / dim
+    freq_extra = 1.0 / (base ** expo)
+    freq_inter = 1.0 / (factor * base ** expo)
+    low, high = yarn_find_correction_range(rs["beta_fast"], rs["beta_slow"], dim, base,
+                                           rs["original_max_position_embeddings"])
+    if low == high:
+        high += 0.001
+    ramp = ((torch.arange(dim // 2, device=device).to(dtype) - low) / (high - low)).clamp(0, 1)
+    inv_freq_mask = 1.0 - ramp
+    inv_freq = freq_inter * (1 - inv_freq_mask) + freq_extra * inv_freq_mask
+    t = torch.arange(T, device=device).to(dtype)
+    freqs = torch.outer(t, inv_freq)
+    _mscale = float(yarn_get_mscale(factor, rs.get("mscale", 1))
+                    / yarn_get_mscale(factor, rs.get("mscale_all_dim", 0)))
+    emb = torch.cat([freqs, freqs], dim=-1)                     # [T, dim]
+    return emb.cos() * _mscale, emb.sin() * _mscale
+
+
+def rotate_half(x):
+    d = x.shape[-1] // 2
+    return torch.cat([-x[..., d:], x[..., :d]], dim=-1)
+
+
+def apply_rope_deinterleave(x, cos, sin):
+    """x [B,h,T,d]; HF DeepSeek: view (d/2, 2), transpose, reshape, then rotate."""
+    b, h, s, d = x.shape
+    x = x.reshape(b, h, s, d // 2, 2).transpose(3, 4).reshape(b, h, s, d)
+    return x * cos + rotate_half(x) * sin
+
+
+def dsv3_attention(cfg, W, a, x, cos, sin, attn_impl="sdpa"):
+    B, T, _ = x.shape
+    H = cfg["num_attention_heads"]
+    nope, rope, vd = cfg["qk_nope_head_dim"], cfg["qk_rope_head_dim"], cfg["v_head_dim"]
+    kvl, eps = cfg["kv_lora_rank"], cfg["rms_norm_eps"]
+    qhd = nope + rope
+    q = linear(rms_norm(linear(x, W[a + "q_a_proj.weight"]),
+                        W[a + "q_a_layernorm.weight"], eps), W[a + "q_b_proj.weight"])
+    q = q.reshape(B, T, H, qhd).transpose(1, 2)                 # [B,H,T,qhd]
+    q_nope, q_pe = q.split([nope, rope], dim=-1)
+    ckv = linear(x, W[a + "kv_a_proj_with_mqa.weight"])         # [B,T,kvl+rope]
+    ckv, k_pe = ckv.split([kvl, rope], dim=-1)
+    k_pe = k_pe.reshape(B, T, 1, rope).transpose(1, 2)          # [B,1,T,rope]
+    kv = linear(rms_norm(ckv, W[a + "kv_a_layernorm.weight"], eps), W[a + "kv_b_proj.weight"])
+    kv = kv.reshape(B, T, H, nope + vd).transpose(1, 2)         # [B,H,T,nope+vd]
+    k_nope, v = kv.split([nope, vd], dim=-1)
+    q_pe = apply_rope_deinterleave(q_pe, cos, sin)
+    k_pe = apply_rope_deinterleave(k_pe, cos, sin)
+    qs = torch.cat([q_nope, q_pe], dim=-1)
+    ks = torch.cat([k_nope, k_pe.expand(B, H, T, rope)], dim=-1)
+    rs = cfg["rope_scaling"]
+    scale = qhd ** -0.5
+    if rs is not None and rs.get("mscale_all_dim", 0):
+        m = yarn_get_mscale(rs["factor"], rs["mscale_all_dim"])
+        scale = scale * m * m
+    o = causal_attention(qs, ks, v, scale, attn_impl)           # [B,H,T,vd]
+    o = o.transpose(1, 2).reshape(B, T, H * vd)
+    return linear(o, W[a + "o_proj.weight"])
+
+
+def swiglu_mlp(x, wg, wu, wd):
+    return linear(silu(linear(x, wg)) * linear(x, wu), wd)
+
+
+def dsv3_route(cfg, W, m, xf):
+    """MoEGate, sigmoid scoring, noaux_tc group-limited top-k.
+
+    xf [N,D] -> topk_idx [N,K] (int64), topk_w [N,K] (differentiable w.r.t. the
+    gate weight), scores [N,E], group_idx [N,topk_group].  The correction bias
+    only enters the selection, never the weights.
+    """
+    N = xf.shape[0]
+    E, K = cfg["n_routed_experts"], cfg["num_experts_per_tok"]
+    G, TG = cfg["n_group"], cfg["topk_group"]
+    scores = torch.sigmoid(linear(xf, W[m + "gate.weight"]))   # [N,E]
+    with torch.no_grad():
+        sfc = scores + W[m + "gate.e_score_correction_bias"][None, :]
+        group_scores = sfc.reshape(N, G, E // G).topk(2, dim=-1).values.sum(-1)   # [N,G]
+        group_idx = group_scores.topk(TG, dim=-1).indices                        # [N,TG]
+        group_mask = torch.zeros(N, G, dtype=torch.bool, device=xf.device)
+        group_mask.scatter_(1, group_idx, True)
+        score_mask = group_mask.repeat_interleave(E // G, dim=1)                 # [N,E]
+        tmp = sfc.masked_fill(~score_mask, 0.0)
+        topk_idx = tmp.topk(K, dim=-1).indices                                   # [N,K]
+    topk_w = scores.gather(1, topk_idx)
+    if K > 1 and cfg["norm_topk_prob"]:
+        topk_w = topk_w / (topk_w.sum(dim=-1, keepdim=True) + 1e-20)
+    topk_w = topk_w * cfg["routed_scaling_factor"]
+    return topk_idx, topk_w, scores, group_idx
+
+
+def dsv3_moe(cfg, W, m, x):
+    """DeepseekV3MoE.  Returns (y, routing info)."""
+    B, T, D = x.shape
+    E, K = cfg["n_routed_experts"], cfg["num_experts_per_tok"]
+    N = B * T
+    xf = x.reshape(N, D)
+    topk_idx, topk_w, scores, group_idx = dsv3_route(cfg, W, m, xf)
+    # routed experts: for each expert, gather the (token, slot) pairs sent to it,
+    # run its SwiGLU on those tokens only, scale, and scatter-add back.
+    flat_idx = topk_idx.reshape(-1)                                # [N*K]
+    flat_w = topk_w.reshape(-1)
+    y = torch.zeros_like(xf)
+    for e in range(E):
+        pair = (flat_idx == e).nonzero().squeeze(1)                # [n_e] into N*K
+        tok = pair // K                                            # [n_e] into N
+        xe = xf.index_select(0, tok)
+        ye = swiglu_mlp(xe, W[m + f"experts.{e}.gate_proj.weight"],
+                        W[m + f"experts.{e}.up_proj.weight"],
+                        W[m + f"experts.{e}.down_proj.weight"])
+        y = y.index_add(0, tok, ye * flat_w.index_select(0, pair)[:, None])
+    # shared experts
+    y = y + swiglu_mlp(xf, W[m + "shared_experts.gate_proj.weight"],
+                       W[m + "shared_experts.up_proj.weight"],
+                       W[m + "shared_experts.down_proj.weight"])
+    info = {"topk_idx": topk_idx, "scores": scores,
+            "experts": topk_idx.sort(dim=1).values,
+            "groups": group_idx.sort(dim=1).values}
+    return y.reshape(B, T, D), info
+
+
+def dsv3_forward(cfg, W, tokens, attn_impl="sdpa"):
+    B, T = tokens.shape
+    eps = cfg["rms_norm_eps"]
+    emb = W["model.embed_tokens.weight"]
+    cos, sin = yarn_cos_sin(cfg, T, emb.dtype, emb.device)
+    h = F.embedding(tokens, emb)
+    routing = {}
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        h = h + dsv3_attention(cfg, W, p + "self_attn.",
+                               rms_norm(h, W[p + "input_layernorm.weight"], eps), cos, sin,
+                               attn_impl)
+        x = rms_norm(h, W[p + "post_attention_layernorm.weight"], eps)
+        m = p + "mlp."
+        if dsv3_is_moe_layer(cfg, i):
+            y, routing[i] = dsv3_moe(cfg, W, m, x)
+        else:
+            y = swiglu_mlp(x, W[m + "gate_proj.weight"], W[m + "up_proj.weight"],
+                           W[m + "down_proj.weight"])
+        h = h + y
+    h = rms_norm(h, W["model.norm.weight"], eps)
+    return linear(h, W["lm_head.weight"]), routing
+
+
+# --------------------------------------------------------------------------
+# training step
+# --------------------------------------------------------------------------
+
+FORWARDS = {"gpt2": gpt2_forward, "tiny-dense": gpt2_forward,
+            "dsv3": dsv3_forward, "deepseek_v3": dsv3_forward, "tiny-moe": dsv3_forward}
+ADAMW = {"lr": 1e-3, "betas": (0.9, 0.95), "eps": 1e-8, "weight_decay": 0.1}
+NO_GRAD_SUFFIXES = ("e_score_correction_bias",)
+
+
+def resolve_forward(model_name_or_forward):
+    if callable(model_name_or_forward):
+        return model_name_or_forward
+    try:
+        return FORWARDS[model_name_or_forward]
+    except KeyError:
+        raise ValueError(f"unknown model {model_name_or_forward!r}; "
+                         f"one of {sorted(FORWARDS)} or a forward(cfg, W, tokens)") from None
+
+
+class CompileError(RuntimeError):
+    """torch.compile could not build the forward + loss function."""
+
+
+class TrainStep:
+    """One full f32 train step: forward, cross-entropy, backward, AdamW.
+
+    step(tokens, targets) -> loss (detached 0-d tensor; call .item() to sync).
+    Attributes: params (dict name -> tensor, trainable ones have
+    requires_grad), optimizer, loss_fn (the possibly compiled forward + loss).
+    """
+
+    def __init__(self, model_name_or_forward, cfg, weights, compile=False, device="cpu",
+                 attn_impl="sdpa", compile_kwargs=None, **adamw):
+        forward = resolve_forward(model_name_or_forward)
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self.params = to_torch_weights(weights, torch.float32, self.device)
+        trainable = []
+        for k, v in self.params.items():
+            if not k.endswith(NO_GRAD_SUFFIXES):
+                v.requires_grad_(True)
+                trainable.append(v)
+        hp = dict(ADAMW, **adamw)
+        self.optimizer = torch.optim.AdamW(trainable, foreach=True, **hp)
+
+        def loss_fn(W, tokens, targets):
+            logits, _ = forward(cfg, W, tokens, attn_impl=attn_impl)
+            return cross_entropy(logits, targets)
+
+        self.compiled = compile
+        self.compile_seconds = None
+        if compile:
+            if forward is dsv3_forward:
+                # per-expert token counts (nonzero) are data-dependent sizes;
+                # capture them in the graph instead of breaking it 16x per layer.
+                import torch._dynamo as dynamo
+                dynamo.config.capture_dynamic_output_shape_ops = True
+            self.loss_fn = torch.compile(loss_fn, **(compile_kwargs or {}))
+        else:
+            self.loss_fn = loss_fn
+        self._first = True
+
+    def _tensor(self, x):
+        if isinstance(x, torch.Tensor):
+            return x.to(device=self.device, dtype=torch.long)
+        return torch.as_tensor(np.asarray(x), device=self.device).long()
+
+    def __call__(self, tokens, targets):
+        tokens, targets = self._tensor(tokens), self._tensor(targets)
+        if self.compiled and self._first:
+            start = time.perf_counter()
+            try:
+                loss = self._step(tokens, targets)
+            except Exception as error:  # noqa: BLE001 - rethrown with the reason
+                raise CompileError(f"torch.compile of the forward + loss failed: "
+                                   f"{type(error).__name__}: {error}") from error
+            self.compile_seconds = time.perf_counter() - start
+            self._first = False
+            return loss
+        self._first = False
+        return self._step(tokens, targets)
+
+    def _step(self, tokens, targets):
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self.params, tokens, targets)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
+def make_step(model_name_or_forward, cfg, weights, compile=False, device="cpu",
+              attn_impl="sdpa", **kwargs):
+    """Callable step(tokens, targets) -> loss doing one PyTorch-eager train step.
+
+    model_name_or_forward: "tiny-dense"/"gpt2", "tiny-moe"/"dsv3", or a
+    forward(cfg, W, tokens, attn_impl=...) -> (logits, info).  weights: dict of
+    HF-named numpy arrays (e.g. make_golden.gpt2_weights(cfg, 1).w) or tensors;
+    copied to f32 tensors.  compile=True wraps forward + loss in torch.compile
+    (the optimizer step stays eager); the first call compiles, and raises
+    CompileError with the reason if that fails.  Extra keyword arguments go to
+    torch.optim.AdamW (lr, betas, eps, weight_decay) or, as compile_kwargs=,
+    to torch.compile.
+    """
+    return TrainStep(model_name_or_forward, cfg, weights, compile=compile, device=device,
+                     attn_impl=attn_impl, **kwargs)
+
+
+def make_compiled_step(model_name_or_forward, cfg, weights, device="cpu", attn_impl="sdpa",
+                       **kwargs):
+    """make_step(..., compile=True)."""
+    return make_step(model_name_or_forward, cfg, weights, compile=True, device=device,
+                     attn_impl=attn_impl, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# --check: torch vs JAX
+# --------------------------------------------------------------------------
+
+TOL = 1e-4
+
+
+def _rel(a, b):
+    """max |a - b| / max |b| (relative to the reference's scale)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
+
+
+def _import_golden():
+    if GOLDEN_DIR not in sys.path:
+        sys.path.insert(0, GOLDEN_DIR)
+    import make_golden as mg
+    return mg
+
+
+def _check_model(mg, name, cfg, wm, jax_forward, torch_forward, B, T, grad_names, rng):
+    import jax
+    import jax.numpy as jnp
+
+    tokens, targets = mg.make_tokens_targets(rng, B, T, cfg["vocab_size"])
+    Wj = mg.upcast(wm.w, np.float32)
+
+    def jloss(W):
+        logits, routing = jax_forward(cfg, W, jnp.asarray(tokens))
+        return mg.cross_entropy(logits, jnp.asarray(targets)), (logits, routing)
+
+    (jl, (jlogits, jrouting)), jgrad = jax.value_and_grad(jloss, has_aux=True)(Wj)
+    jl, jlogits = np.asarray(jl), np.asarray(jlogits)
+
+    ok = True
+    lines = []
+    for impl in ("sdpa", "math"):
+        W = to_torch_weights(wm.w)
+        for k, v in W.items():
+            if not k.endswith(NO_GRAD_SUFFIXES):
+                v.requires_grad_(True)
+        logits, routing = torch_forward(cfg, W, torch.from_numpy(tokens).long(),
+                                        attn_impl=impl)
+        loss = cross_entropy(logits, torch.from_numpy(targets))
+        loss.backward()
+        r_logits = _rel(logits.detach().numpy(), jlogits)
+        r_loss = _rel(loss.detach().numpy(), jl)
+        worst_grad, worst_name = 0.0, None
+        for k in W:
+            if W[k].grad is None:
+                continue
+            r = _rel(W[k].grad.numpy(), np.asarray(jgrad[k]))
+            if r > worst_grad:
+                worst_grad, worst_name = r, k
+        routed_same = True
+        for layer, jr in jrouting.items():
+            if not (np.array_equal(np.asarray(jr["experts"]), routing[layer]["experts"].numpy())
+                    and np.array_equal(np.asarray(jr["groups"]),
+                                       routing[layer]["groups"].numpy())):
+                routed_same = False
+        good = max(r_logits, r_loss, worst_grad) <= TOL and routed_same
+        ok &= good
+        lines.append(f"  attn={impl:4s}  logits {r_logits:.2e}  loss {r_loss:.2e} "
+                     f"(jax {float(jl):.7f}, torch {float(loss.detach()):.7f})  "
+                     f"grad(all {sum(W[k].grad is not None for k in W)} tensors) "
+                     f"{worst_grad:.2e} [{worst_name}]"
+                     + ("" if not jrouting else f"  routing {'same' if routed_same else 'DIFFERS'}")
+                     + ("" if good else "  <-- FAIL"))
+        if impl == "sdpa":
+            for k in grad_names:
+                lines.append(f"      grad {k:52s} {_rel(W[k].grad.numpy(), np.asarray(jgrad[k])):.2e}")
+    margin = ""
+    if jrouting:
+        mm = min(min(float(np.min(r["expert_margin"])), float(np.min(r["group_margin"])))
+                 for r in jrouting.values())
+        margin = f", min routing margin (jax f32) {mm:.2e}"
+    print(f"{name}: B={B} T={T}, seed 1 weights{margin}")
+    for line in lines:
+        print(line)
+    return ok
+
+
+def _check_step(mg):
+    """make_step runs; its first loss equals the forward's; loss goes down."""
+    cfg, w = mg.GPT2_CFG, mg.gpt2_weights(mg.GPT2_CFG, 1).w
+    tokens, targets = mg.make_tokens_targets(np.random.default_rng(5), 2, 32, cfg["vocab_size"])
+    step = make_step("tiny-dense", cfg, w)
+    W0 = to_torch_weights(w)
+    for v in W0.values():
+        v.requires_grad_(True)
+    loss0 = cross_entropy(gpt2_forward(cfg, W0, torch.from_numpy(tokens).long())[0],
+                          torch.from_numpy(targets))
+    loss0.backward()
+    l0 = float(loss0.detach())
+    losses = [float(step(tokens, targets))]
+    # first AdamW step by hand (t = 1: m_hat = g, v_hat = g^2, decoupled decay)
+    lr, wd, eps = ADAMW["lr"], ADAMW["weight_decay"], ADAMW["eps"]
+    upd = 0.0
+    for k, p0 in W0.items():
+        p0, g = p0.detach().double(), p0.grad.double()
+        want = p0 * (1 - lr * wd) - lr * g / (g.abs() + eps)
+        # allowed: 1e-4 of the step size, plus f32 rounding of the parameter
+        allowed = TOL * lr + 2 * np.finfo(np.float32).eps * p0.abs()
+        upd = max(upd, float(((step.params[k].detach().double() - want).abs()
+                              / allowed).max()))
+    losses += [float(step(tokens, targets)) for _ in range(2)]
+    ok = abs(losses[0] - l0) <= TOL * abs(l0) and losses[2] < losses[0] and upd <= 1
+    print(f"make_step: first AdamW update vs by-hand formula (f64): max |diff| / "
+          f"(1e-4 lr + 2 ulp(p)) = {upd:.2f}" + ("" if upd <= 1 else "  <-- FAIL"))
+    cfg2, w2 = mg.DSV3_CFG, mg.dsv3_weights(mg.DSV3_CFG, 1).w
+    step2 = make_step("tiny-moe", cfg2, w2)
+    tokens2, targets2 = mg.make_tokens_targets(np.random.default_rng(6), 2, 32, cfg2["vocab_size"])
+    losses2 = [float(step2(tokens2, targets2)) for _ in range(3)]
+    bias = [k for k in step2.params if k.endswith(NO_GRAD_SUFFIXES)]
+    bias_same = all(np.array_equal(step2.params[k].numpy(), np.asarray(w2[k], np.float32))
+                    for k in bias)
+    ok &= losses2[2] < losses2[0] and bias_same and len(bias) == 3
+    if not bias_same:
+        print("make_step: e_score_correction_bias changed  <-- FAIL")
+    print(f"make_step: tiny-dense losses {', '.join(f'{x:.5f}' for x in losses)} "
+          f"(forward {l0:.5f}); tiny-moe losses {', '.join(f'{x:.5f}' for x in losses2)}"
+          + ("" if ok else "  <-- FAIL"))
+    return ok
+
+
+def check():
+    torch.set_num_threads(1)
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+    mg = _import_golden()
+    print(f"torch {torch.__version__}, jax {mg.jax.__version__}, numpy {np.__version__}; "
+          f"tolerance {TOL:g} (max |torch - jax| / max |jax|, f32)")
+    rng = np.random.default_rng(1234)
+    ok = _check_model(mg, "tiny-dense (gpt2)", mg.GPT2_CFG, mg.gpt2_weights(mg.GPT2_CFG, 1),
+                      mg.gpt2_forward, gpt2_forward, mg.GPT2_B, mg.GPT2_T,
+                      ["transformer.wte.weight", "transformer.h.0.attn.c_attn.weight",
+                       "transformer.h.3.mlp.c_fc.bias", "transformer.ln_f.weight"], rng)
+    ok &= _check_model(mg, "tiny-moe (deepseek_v3)", mg.DSV3_CFG,
+                       mg.dsv3_weights(mg.DSV3_CFG, 1), mg.dsv3_forward, dsv3_forward,
+                       mg.DSV3_B, mg.DSV3_T,
+                       ["model.embed_tokens.weight",
+                        "model.layers.0.self_attn.q_b_proj.weight",
+                        "model.layers.1.self_attn.kv_a_proj_with_mqa.weight",
+                        "model.layers.2.mlp.gate.weight",
+                        "model.layers.2.mlp.experts.5.down_proj.weight",
+                        "model.layers.3.mlp.shared_experts.up_proj.weight",
+                        "lm_head.weight"], rng)
+    ok &= _check_step(mg)
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def try_compile(model):
+    mg = _import_golden()
+    if model == "tiny-dense":
+        cfg, w = mg.GPT2_CFG, mg.gpt2_weights(mg.GPT2_CFG, 1).w
+    else:
+        cfg, w = mg.DSV3_CFG, mg.dsv3_weights(mg.DSV3_CFG, 1).w
+    tokens, targets = mg.make_tokens_targets(np.random.default_rng(7), 2, 32, cfg["vocab_size"])
+    eager, compiled = make_step(model, cfg, w), make_compiled_step(model, cfg, w)
+    try:
+        lc = [float(compiled(tokens, targets))]
+    except CompileError as error:
+        print(f"{model}: {error}")
+        return 1
+    print(f"{model}: first compiled step (compile + run) {compiled.compile_seconds:.1f} s")
+    lc += [float(compiled(tokens, targets)) for _ in range(2)]
+    le = [float(eager(tokens, targets)) for _ in range(3)]
+    print(f"  compiled losses {lc}\n  eager losses    {le}")
+    for tag, step in (("eager", eager), ("compiled", compiled)):
+        start = time.perf_counter()
+        for _ in range(5):
+            step(tokens, targets)
+        print(f"  {tag:8s} {(time.perf_counter() - start) / 5 * 1000:.2f} ms/step "
+              f"({torch.get_num_threads()} threads)")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="torch vs JAX, PASS/FAIL")
+    parser.add_argument("--try-compile", metavar="MODEL", nargs="?", const="tiny-dense",
+                        choices=["tiny-dense", "tiny-moe"])
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    if args.check:
+        return check()
+    if args.try_compile:
+        torch.set_num_threads(args.threads)
+        return try_compile(args.try_compile)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
