@@ -24,6 +24,9 @@ packages=(
   libopenblas-dev libomp-22-dev
   # sanitizer runtimes (tools/test.sh --sanitize)
   libclang-rt-22-dev
+  # training data: SentencePiece (library and spm_* tools) and the bundled
+  # corpus, the King James Bible (`bible` prints it)
+  libsentencepiece-dev sentencepiece bible-kjv bible-kjv-text
 )
 
 missing=()
