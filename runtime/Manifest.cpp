@@ -143,6 +143,23 @@ void parseTensor(const json &value, const std::string &where,
   spec.numElements = int64_t(spec.byteSize / dtypeSize(spec.dtype));
 }
 
+double asNumber(const json &value, const std::string &field) {
+  if (!value.is_number())
+    fail(field, "expected a number, got " + describe(value));
+  return value.get<double>();
+}
+
+ParamInit parseInit(const json &value, const std::string &field) {
+  expectObject(value, field);
+  ParamInit init;
+  const std::string kind = asString(require(value, "kind", field), join(field, "kind"));
+  if (!parseInitKind(kind, init.kind))
+    fail(join(field, "kind"), "unknown initializer \"" + kind + "\"");
+  init.a = asNumber(require(value, "a", field), join(field, "a"));
+  init.b = asNumber(require(value, "b", field), join(field, "b"));
+  return init;
+}
+
 ArgumentRole parseRole(const json &object, const std::string &where) {
   std::string role = requireString(object, "role", where);
   if (role == "input")
@@ -197,6 +214,8 @@ EntrySpec parseEntry(const json &value, const std::string &where) {
     ArgumentSpec argument;
     parseTensor(arguments[i], field, argument);
     argument.role = parseRole(arguments[i], field);
+    if (auto it = arguments[i].find("init"); it != arguments[i].end())
+      argument.init = parseInit(*it, join(field, "init"));
     entry.arguments.push_back(std::move(argument));
   }
   checkUniqueNames(entry.arguments, argumentsField);

@@ -16,6 +16,7 @@
 #define DS_RUNTIME_MANIFEST_H
 
 #include "runtime/io/DType.h"
+#include "runtime/io/ParamInit.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,9 @@ struct TensorSpec {
 
 struct ArgumentSpec : TensorSpec {
   ArgumentRole role = ArgumentRole::Input;
+  /// How a parameter's starting value is made from a seed (params only;
+  /// absent in manifests written before it was recorded).
+  std::optional<ParamInit> init;
 };
 
 struct ResultSpec : TensorSpec {

@@ -1,7 +1,7 @@
 //===- DsDialect.cpp - the ds dialect -------------------------------------===//
 
 #include "dialects/ds/DsDialect.h"
-#include "dialects/ds/ParamNamePattern.h"
+#include "runtime/io/ParamNamePattern.h"
 
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -11,6 +11,7 @@
 
 using namespace mlir;
 using namespace mlir::ds;
+using ::ds::rt::ParamNamePattern;
 
 #include "dialects/ds/DsDialect.cpp.inc"
 

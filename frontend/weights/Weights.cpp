@@ -3,7 +3,8 @@
 #include "frontend/weights/Weights.h"
 
 #include "dialects/ds/DsDialect.h"
-#include "dialects/ds/ParamNamePattern.h"
+#include "runtime/io/ParamInit.h"
+#include "runtime/io/ParamNamePattern.h"
 #include "dialects/ds/reference/Interpreter.h"
 #include "runtime/io/Safetensors.h"
 
@@ -14,7 +15,7 @@
 #include <filesystem>
 
 using namespace ds::frontend;
-using mlir::ds::ParamNamePattern;
+using ds::rt::ParamNamePattern;
 using mlir::ds::reference::formatShape;
 using mlir::ds::reference::isFloatKind;
 using mlir::ds::reference::kindName;
@@ -44,86 +45,21 @@ ds::frontend::listParameters(mlir::func::FuncOp function) {
 // Initialisation
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-/// SplitMix64: small, fast and statistically sound for initialisation; its
-/// whole state is one integer, so a stream is fully defined by its seed.
-class RandomStream {
-public:
-  explicit RandomStream(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [0, 1) with 53 random bits.
-  double uniform() { return (next() >> 11) * 0x1.0p-53; }
-  /// Standard normal (Box–Muller; one value per call for simplicity).
-  double normal() {
-    double u1 = uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(2.0 * M_PI * u2);
-  }
-
-private:
-  uint64_t state;
-};
-
-/// FNV-1a of `text`, mixed with the seed.
-uint64_t streamSeed(uint64_t seed, const std::string &text) {
-  uint64_t hash = 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
-} // namespace
+static_assert(int(mlir::ds::InitKind::zeros) == int(ds::rt::InitKind::Zeros) &&
+              int(mlir::ds::InitKind::normal) == int(ds::rt::InitKind::Normal) &&
+              int(mlir::ds::InitKind::uniform) == int(ds::rt::InitKind::Uniform));
 
 Tensor ds::frontend::initializeParameter(const ParameterInfo &parameter,
                                          uint64_t seed) {
-  using mlir::ds::InitKind;
   Tensor value(parameter.kind, parameter.shape);
-  ParamNamePattern pattern;
+  // The dialect's InitKind and the runtime's list the initializers in the
+  // same order (runtime/io/ParamInit.h).
+  ds::rt::ParamInit init{static_cast<ds::rt::InitKind>(parameter.initKind),
+                         parameter.initA, parameter.initB};
   std::string error;
-  // The verifier has accepted the name, so it parses.
-  (void)ParamNamePattern::parse(parameter.name, pattern, error);
-  int64_t slices = pattern.numSlices();
-  int64_t sliceSize = slices ? value.numElements() / slices : 0;
-  auto kind = static_cast<InitKind>(parameter.initKind);
-  double a = parameter.initA, b = parameter.initB;
-  for (int64_t slice = 0; slice < slices; ++slice) {
-    RandomStream random(streamSeed(seed, pattern.expandFlat(slice)));
-    double *out = value.values.data() + slice * sliceSize;
-    for (int64_t i = 0; i < sliceSize; ++i) {
-      switch (kind) {
-      case InitKind::zeros:
-        out[i] = 0.0;
-        break;
-      case InitKind::ones:
-        out[i] = 1.0;
-        break;
-      case InitKind::constant:
-        out[i] = a;
-        break;
-      case InitKind::normal:
-        out[i] = a + b * random.normal();
-        break;
-      case InitKind::truncated_normal: {
-        double z;
-        do
-          z = random.normal();
-        while (std::fabs(z) > 2.0);
-        out[i] = a + b * z;
-        break;
-      }
-      case InitKind::uniform:
-        out[i] = a + (b - a) * random.uniform();
-        break;
-      }
-    }
-  }
+  // The verifier has accepted the name against the shape, so this succeeds.
+  (void)ds::rt::initialValues(parameter.name, parameter.shape, init, seed,
+                              value.values, error);
   value.roundValues();
   return value;
 }

@@ -73,9 +73,14 @@ llvm::json::Object describeEntry(func::FuncOp function,
   for (unsigned i = 0; i < function.getNumArguments(); ++i) {
     std::string name = "arg" + std::to_string(i);
     std::string role = "input";
+    std::optional<llvm::json::Object> init;
     if (auto param = function.getArgAttrOfType<ParamAttr>(i, kParamAttrName)) {
       name = param.getName().str();
       role = "param";
+      // How to make its starting value (runtime/io/ParamInit.h).
+      init = llvm::json::Object{{"kind", stringifyInitKind(param.getInit())},
+                                {"a", param.getA().convertToDouble()},
+                                {"b", param.getB().convertToDouble()}};
     } else if (auto given =
                    function.getArgAttrOfType<StringAttr>(i, kNameAttrName)) {
       name = given.str();
@@ -85,6 +90,8 @@ llvm::json::Object describeEntry(func::FuncOp function,
     llvm::json::Object argument =
         describeTensor(function.getArgument(i).getType(), name);
     argument["role"] = role;
+    if (init)
+      argument["init"] = std::move(*init);
     arguments.push_back(std::move(argument));
   }
   for (unsigned i = 0; i < function.getNumResults(); ++i) {

@@ -1,7 +1,7 @@
 //===- FrontendTest.cpp - parameter names, initialisation, the builder ----===//
 
 #include "dialects/ds/DsDialect.h"
-#include "dialects/ds/ParamNamePattern.h"
+#include "runtime/io/ParamNamePattern.h"
 #include "dialects/ds/reference/Interpreter.h"
 #include "frontend/builder/ModelBuilder.h"
 #include "frontend/config/ModelConfig.h"
@@ -16,7 +16,7 @@
 
 #include <cmath>
 
-using mlir::ds::ParamNamePattern;
+using ds::rt::ParamNamePattern;
 
 namespace {
 

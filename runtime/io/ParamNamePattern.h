@@ -11,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DS_DIALECTS_DS_PARAMNAMEPATTERN_H
-#define DS_DIALECTS_DS_PARAMNAMEPATTERN_H
+#ifndef DS_RUNTIME_IO_PARAMNAMEPATTERN_H
+#define DS_RUNTIME_IO_PARAMNAMEPATTERN_H
 
 #include <cstdint>
 #include <string>
@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-namespace mlir::ds {
+namespace ds::rt {
 
 class ParamNamePattern {
 public:
@@ -49,6 +49,6 @@ private:
   std::vector<std::pair<int64_t, int64_t>> ranges;
 };
 
-} // namespace mlir::ds
+} // namespace ds::rt
 
-#endif // DS_DIALECTS_DS_PARAMNAMEPATTERN_H
+#endif // DS_RUNTIME_IO_PARAMNAMEPATTERN_H

@@ -1,8 +1,8 @@
 //===- ParamNamePattern.cpp - names of stacked parameters -----------------===//
 
-#include "dialects/ds/ParamNamePattern.h"
+#include "runtime/io/ParamNamePattern.h"
 
-using namespace mlir::ds;
+using namespace ds::rt;
 
 /// Reads a non-negative decimal number at `text[pos]`, advancing `pos`.
 static bool readNumber(std::string_view text, size_t &pos, int64_t &value) {
