@@ -1,0 +1,53 @@
+//===- Trainer.h - The training loop over a compiled train step -*- C++ -*-===//
+//
+// Trains a model compiled by `ds-compile --train --entry=train_step,loss` on
+// a corpus prepared by `ds-data prepare`, writing into a run directory:
+//
+//   checkpoints/step-N/   the newest `keep` checkpoints (Checkpoint.h)
+//   metrics.jsonl         one JSON object per logged step and evaluation
+//   loss.png              training and validation loss against the step,
+//                         with the unigram baseline, redrawn at the end
+//
+// The loop, top to bottom: take the next batch, run @train_step, feed every
+// result back into the argument of the same name, check that the loss is
+// finite, log, evaluate @loss on fixed validation batches every
+// `evalEvery` steps, checkpoint every `checkpointEvery` steps and at the end.
+// A resumed run continues bit for bit as if it had never stopped: the
+// checkpoint holds the whole state and the data position, and batches depend
+// only on the seed and that position.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_RUNTIME_TRAIN_TRAINER_H
+#define DS_RUNTIME_TRAIN_TRAINER_H
+
+#include <cstdint>
+#include <string>
+
+namespace ds::rt {
+
+struct TrainOptions {
+  std::string artifact; // a compiled artifact with train_step and loss
+  std::string data;     // a ds-data directory
+  std::string run;      // the run directory
+  int64_t steps = 1000; // total steps (a resumed run counts those done)
+  int64_t evalEvery = 100;
+  int64_t evalBatches = 16;
+  int64_t checkpointEvery = 250;
+  int keep = 3;
+  int64_t logEvery = 10;
+  uint64_t seed = 1;
+  bool resume = false;
+  /// Stop (with a checkpoint) once this many seconds have passed; 0: never.
+  double timeLimitSeconds = 0;
+  bool quiet = false;
+};
+
+/// Runs the training loop. Returns false and sets `error` (what and where)
+/// on bad input or a failed step; the run directory then holds the last
+/// good checkpoint, never a damaged one.
+bool train(const TrainOptions &options, std::string &error);
+
+} // namespace ds::rt
+
+#endif // DS_RUNTIME_TRAIN_TRAINER_H
