@@ -19,7 +19,7 @@ config.test_exec_root = os.path.join(config.ds_obj_root, "test")
 path = os.pathsep.join([config.ds_tools_dir, config.llvm_tools_dir,
                         config.environment.get("PATH", os.environ["PATH"])])
 config.environment["PATH"] = path
-for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "ds-run", "ds-compile", "ds-parity", "ds-data", "ds-train", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
+for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "ds-run", "ds-compile", "ds-parity", "ds-data", "ds-train", "ds-sample", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
     found = shutil.which(tool, path=path)
     if found:
         # Only whole words: "not" must not match inside "does-not-exist".

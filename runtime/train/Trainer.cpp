@@ -157,10 +157,11 @@ bool matchesEntry(const Checkpoint &checkpoint, const EntrySpec &entry,
 bool allFinite(const HostTensor &tensor) {
   if (tensor.dtype() == DType::F32) {
     const float *values = tensor.dataAs<float>();
-    for (int64_t i = 0; i < tensor.numElements(); ++i)
-      if (!std::isfinite(values[i]))
-        return false;
-    return true;
+    const int64_t count = tensor.numElements();
+    bool finite = true;
+    for (int64_t i = 0; i < count; ++i)
+      finite &= std::isfinite(values[i]);
+    return finite;
   }
   if (!isFloat(tensor.dtype()))
     return true;
@@ -474,8 +475,10 @@ bool train(const TrainOptions &options, std::string &error) {
       }
     for (size_t i = 0; i < results.size(); ++i) {
       auto it = state.find(stepSpec.results[i].name);
+      // Swapped, not moved: the old buffers come back as the next step's
+      // outputs, so steady-state steps allocate nothing.
       if (it != state.end())
-        it->second = std::move(results[i]);
+        std::swap(it->second, results[i]);
     }
     ++step;
     const double elapsed =
