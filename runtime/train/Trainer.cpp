@@ -441,6 +441,12 @@ bool train(const TrainOptions &options, std::string &error) {
     return true;
   };
 
+  // Time to the end: the remaining steps, or the time limit if sooner.
+  auto remaining = [&](double forSteps, double elapsed) {
+    return options.timeLimitSeconds > 0
+               ? std::min(forSteps, std::max(0.0, options.timeLimitSeconds - elapsed))
+               : forSteps;
+  };
   const int64_t tokensPerStep = rows * seqLen;
   const auto start = Clock::now();
   const int64_t firstStep = step;
@@ -492,7 +498,9 @@ bool train(const TrainOptions &options, std::string &error) {
       say("step %lld/%lld | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
           static_cast<long long>(step), static_cast<long long>(options.steps),
           loss, lr, double(tokensPerStep) / perStep,
-          formatDuration(perStep * double(options.steps - step)).c_str());
+          formatDuration(remaining(perStep * double(options.steps - step),
+                                   elapsed))
+              .c_str());
       json record = {{"step", step},
                      {"loss", loss},
                      {"tokens_per_s", double(tokensPerStep) / perStep},

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The main job, for now: set up and build DS, then
+# A tour of the compiler front end and the interpreter: set up and build DS,
+# then
 #  1. build the tiny DeepSeek-V3-style model (MLA + DeepSeekMoE) from its
 #     config and show its IR,
 #  2. run it in the reference interpreter on a Hugging Face-layout checkpoint
 #     and check logits and loss against the independent JAX implementation,
 #  3. emit and verify full-size DeepSeek-V3 (671B) and report the time.
-# Training and sampling replace this once the runtime exists.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
