@@ -456,6 +456,8 @@ bool train(const TrainOptions &options, std::string &error) {
       static_cast<long long>(options.steps),
       static_cast<long long>(tokensPerStep), options.run.c_str());
   bool stoppedEarly = false;
+  double lossSum = 0.0;
+  int64_t lossCount = 0;
   while (step < options.steps) {
     HostTensor &tokens = state.at("tokens"), &targets = state.at("targets");
     batcher.next({tokens.dataAs<int32_t>(), size_t(tokensPerStep)},
@@ -487,22 +489,30 @@ bool train(const TrainOptions &options, std::string &error) {
         std::swap(it->second, results[i]);
     }
     ++step;
+    lossSum += loss;
+    ++lossCount;
     const double elapsed =
         std::chrono::duration<double>(Clock::now() - start).count();
     const bool last = step == options.steps;
     stoppedEarly = !last && options.timeLimitSeconds > 0 &&
                    elapsed >= options.timeLimitSeconds;
     if (step % options.logEvery == 0 || last || stoppedEarly) {
+      // The mean over the steps since the last line: one step's loss is
+      // too noisy to read a trend from.
+      const double meanLoss = lossSum / double(lossCount);
+      lossSum = 0.0;
+      lossCount = 0;
       const double perStep = elapsed / double(step - firstStep);
       const double lr = scalar(results, stepSpec, "lr");
       say("step %lld/%lld | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
           static_cast<long long>(step), static_cast<long long>(options.steps),
-          loss, lr, double(tokensPerStep) / perStep,
+          meanLoss, lr, double(tokensPerStep) / perStep,
           formatDuration(remaining(perStep * double(options.steps - step),
                                    elapsed))
               .c_str());
       json record = {{"step", step},
-                     {"loss", loss},
+                     {"loss", meanLoss},
+                     {"last_loss", loss},
                      {"tokens_per_s", double(tokensPerStep) / perStep},
                      {"elapsed_s", elapsed}};
       if (std::isfinite(lr))
@@ -511,7 +521,7 @@ bool train(const TrainOptions &options, std::string &error) {
       if (std::isfinite(gradNorm))
         record["grad_norm"] = gradNorm;
       metrics.write(record);
-      curve.train.emplace_back(double(step), loss);
+      curve.train.emplace_back(double(step), meanLoss);
     }
     if ((options.evalEvery > 0 && step % options.evalEvery == 0) || last ||
         stoppedEarly)

@@ -4,7 +4,9 @@
 // a corpus prepared by `ds-data prepare`, writing into a run directory:
 //
 //   checkpoints/step-N/   the newest `keep` checkpoints (Checkpoint.h)
-//   metrics.jsonl         one JSON object per logged step and evaluation
+//   metrics.jsonl         one JSON object per logged step (the mean loss
+//                         since the previous line, the last step's loss, lr,
+//                         gradient norm, tokens/s) and per evaluation
 //   loss.png              training and validation loss against the step,
 //                         with the unigram baseline, redrawn at the end
 //
