@@ -19,11 +19,11 @@
 #include "runtime/data/AtomicFile.h"
 #include "runtime/data/TokenShard.h"
 #include "runtime/data/Tokenizer.h"
+#include "tools/ToolArgs.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -64,18 +64,6 @@ struct Options {
 int fail(const std::string &message) {
   std::fprintf(stderr, "ds-data: %s\n", message.c_str());
   return 1;
-}
-
-template <typename T> bool parseNumber(std::string_view text, T &value) {
-  const char *end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  return ec == std::errc() && ptr == end;
-}
-
-bool parseDouble(const std::string &text, double &value) {
-  char *end = nullptr;
-  value = std::strtod(text.c_str(), &end);
-  return !text.empty() && end == text.c_str() + text.size();
 }
 
 /// Every regular file `path` names, in a stable order.
@@ -331,15 +319,15 @@ int main(int argc, char **argv) {
     else if (arg.rfind("--output=", 0) == 0)
       options.output = value("--output=");
     else if (arg.rfind("--vocab-size=", 0) == 0) {
-      if (!parseNumber(value("--vocab-size="), options.vocabSize))
+      if (!ds::tools::parseInteger(value("--vocab-size="), options.vocabSize))
         return fail("--vocab-size needs an integer, got '" +
                     value("--vocab-size=") + "'");
     } else if (arg.rfind("--val-fraction=", 0) == 0) {
-      if (!parseDouble(value("--val-fraction="), options.valFraction))
+      if (!ds::tools::parseReal(value("--val-fraction="), options.valFraction))
         return fail("--val-fraction needs a number, got '" +
                     value("--val-fraction=") + "'");
     } else if (arg.rfind("--seed=", 0) == 0) {
-      if (!parseNumber(value("--seed="), options.seed))
+      if (!ds::tools::parseInteger(value("--seed="), options.seed))
         return fail("--seed needs a non-negative integer, got '" +
                     value("--seed=") + "'");
     } else if (arg.rfind("--tokenizer=", 0) == 0)

@@ -18,10 +18,9 @@
 #include "runtime/data/Tokenizer.h"
 #include "runtime/infer/Sampler.h"
 #include "runtime/train/Checkpoint.h"
+#include "tools/ToolArgs.h"
 
-#include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -75,50 +74,36 @@ int main(int argc, char **argv) {
   int64_t maxTokens = 200;
   uint64_t seed = 1;
   SamplingOptions sampling{.temperature = 0.8, .topK = 40, .topP = 0.95};
+  using ds::tools::flagValue;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&](std::string_view flag, std::string &out) {
-      if (arg.rfind(std::string(flag) + "=", 0) != 0)
-        return false;
-      out = arg.substr(flag.size() + 1);
-      return true;
-    };
     std::string text;
-    auto number = [&](std::string_view flag, auto &out) {
-      const char *end = text.data() + text.size();
-      auto [ptr, ec] = std::from_chars(text.data(), end, out);
-      if (text.empty() || ec != std::errc() || ptr != end) {
-        std::fprintf(stderr, "ds-sample: %.*s needs a number, got '%s'\n",
-                     int(flag.size()), flag.data(), text.c_str());
-        std::exit(1);
-      }
-    };
-    auto real = [&](std::string_view flag, double &out) {
-      char *end = nullptr;
-      out = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0') {
-        std::fprintf(stderr, "ds-sample: %.*s needs a number, got '%s'\n",
-                     int(flag.size()), flag.data(), text.c_str());
-        std::exit(1);
-      }
+    auto bad = [&](const char *flag) {
+      return fail(std::string(flag) + " needs a number, got '" + text + "'");
     };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (arg == "--greedy") {
       sampling.greedy = true;
-    } else if (value("--checkpoint", checkpointPath) ||
-               value("--data", dataDir) || value("--prompt", prompt)) {
-    } else if (value("--max-tokens", text)) {
-      number("--max-tokens", maxTokens);
-    } else if (value("--seed", text)) {
-      number("--seed", seed);
-    } else if (value("--top-k", text)) {
-      number("--top-k", sampling.topK);
-    } else if (value("--temperature", text)) {
-      real("--temperature", sampling.temperature);
-    } else if (value("--top-p", text)) {
-      real("--top-p", sampling.topP);
+    } else if (flagValue(arg, "--checkpoint", checkpointPath) ||
+               flagValue(arg, "--data", dataDir) ||
+               flagValue(arg, "--prompt", prompt)) {
+    } else if (flagValue(arg, "--max-tokens", text)) {
+      if (!ds::tools::parseInteger(text, maxTokens))
+        return bad("--max-tokens");
+    } else if (flagValue(arg, "--seed", text)) {
+      if (!ds::tools::parseInteger(text, seed))
+        return bad("--seed");
+    } else if (flagValue(arg, "--top-k", text)) {
+      if (!ds::tools::parseInteger(text, sampling.topK))
+        return bad("--top-k");
+    } else if (flagValue(arg, "--temperature", text)) {
+      if (!ds::tools::parseReal(text, sampling.temperature))
+        return bad("--temperature");
+    } else if (flagValue(arg, "--top-p", text)) {
+      if (!ds::tools::parseReal(text, sampling.topP))
+        return bad("--top-p");
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + arg + "'\n" + kUsage);
     } else if (artifactDir.empty()) {

@@ -9,12 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/train/Trainer.h"
+#include "tools/ToolArgs.h"
 
-#include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace {
 
@@ -40,34 +40,27 @@ int fail(const std::string &message) {
   return 1;
 }
 
-template <typename T> bool parseNumber(std::string_view text, T &value) {
-  const char *end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  return ec == std::errc() && ptr == end && !text.empty();
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
+  using ds::tools::flagValue;
+  using ds::tools::parseInteger;
   ds::rt::TrainOptions options;
+  // The integer flags, by name.
+  const std::pair<const char *, int64_t *> integers[] = {
+      {"--steps", &options.steps},
+      {"--eval-every", &options.evalEvery},
+      {"--eval-batches", &options.evalBatches},
+      {"--checkpoint-every", &options.checkpointEvery},
+      {"--log-every", &options.logEvery}};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    auto flag = [&](std::string_view name, std::string_view &value) {
-      if (arg.size() <= name.size() + 1 || arg.substr(0, name.size()) != name ||
-          arg[name.size()] != '=')
-        return false;
-      value = arg.substr(name.size() + 1);
-      return true;
-    };
-    std::string_view value;
-    auto number = [&](std::string_view name, auto &out) {
-      if (!parseNumber(value, out)) {
-        std::fprintf(stderr, "ds-train: %.*s needs a non-negative integer, "
-                             "got '%.*s'\n",
-                     int(name.size()), name.data(), int(value.size()),
-                     value.data());
-        std::exit(1);
-      }
+    std::string value;
+    auto integer = [&]() -> int64_t * {
+      for (auto [name, target] : integers)
+        if (flagValue(arg, name, value))
+          return target;
+      return nullptr;
     };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
@@ -76,30 +69,25 @@ int main(int argc, char **argv) {
       options.resume = true;
     } else if (arg == "--quiet") {
       options.quiet = true;
-    } else if (flag("--data", value)) {
+    } else if (flagValue(arg, "--data", value)) {
       options.data = value;
-    } else if (flag("--run", value)) {
+    } else if (flagValue(arg, "--run", value)) {
       options.run = value;
-    } else if (flag("--steps", value)) {
-      number("--steps", options.steps);
-    } else if (flag("--eval-every", value)) {
-      number("--eval-every", options.evalEvery);
-    } else if (flag("--eval-batches", value)) {
-      number("--eval-batches", options.evalBatches);
-    } else if (flag("--checkpoint-every", value)) {
-      number("--checkpoint-every", options.checkpointEvery);
-    } else if (flag("--keep", value)) {
-      number("--keep", options.keep);
-    } else if (flag("--log-every", value)) {
-      number("--log-every", options.logEvery);
-    } else if (flag("--seed", value)) {
-      number("--seed", options.seed);
-    } else if (flag("--time-limit", value)) {
-      char *end = nullptr;
-      const std::string text(value);
-      options.timeLimitSeconds = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0' || options.timeLimitSeconds < 0)
-        return fail("--time-limit needs a number of seconds, got '" + text + "'");
+    } else if (int64_t *target = integer()) {
+      if (!parseInteger(value, *target))
+        return fail(std::string(arg.substr(0, arg.find('='))) +
+                    " needs a non-negative integer, got '" + value + "'");
+    } else if (flagValue(arg, "--keep", value)) {
+      if (!parseInteger(value, options.keep))
+        return fail("--keep needs a non-negative integer, got '" + value + "'");
+    } else if (flagValue(arg, "--seed", value)) {
+      if (!parseInteger(value, options.seed))
+        return fail("--seed needs a non-negative integer, got '" + value + "'");
+    } else if (flagValue(arg, "--time-limit", value)) {
+      if (!ds::tools::parseReal(value, options.timeLimitSeconds) ||
+          options.timeLimitSeconds < 0)
+        return fail("--time-limit needs a number of seconds, got '" + value +
+                    "'");
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + std::string(arg) + "'\n" + kUsage);
     } else if (options.artifact.empty()) {
