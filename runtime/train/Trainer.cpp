@@ -424,9 +424,20 @@ bool train(const TrainOptions &options, std::string &error) {
     return saveCheckpoint(checkpoints, info, saved, options.keep, error);
   };
   auto runEvaluation = [&](int64_t atStep) {
-    for (const ArgumentSpec &argument : lossEntry->spec->arguments)
-      if (argument.name != "tokens" && argument.name != "targets")
-        evalState.insert_or_assign(argument.name, *state.at(argument.name).clone(error));
+    for (const ArgumentSpec &argument : lossEntry->spec->arguments) {
+      if (argument.name == "tokens" || argument.name == "targets")
+        continue;
+      auto it = state.find(argument.name);
+      if (it == state.end()) {
+        error = "the loss entry takes '" + argument.name +
+                "', which train_step does not";
+        return false;
+      }
+      auto copy = it->second.clone(error);
+      if (!copy)
+        return false;
+      evalState.insert_or_assign(argument.name, std::move(*copy));
+    }
     double valLoss = 0.0;
     if (!evaluate(executable, *lossEntry->spec, *data.val, options.evalBatches,
                   evalState, valLoss, error))
