@@ -2,25 +2,11 @@
 
 #include "runtime/data/Batcher.h"
 
+#include "runtime/io/ParamInit.h"
+
 #include <numeric>
 
 namespace ds::rt {
-
-namespace {
-
-/// SplitMix64 (Steele, Lea and Flood): a tiny generator whose output is
-/// defined bit for bit, unlike std::mt19937's distributions.
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
-
-} // namespace
 
 bool Batcher::check(const TokenShard &shard, const BatcherOptions &options,
                     std::string &error) {
@@ -58,7 +44,7 @@ void Batcher::startEpoch(uint64_t epoch) {
   order_.resize(windows_);
   std::iota(order_.begin(), order_.end(), uint64_t(0));
   if (options_.shuffle) {
-    SplitMix64 rng{options_.seed ^ (epoch * 0xd1b54a32d192ed03ull)};
+    RandomStream rng(options_.seed ^ (epoch * 0xd1b54a32d192ed03ull));
     for (uint64_t i = windows_; i > 1; --i)
       std::swap(order_[i - 1], order_[rng.next() % i]);
   }
