@@ -220,12 +220,12 @@ void benchAttention() {
     const double scale = 1.0 / std::sqrt(double(c.Dqk));
     auto fwd = [&] {
       ds_attention_f32(q.data(), k.data(), v.data(), out.data(), c.B, T, T,
-                       c.Hq, c.Hkv, c.Dqk, c.Dv, scale, c.causal, c.window);
+                       c.Hq, c.Hkv, c.Dqk, c.Dv, scale, c.causal, c.window, T);
     };
     auto bwd = [&] {
       ds_attention_grad_f32(q.data(), k.data(), v.data(), dout.data(),
                             dq.data(), dk.data(), dv.data(), c.B, T, T, c.Hq,
-                            c.Hkv, c.Dqk, c.Dv, scale, c.causal, c.window);
+                            c.Hkv, c.Dqk, c.Dv, scale, c.causal, c.window, T);
     };
     // Checked against the reference on the first batch entry only (the
     // reference is slow), through a B = 1 call of the kernel.
@@ -233,10 +233,10 @@ void benchAttention() {
     std::vector<float> one(T * c.Hq * c.Dv);
     std::vector<double> want(one.size());
     ds_attention_f32(q.data(), k.data(), v.data(), one.data(), 1, T, T, c.Hq,
-                     c.Hkv, c.Dqk, c.Dv, scale, c.causal, c.window);
+                     c.Hkv, c.Dqk, c.Dv, scale, c.causal, c.window, T);
     ref::attention(toDouble(q).data(), toDouble(k).data(), toDouble(v).data(),
                    want.data(), 1, T, T, c.Hq, c.Hkv, c.Dqk, c.Dv, scale,
-                   c.causal, c.window);
+                   c.causal, c.window, T);
     int64_t pairs = 0; // visible (query, key) pairs per head
     for (int64_t i = 0; i < T; ++i) {
       int64_t lo = c.window > 0 ? std::max<int64_t>(0, i - c.window + 1) : 0;
@@ -395,7 +395,7 @@ void warmUp() {
          std::chrono::milliseconds(300)) {
     ds_matmul_f32(a.data(), a.data(), c.data(), 1, n, n, n, 0, 0, 0, 0);
     ds_attention_f32(a.data(), a.data(), a.data(), c.data(), 1, 64, 64, 8, 8,
-                     64, 64, 0.125, 1, 0);
+                     64, 64, 0.125, 1, 0, 64);
   }
 }
 

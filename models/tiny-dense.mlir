@@ -40,6 +40,50 @@ module @"tiny-dense" {
     %6 = ds.matmul %5, %arg1 transpose_rhs : (tensor<2x32x128xf32>, tensor<512x128xf32>) -> tensor<2x32x512xf32>
     return %6 : tensor<2x32x512xf32>
   }
+  func.func @attention_decode(%arg0: tensor<2x1x128xf32>, %arg1: tensor<i32>, %arg2: tensor<2x32x4x32xf32>, %arg3: tensor<2x32x4x32xf32>, %arg4: tensor<128x384xf32>, %arg5: tensor<384xf32>, %arg6: tensor<128x128xf32>, %arg7: tensor<128xf32>) -> (tensor<2x1x128xf32>, tensor<2x32x4x32xf32>, tensor<2x32x4x32xf32>) {
+    %0 = ds.matmul %arg0, %arg4 : (tensor<2x1x128xf32>, tensor<128x384xf32>) -> tensor<2x1x384xf32>
+    %1 = ds.add %0, %arg5 : (tensor<2x1x384xf32>, tensor<384xf32>) -> tensor<2x1x384xf32>
+    %2:3 = ds.split %1 axis = 2 sizes = [128, 128, 128] : tensor<2x1x384xf32> -> tensor<2x1x128xf32>, tensor<2x1x128xf32>, tensor<2x1x128xf32>
+    %3 = ds.reshape %2#0 : tensor<2x1x128xf32> -> tensor<2x1x4x32xf32>
+    %4 = ds.reshape %2#1 : tensor<2x1x128xf32> -> tensor<2x1x4x32xf32>
+    %5 = ds.reshape %2#2 : tensor<2x1x128xf32> -> tensor<2x1x4x32xf32>
+    %6 = ds.dynamic_update_slice %arg2, %4, %arg1 axis = 1 : (tensor<2x32x4x32xf32>, tensor<2x1x4x32xf32>, tensor<i32>) -> tensor<2x32x4x32xf32>
+    %7 = ds.dynamic_update_slice %arg3, %5, %arg1 axis = 1 : (tensor<2x32x4x32xf32>, tensor<2x1x4x32xf32>, tensor<i32>) -> tensor<2x32x4x32xf32>
+    %8 = ds.constant dense<1> : tensor<i32>
+    %9 = ds.add %arg1, %8 : tensor<i32>
+    %10 = ds.attention %3, %6, %7 key_length %9 causal : (tensor<2x1x4x32xf32>, tensor<2x32x4x32xf32>, tensor<2x32x4x32xf32>, tensor<i32>) -> tensor<2x1x4x32xf32>
+    %11 = ds.reshape %10 : tensor<2x1x4x32xf32> -> tensor<2x1x128xf32>
+    %12 = ds.matmul %11, %arg6 : (tensor<2x1x128xf32>, tensor<128x128xf32>) -> tensor<2x1x128xf32>
+    %13 = ds.add %12, %arg7 : (tensor<2x1x128xf32>, tensor<128xf32>) -> tensor<2x1x128xf32>
+    return %13, %6, %7 : tensor<2x1x128xf32>, tensor<2x32x4x32xf32>, tensor<2x32x4x32xf32>
+  }
+  func.func @mlp_decode(%arg0: tensor<2x1x128xf32>, %arg1: tensor<128x512xf32>, %arg2: tensor<512xf32>, %arg3: tensor<512x128xf32>, %arg4: tensor<128xf32>) -> tensor<2x1x128xf32> {
+    %0 = ds.matmul %arg0, %arg1 : (tensor<2x1x128xf32>, tensor<128x512xf32>) -> tensor<2x1x512xf32>
+    %1 = ds.add %0, %arg2 : (tensor<2x1x512xf32>, tensor<512xf32>) -> tensor<2x1x512xf32>
+    %2 = ds.gelu %1 approximate = tanh : tensor<2x1x512xf32>
+    %3 = ds.matmul %2, %arg3 : (tensor<2x1x512xf32>, tensor<512x128xf32>) -> tensor<2x1x128xf32>
+    %4 = ds.add %3, %arg4 : (tensor<2x1x128xf32>, tensor<128xf32>) -> tensor<2x1x128xf32>
+    return %4 : tensor<2x1x128xf32>
+  }
+  func.func @block_decode(%arg0: tensor<2x1x128xf32>, %arg1: tensor<i32>, %arg2: tensor<2x32x4x32xf32>, %arg3: tensor<2x32x4x32xf32>, %arg4: tensor<128xf32>, %arg5: tensor<128xf32>, %arg6: tensor<128x384xf32>, %arg7: tensor<384xf32>, %arg8: tensor<128x128xf32>, %arg9: tensor<128xf32>, %arg10: tensor<128xf32>, %arg11: tensor<128xf32>, %arg12: tensor<128x512xf32>, %arg13: tensor<512xf32>, %arg14: tensor<512x128xf32>, %arg15: tensor<128xf32>) -> (tensor<2x1x128xf32>, tensor<2x32x4x32xf32>, tensor<2x32x4x32xf32>) {
+    %0 = ds.layer_norm %arg0, %arg4, %arg5 epsilon = 1.000000e-05 : (tensor<2x1x128xf32>, tensor<128xf32>, tensor<128xf32>) -> tensor<2x1x128xf32>
+    %1:3 = call @attention_decode(%0, %arg1, %arg2, %arg3, %arg6, %arg7, %arg8, %arg9) : (tensor<2x1x128xf32>, tensor<i32>, tensor<2x32x4x32xf32>, tensor<2x32x4x32xf32>, tensor<128x384xf32>, tensor<384xf32>, tensor<128x128xf32>, tensor<128xf32>) -> (tensor<2x1x128xf32>, tensor<2x32x4x32xf32>, tensor<2x32x4x32xf32>)
+    %2 = ds.add %arg0, %1#0 : tensor<2x1x128xf32>
+    %3 = ds.layer_norm %2, %arg10, %arg11 epsilon = 1.000000e-05 : (tensor<2x1x128xf32>, tensor<128xf32>, tensor<128xf32>) -> tensor<2x1x128xf32>
+    %4 = call @mlp_decode(%3, %arg12, %arg13, %arg14, %arg15) : (tensor<2x1x128xf32>, tensor<128x512xf32>, tensor<512xf32>, tensor<512x128xf32>, tensor<128xf32>) -> tensor<2x1x128xf32>
+    %5 = ds.add %2, %4 : tensor<2x1x128xf32>
+    return %5, %1#1, %1#2 : tensor<2x1x128xf32>, tensor<2x32x4x32xf32>, tensor<2x32x4x32xf32>
+  }
+  func.func @decode(%arg0: tensor<2x1xi32> {ds.name = "tokens"}, %arg1: tensor<i32> {ds.name = "position"}, %arg2: tensor<4x2x32x4x32xf32> {ds.name = "cache.transformer.h.[0:4].k"}, %arg3: tensor<4x2x32x4x32xf32> {ds.name = "cache.transformer.h.[0:4].v"}, %arg4: tensor<512x128xf32> {ds.param = #ds.param<"transformer.wte.weight", normal(0.000000e+00, 2.000000e-02)>}, %arg5: tensor<64x128xf32> {ds.param = #ds.param<"transformer.wpe.weight", normal(0.000000e+00, 1.000000e-02)>}, %arg6: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_1.weight", ones>}, %arg7: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_1.bias", zeros>}, %arg8: tensor<4x128x384xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_attn.weight", normal(0.000000e+00, 2.000000e-02)>}, %arg9: tensor<4x384xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_attn.bias", zeros>}, %arg10: tensor<4x128x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_proj.weight", normal(0.000000e+00, 0.0070710678118654745)>}, %arg11: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_proj.bias", zeros>}, %arg12: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_2.weight", ones>}, %arg13: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_2.bias", zeros>}, %arg14: tensor<4x128x512xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_fc.weight", normal(0.000000e+00, 2.000000e-02)>}, %arg15: tensor<4x512xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_fc.bias", zeros>}, %arg16: tensor<4x512x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_proj.weight", normal(0.000000e+00, 0.0070710678118654745)>}, %arg17: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_proj.bias", zeros>}, %arg18: tensor<128xf32> {ds.param = #ds.param<"transformer.ln_f.weight", ones>}, %arg19: tensor<128xf32> {ds.param = #ds.param<"transformer.ln_f.bias", zeros>}) -> (tensor<2x1x512xf32> {ds.name = "logits"}, tensor<4x2x32x4x32xf32> {ds.name = "cache.transformer.h.[0:4].k"}, tensor<4x2x32x4x32xf32> {ds.name = "cache.transformer.h.[0:4].v"}) {
+    %0 = ds.reshape %arg1 : tensor<i32> -> tensor<1xi32>
+    %1 = ds.gather %arg4, %arg0 axis = 0 : (tensor<512x128xf32>, tensor<2x1xi32>) -> tensor<2x1x128xf32>
+    %2 = ds.gather %arg5, %0 axis = 0 : (tensor<64x128xf32>, tensor<1xi32>) -> tensor<1x128xf32>
+    %3 = ds.add %1, %2 : (tensor<2x1x128xf32>, tensor<1x128xf32>) -> tensor<2x1x128xf32>
+    %4:3 = ds.scan @block_decode(%3) invariant(%arg1) stacked(%arg2, %arg3, %arg6, %arg7, %arg8, %arg9, %arg10, %arg11, %arg12, %arg13, %arg14, %arg15, %arg16, %arg17) : (tensor<2x1x128xf32>, tensor<i32>, tensor<4x2x32x4x32xf32>, tensor<4x2x32x4x32xf32>, tensor<4x128xf32>, tensor<4x128xf32>, tensor<4x128x384xf32>, tensor<4x384xf32>, tensor<4x128x128xf32>, tensor<4x128xf32>, tensor<4x128xf32>, tensor<4x128xf32>, tensor<4x128x512xf32>, tensor<4x512xf32>, tensor<4x512x128xf32>, tensor<4x128xf32>) -> (tensor<2x1x128xf32>, tensor<4x2x32x4x32xf32>, tensor<4x2x32x4x32xf32>)
+    %5 = ds.layer_norm %4#0, %arg18, %arg19 epsilon = 1.000000e-05 : (tensor<2x1x128xf32>, tensor<128xf32>, tensor<128xf32>) -> tensor<2x1x128xf32>
+    %6 = ds.matmul %5, %arg4 transpose_rhs : (tensor<2x1x128xf32>, tensor<512x128xf32>) -> tensor<2x1x512xf32>
+    return %6, %4#1, %4#2 : tensor<2x1x512xf32>, tensor<4x2x32x4x32xf32>, tensor<4x2x32x4x32xf32>
+  }
   func.func @loss(%arg0: tensor<2x32xi32> {ds.name = "tokens"}, %arg1: tensor<2x32xi32> {ds.name = "targets"}, %arg2: tensor<512x128xf32> {ds.param = #ds.param<"transformer.wte.weight", normal(0.000000e+00, 2.000000e-02)>}, %arg3: tensor<64x128xf32> {ds.param = #ds.param<"transformer.wpe.weight", normal(0.000000e+00, 1.000000e-02)>}, %arg4: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_1.weight", ones>}, %arg5: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_1.bias", zeros>}, %arg6: tensor<4x128x384xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_attn.weight", normal(0.000000e+00, 2.000000e-02)>}, %arg7: tensor<4x384xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_attn.bias", zeros>}, %arg8: tensor<4x128x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_proj.weight", normal(0.000000e+00, 0.0070710678118654745)>}, %arg9: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].attn.c_proj.bias", zeros>}, %arg10: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_2.weight", ones>}, %arg11: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].ln_2.bias", zeros>}, %arg12: tensor<4x128x512xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_fc.weight", normal(0.000000e+00, 2.000000e-02)>}, %arg13: tensor<4x512xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_fc.bias", zeros>}, %arg14: tensor<4x512x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_proj.weight", normal(0.000000e+00, 0.0070710678118654745)>}, %arg15: tensor<4x128xf32> {ds.param = #ds.param<"transformer.h.[0:4].mlp.c_proj.bias", zeros>}, %arg16: tensor<128xf32> {ds.param = #ds.param<"transformer.ln_f.weight", ones>}, %arg17: tensor<128xf32> {ds.param = #ds.param<"transformer.ln_f.bias", zeros>}) -> (tensor<f32> {ds.name = "loss"}) {
     %0 = call @forward(%arg0, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %arg9, %arg10, %arg11, %arg12, %arg13, %arg14, %arg15, %arg16, %arg17) : (tensor<2x32xi32>, tensor<512x128xf32>, tensor<64x128xf32>, tensor<4x128xf32>, tensor<4x128xf32>, tensor<4x128x384xf32>, tensor<4x384xf32>, tensor<4x128x128xf32>, tensor<4x128xf32>, tensor<4x128xf32>, tensor<4x128xf32>, tensor<4x128x512xf32>, tensor<4x512xf32>, tensor<4x512x128xf32>, tensor<4x128xf32>, tensor<128xf32>, tensor<128xf32>) -> tensor<2x32x512xf32>
     %1 = ds.cross_entropy %0, %arg1 : (tensor<2x32x512xf32>, tensor<2x32xi32>) -> tensor<f32>

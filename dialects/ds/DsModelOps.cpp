@@ -225,11 +225,22 @@ LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
 /// checking the shape rules (shared by ds.attention and ds.attention_grad).
 static FailureOr<RankedTensorType>
 inferAttention(const RuleReporter &report, Value query, Value key, Value value,
-               bool causal, std::optional<APFloat> scaleAttr,
+               Value keyLength, unsigned keyLengthIndex, bool causal,
+               std::optional<APFloat> scaleAttr,
                std::optional<uint64_t> windowAttr) {
   SmallVector<RankedTensorType> t;
   if (failed(getRankedOperands(report, {query, key, value}, t)))
     return failure();
+  if (keyLength) {
+    FailureOr<RankedTensorType> length =
+        getRankedOperand(report, keyLength, keyLengthIndex);
+    if (failed(length))
+      return failure();
+    if (length->getRank() != 0)
+      return report.fail("operand #", keyLengthIndex,
+                         " (key_length) must be a rank-0 integer tensor, got ",
+                         Type(*length));
+  }
   const char *names[] = {"query", "key", "value"};
   const char *layouts[] = {"[B, Tq, Hq, Dqk]", "[B, Tk, Hkv, Dqk]",
                            "[B, Tk, Hkv, Dv]"};
@@ -279,7 +290,8 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   RuleReporter report(loc, getOperationName());
   FailureOr<RankedTensorType> type = inferAttention(
       report, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
-      adaptor.getCausal(), adaptor.getScale(), adaptor.getWindow());
+      adaptor.getKeyLength(), 3, adaptor.getCausal(), adaptor.getScale(),
+      adaptor.getWindow());
   if (failed(type))
     return failure();
   results.push_back(*type);
@@ -292,7 +304,8 @@ LogicalResult AttentionGradOp::inferReturnTypes(
   RuleReporter report(loc, getOperationName());
   FailureOr<RankedTensorType> type = inferAttention(
       report, adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
-      adaptor.getCausal(), adaptor.getScale(), adaptor.getWindow());
+      adaptor.getKeyLength(), 4, adaptor.getCausal(), adaptor.getScale(),
+      adaptor.getWindow());
   if (failed(type))
     return failure();
   FailureOr<RankedTensorType> grad =

@@ -131,17 +131,27 @@ def Ds_AttentionOp : Ds_InferredOp<"attention", [Ds_HasVjp]> {
     (`pos(i) − j < W`). A query that sees no key yields zeros. Scores and
     softmax are computed in at least `f32`.
 
+    `key_length`, a rank-0 integer tensor, says that only the first `L` keys
+    hold data (a KV cache filled up to `L`): keys `j ≥ L` are invisible, and
+    causal queries are aligned to the end of the valid keys instead
+    (`pos(i) = i + L − Tq`). `L` is clamped to `[0, Tk]`; without it
+    `L = Tk`. One decoding step is a single query against a cache of `Tk`
+    slots of which `L = position + 1` are filled.
+
     ```mlir
     %o = ds.attention %q, %k, %v causal scale = 0.0721 : (tensor<2x16x4x192xf32>, tensor<2x16x4x192xf32>, tensor<2x16x4x128xf32>) -> tensor<2x16x4x128xf32>
+    %d = ds.attention %q1, %kc, %vc key_length %len causal : (tensor<2x1x4x192xf32>, tensor<2x64x4x192xf32>, tensor<2x64x4x128xf32>, tensor<i32>) -> tensor<2x1x4x128xf32>
     ```
   }];
   let arguments = (ins Ds_FloatTensor:$query, Ds_FloatTensor:$key,
-                       Ds_FloatTensor:$value, UnitAttr:$causal,
+                       Ds_FloatTensor:$value,
+                       Optional<Ds_IndexTensor>:$key_length, UnitAttr:$causal,
                        OptionalAttr<F64Attr>:$scale,
                        OptionalAttr<I64Attr>:$window);
   let results = (outs Ds_FloatTensor:$result);
   let assemblyFormat = [{
-    $query `,` $key `,` $value (`causal` $causal^)? (`scale` `=` $scale^)?
+    $query `,` $key `,` $value (`key_length` $key_length^)?
+    (`causal` $causal^)? (`scale` `=` $scale^)?
     (`window` `=` $window^)? attr-dict `:` functional-type(operands, results)
   }];
 }
@@ -259,19 +269,22 @@ def Ds_AttentionGradOp : Ds_InferredOp<"attention_grad"> {
     `dS = P ⊙ (dP − rowsum(dO ⊙ O))`, `dQ = scale · dS·K`,
     `dK = scale · dSᵀ·Q`, with the grouped key/value heads summing the
     contributions of the query heads that read them. Masked positions
-    contribute nothing. Accumulates in at least `f32`.
+    (including keys at or past `key_length`) contribute nothing.
+    Accumulates in at least `f32`.
     ```mlir
     %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do causal : (tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>) -> (tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>)
     ```
   }];
   let arguments = (ins Ds_FloatTensor:$query, Ds_FloatTensor:$key,
                        Ds_FloatTensor:$value, Ds_FloatTensor:$grad,
+                       Optional<Ds_IndexTensor>:$key_length,
                        UnitAttr:$causal, OptionalAttr<F64Attr>:$scale,
                        OptionalAttr<I64Attr>:$window);
   let results = (outs Ds_FloatTensor:$query_grad, Ds_FloatTensor:$key_grad,
                       Ds_FloatTensor:$value_grad);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $grad (`causal` $causal^)?
+    $query `,` $key `,` $value `,` $grad (`key_length` $key_length^)?
+    (`causal` $causal^)?
     (`scale` `=` $scale^)? (`window` `=` $window^)? attr-dict `:`
     functional-type(operands, results)
   }];

@@ -476,3 +476,48 @@ LogicalResult ScatterAddOp::verify() {
                        "result.shape[axis+1:])");
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Dynamic update slice
+//===----------------------------------------------------------------------===//
+
+LogicalResult DynamicUpdateSliceOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  RuleReporter report(loc, getOperationName());
+  SmallVector<RankedTensorType, 3> t;
+  Value operands[] = {adaptor.getTarget(), adaptor.getUpdate(),
+                      adaptor.getStart()};
+  for (auto [number, value] : llvm::enumerate(operands)) {
+    FailureOr<RankedTensorType> type = getRankedOperand(report, value, number);
+    if (failed(type))
+      return failure();
+    t.push_back(*type);
+  }
+  RankedTensorType target = t[0], update = t[1], start = t[2];
+  int64_t axis = adaptor.getAxis();
+  if (failed(checkAxis(report, "axis", axis, target.getRank())))
+    return failure();
+  if (update.getElementType() != target.getElementType())
+    return report.fail("the update's element type ", update.getElementType(),
+                       " differs from the target's ", target.getElementType());
+  if (update.getRank() != target.getRank())
+    return report.fail("the update has rank ", update.getRank(),
+                       " but the target has rank ", target.getRank());
+  for (int64_t d = 0; d < target.getRank(); ++d) {
+    int64_t want = target.getDimSize(d), have = update.getDimSize(d);
+    if (ShapedType::isDynamic(want) || ShapedType::isDynamic(have))
+      continue;
+    if (d == axis ? have > want : have != want)
+      return report.fail("the update has shape ", formatShape(update.getShape()),
+                         " but the target has shape ",
+                         formatShape(target.getShape()),
+                         " (only dimension ", axis, ", the axis, may be "
+                         "smaller)");
+  }
+  if (start.getRank() != 0)
+    return report.fail("operand #2 (start) must be a rank-0 integer tensor, "
+                       "got ", Type(start));
+  results.push_back(target);
+  return success();
+}

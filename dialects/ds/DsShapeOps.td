@@ -261,4 +261,32 @@ def Ds_ScatterAddOp : Ds_Op<"scatter_add", [Ds_HasVjp]> {
   let hasVerifier = 1;
 }
 
+def Ds_DynamicUpdateSliceOp : Ds_InferredOp<"dynamic_update_slice"> {
+  let summary = "Writes a block into a tensor at a run-time offset on one axis";
+  let description = [{
+    `result` is `target` with the block `update` written at offset `start`
+    along `axis`: `result[…, start + i, …] = update[…, i, …]` for
+    `i < update.shape[axis]`, every other element copied from `target`.
+    `update` has the rank and element type of `target` and the same size in
+    every dimension but `axis`, where it is not larger. `start` is a rank-0
+    integer tensor, clamped to `[0, target.shape[axis] − update.shape[axis]]`
+    as StableHLO's `dynamic_update_slice` does, so no offset writes out of
+    bounds. Writing one new position into a KV cache is one such op.
+
+    It has no gradient (it serves inference): `--ds-autodiff` reports it
+    when the loss depends on it.
+
+    ```mlir
+    %c1 = ds.dynamic_update_slice %cache, %new, %pos axis = 1 : (tensor<2x64x32xf32>, tensor<2x1x32xf32>, tensor<i32>) -> tensor<2x64x32xf32>
+    ```
+  }];
+  let arguments = (ins Ds_Tensor:$target, Ds_Tensor:$update,
+                       Ds_IndexTensor:$start, I64Attr:$axis);
+  let results = (outs Ds_Tensor:$result);
+  let assemblyFormat = [{
+    $target `,` $update `,` $start `axis` `=` $axis attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
 #endif // DS_SHAPE_OPS_TD

@@ -9,6 +9,16 @@
 //   @moe        router + routed experts + shared experts
 //   @dense_layer / @moe_layer   pre-norm residual blocks around them
 //   @forward    embedding, one ds.scan per layer kind, final norm, lm_head
+//   @decode     one token per sequence against a KV cache (the same
+//               functions with a `_decode` suffix, built for one position)
+//
+// Decoding caches what DeepSeek-V2 caches: per layer and position the
+// normalised compressed latent c_kv (kv_lora_rank) and the rotated shared
+// key k_rope (qk_rope_head_dim), side by side in one tensor
+// [B, Tc, kv_lora_rank + qk_rope_head_dim]. kv_b_proj is absorbed into the
+// query and the output (W_UK, W_UV), so attention runs as multi-query
+// attention over the cache itself: keys are the whole cache row, values its
+// latent part, and nothing is decompressed per position.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,13 +59,37 @@ public:
   void build();
 
 private:
+  /// Queries, the normalised latent and the rotated shared key of MLA for
+  /// the tokens in `x`, and the weights the caller still needs.
+  struct MlaProjections {
+    Value q;        // [B, T, H, qkNope + qkRope], RoPE applied
+    Value latent;   // [B, T, kv_lora_rank], normalised
+    Value kRope;    // [B, T, 1, qkRope], RoPE applied
+    Value kvBProj;  // [H * (qkNope + vDim), kv_lora_rank]
+    Value oProj;    // [D, H * vDim]
+  };
+
   Init linearInit() const { return Init::normal(config.initializer_range()); }
+  /// The function name for what this pass builds: `base`, or `base_decode`.
+  std::string functionName(StringRef base) const {
+    return decoding ? (base + "_decode").str() : base.str();
+  }
+  /// The YaRN attribute (null without rope_scaling) and the attention scale.
+  mlir::ds::YarnAttr yarn(FunctionBuilder &f, double &scale) const;
+  MlaProjections projectMla(FunctionBuilder &f, Value x, Value positions,
+                            ArrayRef<Value> weights);
+  /// The per-layer cache row width: kv_lora_rank + qk_rope_head_dim.
+  int64_t cacheWidth() const {
+    return config.mla().kv_lora_rank() + qkRope;
+  }
+  void buildGraph();
 
   std::vector<WeightSpec> attentionSpecs() const;
   std::vector<WeightSpec> mlpSpecs(StringRef prefix, int64_t width) const;
   std::vector<WeightSpec> moeSpecs() const;
 
   func::FuncOp buildMla();
+  func::FuncOp buildMlaDecode();
   func::FuncOp buildMlp(StringRef name, int64_t width);
   func::FuncOp buildMoe(func::FuncOp sharedMlp);
   func::FuncOp buildLayer(StringRef name, func::FuncOp attention,
@@ -68,8 +102,14 @@ private:
   Type element;
   int64_t D, H, qkNope, qkRope, vDim, numLayers, firstMoe;
   bool hasMoe;
+  /// Whether the functions being built decode one position (@decode) rather
+  /// than run the whole sequence (@forward).
+  bool decoding = false;
   int64_t B() const { return config.shape().batch_size(); }
-  int64_t T() const { return config.shape().seq_len(); }
+  /// Positions per call: the sequence, or one when decoding.
+  int64_t T() const { return decoding ? 1 : config.shape().seq_len(); }
+  /// Positions the KV cache holds: the sequence length trained on.
+  int64_t cacheLength() const { return config.shape().seq_len(); }
 };
 
 std::vector<WeightSpec> DeepSeekBuilder::attentionSpecs() const {
@@ -116,13 +156,27 @@ std::vector<WeightSpec> DeepSeekBuilder::moeSpecs() const {
   return specs;
 }
 
-func::FuncOp DeepSeekBuilder::buildMla() {
+mlir::ds::YarnAttr DeepSeekBuilder::yarn(FunctionBuilder &f,
+                                         double &scale) const {
+  scale = 1.0 / std::sqrt(static_cast<double>(qkNope + qkRope));
+  if (!config.has_rope_scaling())
+    return {};
+  const auto &y = config.rope_scaling();
+  if (y.mscale_all_dim() != 0.0) {
+    double m = yarnMscale(y.factor(), y.mscale_all_dim());
+    scale *= m * m;
+  }
+  return mlir::ds::YarnAttr::get(
+      f.context(), APFloat(y.factor()), y.original_max_position_embeddings(),
+      APFloat(y.beta_fast()), APFloat(y.beta_slow()), APFloat(y.mscale()),
+      APFloat(y.mscale_all_dim()));
+}
+
+DeepSeekBuilder::MlaProjections
+DeepSeekBuilder::projectMla(FunctionBuilder &f, Value x, Value positions,
+                            ArrayRef<Value> w) {
   const auto &mla = config.mla();
-  FunctionBuilder f(module, "mla");
   auto &b = f.b();
-  Value x = f.input(f.tensor({B(), T(), D}, element));
-  Value positions = f.input(f.tensor({T()}, b.getI32Type()));
-  SmallVector<Value> w = addLayerInputs(f, attentionSpecs(), element);
   unsigned next = 0;
   double eps = 1e-6; // q_a_layernorm and kv_a_layernorm use HF's default
 
@@ -138,53 +192,115 @@ func::FuncOp DeepSeekBuilder::buildMla() {
   }
   q = f.reshape(q, {B(), T(), H, qkNope + qkRope});
 
-  // Keys and values from the compressed latent; the RoPE key is shared by
-  // all heads.
+  // The compressed latent and the RoPE key shared by all heads.
   f.at("kv");
   Value kva = f.linear(x, w[next++]);
   SmallVector<Value> parts = f.split(kva, 2, {mla.kv_lora_rank(), qkRope});
-  Value latent = mlir::ds::RmsNormOp::create(b, parts[0], w[next++], f.f64(eps));
-  Value kv = f.linear(latent, w[next++]);
-  kv = f.reshape(kv, {B(), T(), H, qkNope + vDim});
-  SmallVector<Value> kvParts = f.split(kv, 3, {qkNope, vDim});
-  Value kNope = kvParts[0], value = kvParts[1];
+  MlaProjections p;
+  p.latent = mlir::ds::RmsNormOp::create(b, parts[0], w[next++], f.f64(eps));
+  p.kvBProj = w[next++];
+  p.oProj = w[next++];
 
   // Decoupled rotary embedding on the last qk_rope_head_dim channels.
   f.at("rope");
-  mlir::ds::YarnAttr yarn;
-  double scale = 1.0 / std::sqrt(static_cast<double>(qkNope + qkRope));
-  if (config.has_rope_scaling()) {
-    const auto &y = config.rope_scaling();
-    yarn = mlir::ds::YarnAttr::get(
-        f.context(), APFloat(y.factor()), y.original_max_position_embeddings(),
-        APFloat(y.beta_fast()), APFloat(y.beta_slow()), APFloat(y.mscale()),
-        APFloat(y.mscale_all_dim()));
-    if (y.mscale_all_dim() != 0.0) {
-      double m = yarnMscale(y.factor(), y.mscale_all_dim());
-      scale *= m * m;
-    }
-  }
-  auto style = mlir::ds::RopeStyleAttr::get(f.context(), mlir::ds::RopeStyle::interleaved);
-  q = mlir::ds::RopeOp::create(b, q, positions, style, f.f64(config.rope_theta()),
-                         f.i64(qkNope), f.i64(qkRope), yarn);
-  Value kRope = f.reshape(parts[1], {B(), T(), 1, qkRope});
-  kRope = mlir::ds::RopeOp::create(b, kRope, positions, style,
-                             f.f64(config.rope_theta()), f.i64(0),
-                             f.i64(qkRope), yarn);
-  kRope = mlir::ds::BroadcastOp::create(b, f.tensor({B(), T(), H, qkRope}, element),
-                                  kRope);
+  double scale;
+  mlir::ds::YarnAttr yarnAttr = yarn(f, scale);
+  auto style = mlir::ds::RopeStyleAttr::get(f.context(),
+                                            mlir::ds::RopeStyle::interleaved);
+  FloatAttr theta = f.f64(config.rope_theta());
+  p.q = mlir::ds::RopeOp::create(b, q, positions, style, theta, f.i64(qkNope),
+                                 f.i64(qkRope), yarnAttr);
+  p.kRope = mlir::ds::RopeOp::create(b, f.reshape(parts[1], {B(), T(), 1, qkRope}),
+                                     positions, style, theta, f.i64(0),
+                                     f.i64(qkRope), yarnAttr);
+  return p;
+}
+
+func::FuncOp DeepSeekBuilder::buildMla() {
+  FunctionBuilder f(module, "mla");
+  auto &b = f.b();
+  Value x = f.input(f.tensor({B(), T(), D}, element));
+  Value positions = f.input(f.tensor({T()}, b.getI32Type()));
+  SmallVector<Value> w = addLayerInputs(f, attentionSpecs(), element);
+  MlaProjections p = projectMla(f, x, positions, w);
+
+  // Keys and values decompressed from the latent.
+  f.at("kv");
+  Value kv = f.reshape(f.linear(p.latent, p.kvBProj),
+                       {B(), T(), H, qkNope + vDim});
+  SmallVector<Value> kvParts = f.split(kv, 3, {qkNope, vDim});
+  Value kNope = kvParts[0], value = kvParts[1];
+  Value kRope = mlir::ds::BroadcastOp::create(
+      b, f.tensor({B(), T(), H, qkRope}, element), p.kRope);
   Value k = mlir::ds::ConcatOp::create(b, ValueRange{kNope, kRope}, f.i64(3));
 
   f.at("attention");
-  Value o = mlir::ds::AttentionOp::create(b, q, k, value, /*causal=*/true,
-                                    f.f64(scale), IntegerAttr());
+  double scale;
+  yarn(f, scale);
+  Value o = mlir::ds::AttentionOp::create(b, p.q, k, value,
+                                          /*key_length=*/Value(),
+                                          /*causal=*/true, f.f64(scale),
+                                          IntegerAttr());
   o = f.reshape(o, {B(), T(), H * vDim});
   f.at("o_proj");
-  return f.finish(f.linear(o, w[next++]));
+  return f.finish(f.linear(o, p.oProj));
+}
+
+/// One position per sequence against the cache, with kv_b_proj absorbed:
+/// q_nope·k_nope = (q_nope·W_UK)·c_kv, and the output of the heads is
+/// (Σ_j p_j c_kv[j])·W_UVᵀ, so the cache stays compressed.
+func::FuncOp DeepSeekBuilder::buildMlaDecode() {
+  const int64_t rank = config.mla().kv_lora_rank(), Tc = cacheLength();
+  FunctionBuilder f(module, "mla_decode");
+  auto &b = f.b();
+  Type i32 = b.getI32Type();
+  Value x = f.input(f.tensor({B(), 1, D}, element));
+  Value positions = f.input(f.tensor({1}, i32));
+  Value position = f.input(f.tensor({}, i32));
+  Value cache = f.input(f.tensor({B(), Tc, cacheWidth()}, element));
+  SmallVector<Value> w = addLayerInputs(f, attentionSpecs(), element);
+  MlaProjections p = projectMla(f, x, positions, w);
+
+  f.at("kv_cache");
+  Value row = mlir::ds::ConcatOp::create(
+      b, ValueRange{p.latent, f.reshape(p.kRope, {B(), 1, qkRope})}, f.i64(2));
+  cache = mlir::ds::DynamicUpdateSliceOp::create(b, cache, row, position,
+                                                 f.i64(1));
+
+  // W_UK and W_UV, per head, from kv_b_proj [H·(qkNope + vDim), rank].
+  f.at("absorb");
+  SmallVector<Value> wkv = f.split(
+      f.reshape(p.kvBProj, {H, qkNope + vDim, rank}), 1, {qkNope, vDim});
+  SmallVector<Value> q = f.split(p.q, 3, {qkNope, qkRope});
+  Value qNope = f.transpose(f.reshape(q[0], {B(), H, qkNope}), {1, 0, 2});
+  Value qLatent = mlir::ds::MatmulOp::create(
+      b, f.tensor({H, B(), rank}, element), qNope, wkv[0], nullptr, nullptr);
+  qLatent = f.reshape(f.transpose(qLatent, {1, 0, 2}), {B(), 1, H, rank});
+  Value query =
+      mlir::ds::ConcatOp::create(b, ValueRange{qLatent, q[1]}, f.i64(3));
+
+  f.at("attention");
+  double scale;
+  yarn(f, scale);
+  Value keys = f.reshape(cache, {B(), Tc, 1, cacheWidth()});
+  Value length = mlir::ds::AddOp::create(b, position, f.scalar(i32, 1));
+  // The values are the cache rows too; their rope part is dropped after.
+  Value o = mlir::ds::AttentionOp::create(b, query, keys, keys, length,
+                                          /*causal=*/true, f.f64(scale),
+                                          IntegerAttr());
+  o = mlir::ds::SliceOp::create(
+      b, o, b.getDenseI64ArrayAttr({0, 0, 0, 0}),
+      b.getDenseI64ArrayAttr({B(), 1, H, rank}), DenseI64ArrayAttr());
+  o = f.transpose(f.reshape(o, {B(), H, rank}), {1, 0, 2});
+  o = mlir::ds::MatmulOp::create(b, f.tensor({H, B(), vDim}, element), o,
+                                 wkv[1], nullptr, b.getUnitAttr());
+  o = f.reshape(f.transpose(o, {1, 0, 2}), {B(), 1, H * vDim});
+  f.at("o_proj");
+  return f.finish({f.linear(o, p.oProj), cache});
 }
 
 func::FuncOp DeepSeekBuilder::buildMlp(StringRef name, int64_t width) {
-  FunctionBuilder f(module, name);
+  FunctionBuilder f(module, functionName(name));
   Value x = f.input(f.tensor({B(), T(), D}, element));
   SmallVector<Value> w = addLayerInputs(f, mlpSpecs("mlp", width), element);
   Value gate = mlir::ds::SiluOp::create(f.b(), f.linear(x, w[0]));
@@ -194,7 +310,7 @@ func::FuncOp DeepSeekBuilder::buildMlp(StringRef name, int64_t width) {
 
 func::FuncOp DeepSeekBuilder::buildMoe(func::FuncOp sharedMlp) {
   const auto &moe = config.moe();
-  FunctionBuilder f(module, "moe");
+  FunctionBuilder f(module, functionName("moe"));
   auto &b = f.b();
   int64_t N = B() * T();
   int64_t k = moe.num_experts_per_tok();
@@ -238,6 +354,8 @@ func::FuncOp DeepSeekBuilder::buildMoe(func::FuncOp sharedMlp) {
     SmallVector<Value> operands{x, w[next], w[next + 1], w[next + 2]};
     out = mlir::ds::AddOp::create(b, out, f.call(sharedMlp, operands));
   }
+  if (decoding)
+    return f.finish(out);
 
   // Training statistics: how many of the N·k choices went to each expert
   // (what auxiliary-loss-free balancing steers the bias with), and, with
@@ -287,10 +405,17 @@ func::FuncOp DeepSeekBuilder::buildLayer(StringRef name, func::FuncOp attention,
                                          ArrayRef<WeightSpec> attentionWeights,
                                          func::FuncOp feedForward,
                                          ArrayRef<WeightSpec> feedForwardWeights) {
-  FunctionBuilder f(module, name);
+  FunctionBuilder f(module, functionName(name));
   auto &b = f.b();
   Value h = f.input(f.tensor({B(), T(), D}, element));
   Value positions = f.input(f.tensor({T()}, b.getI32Type()));
+  // Decoding also takes the position and this layer's cache rows.
+  SmallVector<Value> cacheInputs;
+  if (decoding) {
+    cacheInputs.push_back(f.input(f.tensor({}, b.getI32Type())));
+    cacheInputs.push_back(
+        f.input(f.tensor({B(), cacheLength(), cacheWidth()}, element)));
+  }
   Value inputNorm = f.input(f.tensor({D}, element));
   SmallVector<Value> attentionInputs = addLayerInputs(f, attentionWeights, element);
   Value postNorm = f.input(f.tensor({D}, element));
@@ -300,24 +425,40 @@ func::FuncOp DeepSeekBuilder::buildLayer(StringRef name, func::FuncOp attention,
   f.at("attention");
   SmallVector<Value> operands{mlir::ds::RmsNormOp::create(b, h, inputNorm, eps),
                               positions};
+  llvm::append_range(operands, cacheInputs);
   llvm::append_range(operands, attentionInputs);
-  h = mlir::ds::AddOp::create(b, h, f.call(attention, operands));
+  auto attended = func::CallOp::create(b, attention, operands);
+  h = mlir::ds::AddOp::create(b, h, attended.getResult(0));
 
   f.at("mlp");
   operands = {mlir::ds::RmsNormOp::create(b, h, postNorm, eps)};
   llvm::append_range(operands, ffInputs);
   auto call = func::CallOp::create(f.b(), feedForward, operands);
-  // The feed-forward's statistics (MoE load, balance loss) are the layer's
-  // per-layer outputs.
+  // The updated cache and the feed-forward's statistics (MoE load, balance
+  // loss) are the layer's per-layer outputs.
   SmallVector<Value> results = {
       mlir::ds::AddOp::create(b, h, call.getResult(0)).getResult()};
+  llvm::append_range(results, attended.getResults().drop_front());
   llvm::append_range(results, call.getResults().drop_front());
   return f.finish(results);
 }
 
 void DeepSeekBuilder::build() {
+  buildGraph();
+  decoding = true;
+  buildGraph();
+}
+
+/// @forward, or @decode when decoding:
+///   @decode(tokens [B, 1], position, caches..., parameters...)
+///       -> (logits [B, 1, V], caches...)
+/// writes position `position` of every sequence: its cache rows, then
+/// attention over positions [0, position]. One cache argument per ds.scan,
+/// `cache.model.layers.[a:b].kv` [b − a, B, Tc, kv_lora_rank + rope dims],
+/// returned updated under the same name.
+void DeepSeekBuilder::buildGraph() {
   const auto &moe = config.moe();
-  func::FuncOp mla = buildMla();
+  func::FuncOp mla = decoding ? buildMlaDecode() : buildMla();
   std::vector<WeightSpec> attention = attentionSpecs();
 
   // The weights of one layer, in the order its function takes them.
@@ -348,29 +489,64 @@ void DeepSeekBuilder::build() {
     moeLayerSpecs = layerSpecs(ff);
   }
 
-  FunctionBuilder f(module, kForwardEntry);
+  FunctionBuilder f(module, decoding ? kDecodeEntry : kForwardEntry);
   auto &b = f.b();
+  Type i32 = b.getI32Type();
   int64_t V = config.vocab_size();
-  Value tokens = f.input(f.tensor({B(), T()}, b.getI32Type()), "tokens");
+  Value tokens = f.input(f.tensor({B(), T()}, i32), "tokens");
+  Value position, positions;
+  // One cache per layer range (scan), named after it.
+  struct LayerRange {
+    func::FuncOp function;
+    ArrayRef<WeightSpec> specs;
+    int64_t begin, end;
+    Value cache;
+    std::string cacheName;
+  };
+  SmallVector<LayerRange> ranges;
+  if (denseLayer)
+    ranges.push_back({denseLayer, denseSpecs, 0, firstMoe, {}, {}});
+  if (moeLayer)
+    ranges.push_back({moeLayer, moeLayerSpecs, firstMoe, numLayers, {}, {}});
+  if (decoding) {
+    position = f.input(f.tensor({}, i32), "position");
+    positions = f.reshape(position, {1});
+    for (LayerRange &range : ranges) {
+      range.cacheName = stackedName("cache.model.layers.", range.begin,
+                                    range.end, ".kv");
+      range.cache = f.input(f.tensor({range.end - range.begin, B(),
+                                      cacheLength(), cacheWidth()},
+                                     element),
+                            range.cacheName);
+    }
+  }
   f.at("embed");
   Value embed = f.param("model.embed_tokens.weight", {V, D}, element,
                         Init::normal(config.initializer_range()));
   Value h = mlir::ds::GatherOp::create(b, embed, tokens, f.i64(0));
-  Value positions = mlir::ds::IotaOp::create(
-      b, f.tensor({T()}, b.getI32Type()), f.i64(0));
-  if (denseLayer)
-    h = scanLayers(f, denseLayer, denseSpecs, "model.layers.", 0, firstMoe, h,
-                   positions, element)[0];
-  SmallVector<Value> statistics;
-  if (moeLayer) {
+  if (!decoding)
+    positions = mlir::ds::IotaOp::create(b, f.tensor({T()}, i32), f.i64(0));
+  SmallVector<Value> invariants{positions};
+  if (decoding)
+    invariants.push_back(position);
+
+  SmallVector<Value> statistics, caches;
+  for (LayerRange &range : ranges) {
+    SmallVector<Value> state;
+    if (range.cache)
+      state.push_back(range.cache);
     SmallVector<Value> scanned =
-        scanLayers(f, moeLayer, moeLayerSpecs, "model.layers.", firstMoe,
-                   numLayers, h, positions, element);
+        scanLayers(f, range.function, range.specs, "model.layers.",
+                   range.begin, range.end, h, invariants, element, state);
     h = scanned[0];
-    statistics.push_back(scanned[1]); // expert load [layers, E]
-    if (scanned.size() > 2)           // balance loss per layer
-      statistics.push_back(mlir::ds::ReduceSumOp::create(
-          b, scanned[2], ArrayRef<int64_t>{0}, false));
+    if (decoding) {
+      caches.push_back(scanned[1]);
+    } else if (range.function == moeLayer) {
+      statistics.push_back(scanned[1]); // expert load [layers, E]
+      if (scanned.size() > 2)           // balance loss per layer
+        statistics.push_back(mlir::ds::ReduceSumOp::create(
+            b, scanned[2], ArrayRef<int64_t>{0}, false));
+    }
   }
   f.at("norm");
   Value norm = f.param("model.norm.weight", {D}, element, Init::ones());
@@ -381,6 +557,14 @@ void DeepSeekBuilder::build() {
                    : f.param("lm_head.weight", {V, D}, element,
                              Init::normal(config.initializer_range()));
   SmallVector<Value> results = {f.linear(h, head)};
+  if (decoding) {
+    llvm::append_range(results, caches);
+    SmallVector<StringRef> names = {"logits"};
+    for (const LayerRange &range : ranges)
+      names.push_back(range.cacheName);
+    f.finish(results, names);
+    return;
+  }
   llvm::append_range(results, statistics);
   StringRef names[] = {"logits", "expert_load", "balance_loss"};
   func::FuncOp forward =

@@ -7,6 +7,10 @@
 //   @mlp        c_fc, GELU (tanh), c_proj
 //   @block      pre-LayerNorm residual block around them
 //   @forward    token + position embeddings, one ds.scan, ln_f, tied head
+//   @decode     one token per sequence against a KV cache (the functions
+//               again, `_decode`, for one position); keys and values are
+//               cached per layer as `cache.transformer.h.[0:L].k` and `.v`,
+//               [L, B, seq_len, H, D/H] each
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,11 +34,15 @@ public:
         element(elementTypeFor(module.getContext(), config.dtype())),
         D(config.hidden_size()), H(config.num_attention_heads()),
         I(config.intermediate_size()), B(config.shape().batch_size()),
-        T(config.shape().seq_len()) {}
+        T(config.shape().seq_len()), Tc(config.shape().seq_len()) {}
 
   void build();
 
 private:
+  void buildGraph();
+  std::string functionName(StringRef base) const {
+    return decoding ? (base + "_decode").str() : base.str();
+  }
   std::vector<WeightSpec> attentionSpecs() const;
   std::vector<WeightSpec> mlpSpecs() const;
   func::FuncOp buildAttention();
@@ -51,7 +59,10 @@ private:
   ModuleOp module;
   const ModelConfig &config;
   Type element;
-  int64_t D, H, I, B, T;
+  /// T: positions per call (the sequence, or 1 when decoding); Tc: the
+  /// positions a KV cache holds.
+  int64_t D, H, I, B, T, Tc;
+  bool decoding = false;
 };
 
 std::vector<WeightSpec> Gpt2Builder::attentionSpecs() const {
@@ -69,24 +80,47 @@ std::vector<WeightSpec> Gpt2Builder::mlpSpecs() const {
 }
 
 func::FuncOp Gpt2Builder::buildAttention() {
-  FunctionBuilder f(module, "attention");
+  FunctionBuilder f(module, functionName("attention"));
+  auto &b = f.b();
   Value x = f.input(f.tensor({B, T, D}, element));
+  // Decoding: the position, then this layer's key and value caches.
+  Value position, keys, values;
+  if (decoding) {
+    position = f.input(f.tensor({}, b.getI32Type()));
+    keys = f.input(f.tensor({B, Tc, H, D / H}, element));
+    values = f.input(f.tensor({B, Tc, H, D / H}, element));
+  }
   SmallVector<Value> w = addLayerInputs(f, attentionSpecs(), element);
   f.at("c_attn");
   Value qkv = f.conv1d(x, w[0], w[1]);
   SmallVector<Value> parts = f.split(qkv, 2, {D, D, D});
   for (Value &part : parts)
     part = f.reshape(part, {B, T, H, D / H});
+  Value length;
+  if (decoding) {
+    f.at("kv_cache");
+    keys = mlir::ds::DynamicUpdateSliceOp::create(b, keys, parts[1], position,
+                                                  f.i64(1));
+    values = mlir::ds::DynamicUpdateSliceOp::create(b, values, parts[2],
+                                                    position, f.i64(1));
+    parts[1] = keys;
+    parts[2] = values;
+    length = mlir::ds::AddOp::create(b, position, f.scalar(b.getI32Type(), 1));
+  }
   f.at("attention");
-  Value o = mlir::ds::AttentionOp::create(f.b(), parts[0], parts[1], parts[2],
-                                    /*causal=*/true, FloatAttr(), IntegerAttr());
+  Value o = mlir::ds::AttentionOp::create(b, parts[0], parts[1], parts[2],
+                                          length, /*causal=*/true, FloatAttr(),
+                                          IntegerAttr());
   o = f.reshape(o, {B, T, D});
   f.at("c_proj");
-  return f.finish(f.conv1d(o, w[2], w[3]));
+  Value out = f.conv1d(o, w[2], w[3]);
+  if (decoding)
+    return f.finish({out, keys, values});
+  return f.finish(out);
 }
 
 func::FuncOp Gpt2Builder::buildMlp() {
-  FunctionBuilder f(module, "mlp");
+  FunctionBuilder f(module, functionName("mlp"));
   Value x = f.input(f.tensor({B, T, D}, element));
   SmallVector<Value> w = addLayerInputs(f, mlpSpecs(), element);
   Value hidden = f.conv1d(x, w[0], w[1]);
@@ -97,9 +131,15 @@ func::FuncOp Gpt2Builder::buildMlp() {
 }
 
 func::FuncOp Gpt2Builder::buildBlock(func::FuncOp attention, func::FuncOp mlp) {
-  FunctionBuilder f(module, "block");
+  FunctionBuilder f(module, functionName("block"));
   auto &b = f.b();
   Value h = f.input(f.tensor({B, T, D}, element));
+  SmallVector<Value> cacheInputs; // decoding: position, key and value caches
+  if (decoding) {
+    cacheInputs.push_back(f.input(f.tensor({}, b.getI32Type())));
+    for (int i = 0; i < 2; ++i)
+      cacheInputs.push_back(f.input(f.tensor({B, Tc, H, D / H}, element)));
+  }
   Value ln1w = f.input(f.tensor({D}, element));
   Value ln1b = f.input(f.tensor({D}, element));
   SmallVector<Value> attentionInputs = addLayerInputs(f, attentionSpecs(), element);
@@ -110,16 +150,30 @@ func::FuncOp Gpt2Builder::buildBlock(func::FuncOp attention, func::FuncOp mlp) {
 
   f.at("attention");
   SmallVector<Value> operands{mlir::ds::LayerNormOp::create(b, h, ln1w, ln1b, eps)};
+  llvm::append_range(operands, cacheInputs);
   llvm::append_range(operands, attentionInputs);
-  h = mlir::ds::AddOp::create(b, h, f.call(attention, operands));
+  auto attended = func::CallOp::create(b, attention, operands);
+  h = mlir::ds::AddOp::create(b, h, attended.getResult(0));
   f.at("mlp");
   operands = {mlir::ds::LayerNormOp::create(b, h, ln2w, ln2b, eps)};
   llvm::append_range(operands, mlpInputs);
   h = mlir::ds::AddOp::create(b, h, f.call(mlp, operands));
-  return f.finish(h);
+  SmallVector<Value> results{h};
+  llvm::append_range(results, attended.getResults().drop_front()); // caches
+  return f.finish(results);
 }
 
 void Gpt2Builder::build() {
+  buildGraph();
+  decoding = true;
+  T = 1;
+  buildGraph();
+}
+
+/// @forward, or when decoding
+///   @decode(tokens [B, 1], position, key cache, value cache, parameters...)
+///       -> (logits [B, 1, V], key cache, value cache).
+void Gpt2Builder::buildGraph() {
   func::FuncOp attention = buildAttention();
   func::FuncOp mlp = buildMlp();
   func::FuncOp block = buildBlock(attention, mlp);
@@ -133,22 +187,39 @@ void Gpt2Builder::build() {
   for (WeightSpec &spec : mlpSpecs())
     blockSpecs.push_back(std::move(spec));
 
-  FunctionBuilder f(module, ::ds::frontend::kForwardEntry);
+  FunctionBuilder f(module, decoding ? ::ds::frontend::kDecodeEntry
+                                     : ::ds::frontend::kForwardEntry);
   auto &b = f.b();
-  int64_t V = config.vocab_size();
-  Value tokens = f.input(f.tensor({B, T}, b.getI32Type()), "tokens");
+  int64_t V = config.vocab_size(), L = config.num_hidden_layers();
+  Type i32 = b.getI32Type();
+  Value tokens = f.input(f.tensor({B, T}, i32), "tokens");
+  Value position, positions;
+  SmallVector<Value> caches;
+  SmallVector<std::string> cacheNames;
+  if (decoding) {
+    position = f.input(f.tensor({}, i32), "position");
+    positions = f.reshape(position, {1});
+    for (const char *what : {".k", ".v"}) {
+      cacheNames.push_back(stackedName("cache.transformer.h.", 0, L, what));
+      caches.push_back(f.input(f.tensor({L, B, Tc, H, D / H}, element),
+                               cacheNames.back()));
+    }
+  } else {
+    positions = mlir::ds::IotaOp::create(b, f.tensor({T}, i32), f.i64(0));
+  }
   f.at("embed");
   Value wte = f.param("transformer.wte.weight", {V, D}, element, weightInit());
   Value wpe = f.param("transformer.wpe.weight",
                       {config.max_position_embeddings(), D}, element,
                       Init::normal(0.01));
-  Value positions = mlir::ds::IotaOp::create(b, f.tensor({T}, b.getI32Type()),
-                                       f.i64(0));
   Value h = mlir::ds::AddOp::create(
       b, mlir::ds::GatherOp::create(b, wte, tokens, f.i64(0)),
       mlir::ds::GatherOp::create(b, wpe, positions, f.i64(0)));
-  h = scanLayers(f, block, blockSpecs, "transformer.h.", 0,
-                 config.num_hidden_layers(), h, ValueRange(), element)[0];
+  SmallVector<Value> scanned =
+      scanLayers(f, block, blockSpecs, "transformer.h.", 0, L, h,
+                 decoding ? ValueRange(position) : ValueRange(), element,
+                 caches);
+  h = scanned[0];
   f.at("ln_f");
   Value lnfw = f.param("transformer.ln_f.weight", {D}, element, Init::ones());
   Value lnfb = f.param("transformer.ln_f.bias", {D}, element, Init::zeros());
@@ -157,7 +228,12 @@ void Gpt2Builder::build() {
   Value head = config.tie_word_embeddings()
                    ? wte
                    : f.param("lm_head.weight", {V, D}, element, weightInit());
-  f.finish(f.linear(h, head), {"logits"});
+  SmallVector<Value> results{f.linear(h, head)};
+  SmallVector<StringRef> names{"logits"};
+  llvm::append_range(results, ArrayRef<Value>(scanned).drop_front());
+  for (const std::string &name : cacheNames)
+    names.push_back(name);
+  f.finish(results, names);
 }
 
 } // namespace

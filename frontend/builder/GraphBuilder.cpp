@@ -54,8 +54,17 @@ func::FuncOp FunctionBuilder::finish(ValueRange results,
 
 Value FunctionBuilder::scalar(Type elementType, double value) {
   auto type = RankedTensorType::get({}, elementType);
-  return mlir::ds::ConstantOp::create(
-      builder, DenseElementsAttr::get(type, FloatAttr::get(elementType, value)));
+  Attribute element =
+      isa<IntegerType>(elementType)
+          ? Attribute(IntegerAttr::get(elementType, static_cast<int64_t>(value)))
+          : Attribute(FloatAttr::get(elementType, value));
+  return mlir::ds::ConstantOp::create(builder,
+                                      DenseElementsAttr::get(type, element));
+}
+
+Value FunctionBuilder::transpose(Value x, ArrayRef<int64_t> permutation) {
+  return mlir::ds::TransposeOp::create(
+      builder, x, builder.getDenseI64ArrayAttr(permutation));
 }
 
 RankedTensorType FunctionBuilder::tensor(ArrayRef<int64_t> shape,
@@ -143,8 +152,9 @@ SmallVector<Value> scanLayers(FunctionBuilder &caller,
                               func::FuncOp layerFunction,
                               ArrayRef<WeightSpec> specs, StringRef prefix,
                               int64_t begin, int64_t end, Value carry,
-                              ValueRange invariants, Type elementType) {
-  SmallVector<Value> stacked;
+                              ValueRange invariants, Type elementType,
+                              ValueRange stackedState) {
+  SmallVector<Value> stacked(stackedState);
   for (const WeightSpec &spec : specs)
     stacked.push_back(caller.param(
         stackedName(prefix, begin, end, "." + spec.name),

@@ -68,8 +68,9 @@ public:
   llvm::SmallVector<mlir::Value> split(mlir::Value x, int64_t axis,
                                        llvm::ArrayRef<int64_t> sizes);
   mlir::Value call(mlir::func::FuncOp callee, mlir::ValueRange operands);
-  /// A rank-0 constant of `elementType`.
+  /// A rank-0 constant of `elementType` (a float or integer type).
   mlir::Value scalar(mlir::Type elementType, double value);
+  mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> permutation);
   mlir::FloatAttr f64(double value) { return builder.getF64FloatAttr(value); }
   mlir::IntegerAttr i64(int64_t value) { return builder.getI64IntegerAttr(value); }
 
@@ -97,13 +98,16 @@ llvm::SmallVector<mlir::Value> addLayerInputs(FunctionBuilder &layer,
 
 /// Adds the parameters of layers [begin, end) to `caller`, each spec stacked
 /// over the layers and named `<prefix>[begin:end].<spec name>`, and applies
-/// `layerFunction` to them with one ds.scan. Returns the final carry, then
-/// the layer function's other results stacked over the layers.
+/// `layerFunction` to them with one ds.scan. `stackedState` (per-layer state
+/// such as a KV cache, leading dimension end − begin) is scanned before the
+/// parameters. Returns the final carry, then the layer function's other
+/// results stacked over the layers.
 llvm::SmallVector<mlir::Value>
 scanLayers(FunctionBuilder &caller, mlir::func::FuncOp layerFunction,
-                       llvm::ArrayRef<WeightSpec> specs, llvm::StringRef prefix,
-                       int64_t begin, int64_t end, mlir::Value carry,
-                       mlir::ValueRange invariants, mlir::Type elementType);
+           llvm::ArrayRef<WeightSpec> specs, llvm::StringRef prefix,
+           int64_t begin, int64_t end, mlir::Value carry,
+           mlir::ValueRange invariants, mlir::Type elementType,
+           mlir::ValueRange stackedState = {});
 
 /// The shape of `value`, a ranked tensor.
 llvm::ArrayRef<int64_t> shapeOf(mlir::Value value);

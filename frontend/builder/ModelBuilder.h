@@ -5,6 +5,13 @@
 //
 //   @forward(tokens [B,T] i32, parameters...) -> logits [B,T,V]
 //   @loss(tokens, targets [B,T] i32, parameters...) -> mean cross-entropy
+//   @decode(tokens [B,1] i32, position i32, caches..., parameters...)
+//       -> (logits [B,1,V], caches...)
+//
+// @decode runs one position of every sequence against a KV cache of seq_len
+// positions: arguments named `cache.*` (zeros to start) come back updated
+// as the results of the same name, and the logits equal @forward's at
+// `position` for the same tokens.
 //
 // Each distinct layer kind is one function; all layers of a kind are one
 // ds.scan over parameters stacked along a leading layer dimension, so the IR
@@ -27,6 +34,7 @@ namespace ds::frontend {
 /// The names of the entry points every built model has.
 inline constexpr const char *kForwardEntry = "forward";
 inline constexpr const char *kLossEntry = "loss";
+inline constexpr const char *kDecodeEntry = "decode";
 
 /// Builds the module for `config`, which must have passed
 /// finalizeModelConfig. The context gets the dialects it needs loaded.

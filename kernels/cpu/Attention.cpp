@@ -46,20 +46,23 @@ struct Shape {
   int64_t B, Tq, Tk, Hq, Hkv, Dqk, Dv;
   bool causal;
   int64_t window;
+  /// Only keys [0, length) hold data (a partly filled KV cache); length <= Tk.
+  int64_t length;
 
   int64_t group() const { return Hq / Hkv; }
 
   /// Query i sees keys [firstKey(i), endKey(i)); both only grow with i, so
-  /// a block of queries sees [firstKey(first), endKey(last)) at most.
+  /// a block of queries sees [firstKey(first), endKey(last)) at most. Query
+  /// i sits at position i + length - Tq.
   int64_t firstKey(int64_t i) const {
     if (window <= 0)
       return 0;
-    return std::clamp<int64_t>(i + Tk - Tq - window + 1, 0, Tk);
+    return std::clamp<int64_t>(i + length - Tq - window + 1, 0, length);
   }
   int64_t endKey(int64_t i) const {
     if (!causal)
-      return Tk;
-    return std::clamp<int64_t>(i + Tk - Tq + 1, 0, Tk);
+      return length;
+    return std::clamp<int64_t>(i + length - Tq + 1, 0, length);
   }
 
   int64_t qAt(int64_t b, int64_t i, int64_t h) const {
@@ -137,13 +140,14 @@ void attentionForward(const Shape &s, const T *q, const T *k, const T *v,
   const int64_t tasks = s.B * s.Hq * blocks;
   // Keys transposed once per (batch, kv head) to [Dqk][ld], so that q·Kᵀ
   // streams contiguous rows; shared by the head's query heads and blocks.
-  const int64_t ld = transposedStride(s.Tk);
+  // Keys past `length` are never read.
+  const int64_t ld = transposedStride(s.length);
   std::vector<T> kt(s.B * s.Hkv * s.Dqk * ld);
 #pragma omp parallel
   {
 #pragma omp for schedule(static)
     for (int64_t bh = 0; bh < s.B * s.Hkv; ++bh)
-      transposeBlock(s.Tk, s.Dqk, k + s.kAt(bh / s.Hkv, 0, bh % s.Hkv),
+      transposeBlock(s.length, s.Dqk, k + s.kAt(bh / s.Hkv, 0, bh % s.Hkv),
                      s.Hkv * s.Dqk, kt.data() + bh * s.Dqk * ld, ld);
 
     std::vector<T> p; // this thread's probabilities
@@ -308,8 +312,10 @@ void attentionBackward(const Shape &s, const T *q, const T *k, const T *v,
 }
 
 Shape makeShape(int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv,
-                int64_t Dqk, int64_t Dv, int32_t causal, int64_t window) {
-  return Shape{B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal != 0, window};
+                int64_t Dqk, int64_t Dv, int32_t causal, int64_t window,
+                int64_t keyLength) {
+  return Shape{B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal != 0, window,
+               std::clamp<int64_t>(keyLength, 0, Tk)};
 }
 
 } // namespace
@@ -318,18 +324,21 @@ extern "C" void ds_attention_f32(const float *q, const float *k, const float *v,
                                  float *out, int64_t B, int64_t Tq, int64_t Tk,
                                  int64_t Hq, int64_t Hkv, int64_t Dqk,
                                  int64_t Dv, double scale, int32_t causal,
-                                 int64_t window) {
-  attentionForward(makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window), q, k,
-                   v, out, scale);
+                                 int64_t window, int64_t keyLength) {
+  attentionForward(
+      makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window, keyLength), q, k,
+      v, out, scale);
 }
 
 extern "C" void ds_attention_f64(const double *q, const double *k,
                                  const double *v, double *out, int64_t B,
                                  int64_t Tq, int64_t Tk, int64_t Hq,
                                  int64_t Hkv, int64_t Dqk, int64_t Dv,
-                                 double scale, int32_t causal, int64_t window) {
-  attentionForward(makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window), q, k,
-                   v, out, scale);
+                                 double scale, int32_t causal, int64_t window,
+                                 int64_t keyLength) {
+  attentionForward(
+      makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window, keyLength), q, k,
+      v, out, scale);
 }
 
 extern "C" void ds_attention_grad_f32(const float *q, const float *k,
@@ -338,9 +347,10 @@ extern "C" void ds_attention_grad_f32(const float *q, const float *k,
                                       int64_t B, int64_t Tq, int64_t Tk,
                                       int64_t Hq, int64_t Hkv, int64_t Dqk,
                                       int64_t Dv, double scale, int32_t causal,
-                                      int64_t window) {
-  attentionBackward(makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window), q,
-                    k, v, dout, dq, dk, dv, scale);
+                                      int64_t window, int64_t keyLength) {
+  attentionBackward(
+      makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window, keyLength), q, k,
+      v, dout, dq, dk, dv, scale);
 }
 
 extern "C" void ds_attention_grad_f64(const double *q, const double *k,
@@ -349,7 +359,8 @@ extern "C" void ds_attention_grad_f64(const double *q, const double *k,
                                       int64_t B, int64_t Tq, int64_t Tk,
                                       int64_t Hq, int64_t Hkv, int64_t Dqk,
                                       int64_t Dv, double scale, int32_t causal,
-                                      int64_t window) {
-  attentionBackward(makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window), q,
-                    k, v, dout, dq, dk, dv, scale);
+                                      int64_t window, int64_t keyLength) {
+  attentionBackward(
+      makeShape(B, Tq, Tk, Hq, Hkv, Dqk, Dv, causal, window, keyLength), q, k,
+      v, dout, dq, dk, dv, scale);
 }

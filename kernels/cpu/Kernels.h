@@ -62,20 +62,24 @@ void ds_matmul_f64(const double *A, const double *B, double *C, int64_t batch,
  *   out [B, Tq, Hq, Dv].
  * Hq must be a multiple of Hkv; query head h reads kv head h / (Hq / Hkv).
  *   out[b,i,h] = Σ_j softmax_j(scale · q[b,i,h]·k[b,j,kv]) · v[b,j,kv]
- * over the keys j that query i sees. Query i sits at position
- * pos(i) = i + Tk − Tq (the queries are the last Tq of the Tk positions).
- * With `causal` it sees only keys j <= pos(i); with window > 0 it also sees
- * only keys with pos(i) − j < window (window <= 0: no window). A query that
+ * over the keys j that query i sees. Only keys j < L hold data, with
+ * L = keyLength clamped to [0, Tk] (pass Tk for all keys; less for a KV
+ * cache filled up to L). Query i sits at position pos(i) = i + L − Tq (the
+ * queries are the last Tq of the L positions). With `causal` it sees only
+ * keys j <= pos(i); with window > 0 it also sees only keys with
+ * pos(i) − j < window (window <= 0: no window). A query that
  * sees no key gets zeros. Scores and softmax are computed in the element
  * type, with the row maximum subtracted. */
 void ds_attention_f32(const float *q, const float *k, const float *v,
                       float *out, int64_t B, int64_t Tq, int64_t Tk,
                       int64_t Hq, int64_t Hkv, int64_t Dqk, int64_t Dv,
-                      double scale, int32_t causal, int64_t window);
+                      double scale, int32_t causal, int64_t window,
+                      int64_t keyLength);
 void ds_attention_f64(const double *q, const double *k, const double *v,
                       double *out, int64_t B, int64_t Tq, int64_t Tk,
                       int64_t Hq, int64_t Hkv, int64_t Dqk, int64_t Dv,
-                      double scale, int32_t causal, int64_t window);
+                      double scale, int32_t causal, int64_t window,
+                      int64_t keyLength);
 
 /* The gradient of ds_attention for an output gradient dout [B, Tq, Hq, Dv]:
  * dq [B, Tq, Hq, Dqk], dk [B, Tk, Hkv, Dqk], dv [B, Tk, Hkv, Dv]. P and O are
@@ -89,12 +93,14 @@ void ds_attention_grad_f32(const float *q, const float *k, const float *v,
                            const float *dout, float *dq, float *dk, float *dv,
                            int64_t B, int64_t Tq, int64_t Tk, int64_t Hq,
                            int64_t Hkv, int64_t Dqk, int64_t Dv, double scale,
-                           int32_t causal, int64_t window);
+                           int32_t causal, int64_t window,
+                           int64_t keyLength);
 void ds_attention_grad_f64(const double *q, const double *k, const double *v,
                            const double *dout, double *dq, double *dk,
                            double *dv, int64_t B, int64_t Tq, int64_t Tk,
                            int64_t Hq, int64_t Hkv, int64_t Dqk, int64_t Dv,
-                           double scale, int32_t causal, int64_t window);
+                           double scale, int32_t causal, int64_t window,
+                      int64_t keyLength);
 
 /*===-- MoE routing (Moe.cpp) ---------------------------------------------===*/
 

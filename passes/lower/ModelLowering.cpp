@@ -330,8 +330,18 @@ struct RopePattern : OpRewritePattern<RopeOp> {
   }
 };
 
-/// The shape and mask arguments shared by attention and its gradient.
-void attentionArguments(KernelCall &call, Value query, Value key, Value value,
+/// A rank-0 integer tensor as an i64 scalar.
+Value scalarI64(OpBuilder &b, Location loc, Value tensor) {
+  Value element = tensor::ExtractOp::create(b, loc, tensor, ValueRange{});
+  if (element.getType().isInteger(64))
+    return element;
+  return arith::ExtSIOp::create(b, loc, b.getI64Type(), element);
+}
+
+/// The shape and mask arguments shared by attention and its gradient; the
+/// key length is the `key_length` operand when there is one, else Tk.
+void attentionArguments(OpBuilder &b, Location loc, KernelCall &call,
+                        Value query, Value key, Value value, Value keyLength,
                         bool causal, std::optional<APFloat> scale,
                         std::optional<uint64_t> window) {
   auto q = cast<RankedTensorType>(query.getType());
@@ -343,6 +353,10 @@ void attentionArguments(KernelCall &call, Value query, Value key, Value value,
       .i64(q.getDimSize(2)).i64(k.getDimSize(2)).i64(Dqk)
       .i64(v.getDimSize(3)).f64(s).i32(causal)
       .i64(window ? static_cast<int64_t>(*window) : 0);
+  if (keyLength)
+    call.value(scalarI64(b, loc, keyLength));
+  else
+    call.i64(k.getDimSize(1));
 }
 
 struct AttentionPattern : OpRewritePattern<AttentionOp> {
@@ -359,8 +373,8 @@ struct AttentionPattern : OpRewritePattern<AttentionOp> {
     KernelCall call(rewriter, loc, kernelName("ds_attention", element));
     call.input(q).input(k).input(v);
     call.output(withElement(op.getType(), element));
-    attentionArguments(call, q, k, v, op.getCausal(), op.getScale(),
-                       op.getWindow());
+    attentionArguments(rewriter, loc, call, q, k, v, op.getKeyLength(),
+                       op.getCausal(), op.getScale(), op.getWindow());
     Value out = call.emit(op)[0];
     rewriter.replaceOp(op, castTensor(rewriter, loc, out,
                                       op.getType().getElementType()));
@@ -384,8 +398,8 @@ struct AttentionGradPattern : OpRewritePattern<AttentionGradOp> {
     call.input(q).input(k).input(v).input(dout);
     for (Value result : op->getResults())
       call.output(withElement(result.getType(), element));
-    attentionArguments(call, q, k, v, op.getCausal(), op.getScale(),
-                       op.getWindow());
+    attentionArguments(rewriter, loc, call, q, k, v, op.getKeyLength(),
+                       op.getCausal(), op.getScale(), op.getWindow());
     SmallVector<Value> outs = call.emit(op);
     for (auto [out, result] : llvm::zip(outs, op->getResults()))
       out = castTensor(rewriter, loc, out,

@@ -113,6 +113,39 @@ Value insertInto(OpBuilder &b, Location loc, Value piece, Value into,
                                        indexFolds(b, strides));
 }
 
+/// tensor.insert_slice at a run-time offset on the axis, clamped to
+/// [0, size − update size] so the write stays in bounds.
+struct DynamicUpdateSlicePattern : OpRewritePattern<DynamicUpdateSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DynamicUpdateSliceOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto target = cast<RankedTensorType>(op.getTarget().getType());
+    auto update = cast<RankedTensorType>(op.getUpdate().getType());
+    auto axis = static_cast<int64_t>(op.getAxis());
+    if (target.isDynamicDim(axis) || update.isDynamicDim(axis))
+      return op.emitOpError("needs a static size on the update axis");
+    Value start =
+        tensor::ExtractOp::create(rewriter, loc, op.getStart(), ValueRange{});
+    start = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                       start);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value last = arith::ConstantIndexOp::create(
+        rewriter, loc, target.getDimSize(axis) - update.getDimSize(axis));
+    start = arith::MaxSIOp::create(rewriter, loc, start, zero);
+    start = arith::MinSIOp::create(rewriter, loc, start, last);
+    SmallVector<OpFoldResult> offsets(target.getRank(),
+                                      rewriter.getIndexAttr(0));
+    offsets[axis] = start;
+    SmallVector<int64_t> ones(target.getRank(), 1);
+    Value result = tensor::InsertSliceOp::create(
+        rewriter, loc, op.getUpdate(), op.getTarget(), offsets,
+        indexFolds(rewriter, update.getShape()), indexFolds(rewriter, ones));
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct ConcatPattern : OpRewritePattern<ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConcatOp op,
@@ -289,6 +322,7 @@ struct SoftmaxPattern : OpRewritePattern<OpTy> {
 void populateShapeLowering(RewritePatternSet &patterns, SiteTable &) {
   patterns.add<ReshapePattern, TransposePattern, BroadcastPattern,
                SlicePattern, SplitPattern, ConcatPattern, PadPattern,
+               DynamicUpdateSlicePattern,
                ReducePattern<ReduceSumOp>, ReducePattern<ReduceMeanOp>,
                ReducePattern<ReduceMaxOp>, SoftmaxPattern<SoftmaxOp>,
                SoftmaxPattern<LogSoftmaxOp>>(patterns.getContext());

@@ -71,7 +71,8 @@ TEST_F(DsDialectTest, ModelOpsInferTheirResults) {
                                 tensor({16}, builder.getI32Type())});
   auto attention = AttentionOp::create(
       builder, loc, function.getArgument(0), function.getArgument(1),
-      function.getArgument(2), /*causal=*/true, /*scale=*/nullptr,
+      function.getArgument(2), /*key_length=*/Value(), /*causal=*/true,
+      /*scale=*/nullptr,
       /*window=*/nullptr);
   EXPECT_EQ(attention.getType(), tensor({2, 16, 8, 128}));
 

@@ -50,10 +50,15 @@ std::vector<double> differences(std::vector<double> &x,
 
 TEST(KernelsReference, AttentionGradientByDifferences) {
   const int64_t B = 2, Tq = 5, Tk = 7, Hq = 4, Hkv = 2, Dqk = 3, Dv = 2;
-  for (auto [causal, window] :
-       {std::pair<bool, int64_t>{false, 0}, {true, 0}, {true, 3}}) {
-    SCOPED_TRACE(::testing::Message()
-                 << "causal " << causal << " window " << window);
+  struct Mask {
+    bool causal;
+    int64_t window, keyLength;
+  };
+  for (auto [causal, window, keyLength] :
+       {Mask{false, 0, Tk}, {true, 0, Tk}, {true, 3, Tk}, {true, 0, 6},
+        {false, 0, 4}}) {
+    SCOPED_TRACE(::testing::Message() << "causal " << causal << " window "
+                                      << window << " key length " << keyLength);
     const double scale = 0.8;
     auto q = randomVector<double>(B * Tq * Hq * Dqk, 1);
     auto k = randomVector<double>(B * Tk * Hkv * Dqk, 2);
@@ -62,13 +67,13 @@ TEST(KernelsReference, AttentionGradientByDifferences) {
     std::vector<double> out(dout.size());
     auto loss = [&] {
       ref::attention(q.data(), k.data(), v.data(), out.data(), B, Tq, Tk, Hq,
-                     Hkv, Dqk, Dv, scale, causal, window);
+                     Hkv, Dqk, Dv, scale, causal, window, keyLength);
       return dot(out, dout);
     };
     std::vector<double> dq(q.size()), dk(k.size()), dv(v.size());
     ref::attentionGrad(q.data(), k.data(), v.data(), dout.data(), dq.data(),
                        dk.data(), dv.data(), B, Tq, Tk, Hq, Hkv, Dqk, Dv, scale,
-                       causal, window);
+                       causal, window, keyLength);
     EXPECT_LT(relativeError(dq, differences(q, loss)), kDifferenceTolerance);
     EXPECT_LT(relativeError(dk, differences(k, loss)), kDifferenceTolerance);
     EXPECT_LT(relativeError(dv, differences(v, loss)), kDifferenceTolerance);

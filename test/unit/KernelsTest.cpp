@@ -132,6 +132,9 @@ struct AttentionCase {
   int64_t B, Tq, Tk, Hq, Hkv, Dqk, Dv;
   bool causal;
   int64_t window;
+  /// Filled keys (a KV cache); -1: all Tk.
+  int64_t keyLength = -1;
+  int64_t length() const { return keyLength < 0 ? Tk : keyLength; }
 };
 
 const AttentionCase kAttentionCases[] = {
@@ -144,13 +147,20 @@ const AttentionCase kAttentionCases[] = {
     {1, 65, 65, 2, 2, 72, 40, false, 7},  // window without causal
     {3, 33, 33, 6, 2, 19, 17, true, 0},   // odd head sizes
     {1, 130, 130, 2, 1, 64, 64, true, 0}, // several query blocks, MQA
+    {2, 1, 40, 4, 1, 32, 16, true, 0, 17}, // one decoding step into a cache
+    {1, 5, 40, 2, 2, 8, 8, true, 0, 23},   // a chunk of queries into a cache
+    {2, 4, 33, 2, 1, 8, 8, true, 6, 20},   // cache with a sliding window
+    {1, 3, 30, 2, 1, 8, 8, false, 0, 9},   // non-causal over a filled prefix
+    {1, 2, 16, 2, 2, 8, 8, true, 0, 0},    // empty cache: zeros
+    {1, 2, 16, 2, 2, 8, 8, true, 0, 99},   // length clamped to Tk
 };
 
 std::string describe(const AttentionCase &c) {
   return (::testing::Message()
           << "B " << c.B << " Tq " << c.Tq << " Tk " << c.Tk << " Hq " << c.Hq
           << " Hkv " << c.Hkv << " Dqk " << c.Dqk << " Dv " << c.Dv
-          << " causal " << c.causal << " window " << c.window)
+          << " causal " << c.causal << " window " << c.window
+          << " key length " << c.length())
       .GetString();
 }
 
@@ -167,10 +177,10 @@ TYPED_TEST(KernelsAttention, ForwardMatchesReference) {
     std::vector<double> want(out.size());
     api::attention<T>(q.data(), k.data(), v.data(), out.data(), c.B, c.Tq, c.Tk,
                       c.Hq, c.Hkv, c.Dqk, c.Dv, scale, int32_t(c.causal),
-                      c.window);
+                      c.window, c.length());
     ref::attention(toDouble(q).data(), toDouble(k).data(), toDouble(v).data(),
                    want.data(), c.B, c.Tq, c.Tk, c.Hq, c.Hkv, c.Dqk, c.Dv,
-                   scale, c.causal, c.window);
+                   scale, c.causal, c.window, c.length());
     EXPECT_LT(relativeError(out, want), tolerance<T>());
   }
 }
@@ -184,7 +194,7 @@ TYPED_TEST(KernelsAttention, QueriesSeeingNoKeyGiveZeros) {
   const auto v = randomVector<T>(B * Tk * H * D, 3);
   auto out = garbage<T>(B * Tq * H * D);
   api::attention<T>(q.data(), k.data(), v.data(), out.data(), B, Tq, Tk, H, H,
-                    D, D, 0.3, 1, int64_t(0));
+                    D, D, 0.3, 1, int64_t(0), Tk);
   for (int64_t i = 0; i < Tq; ++i)
     for (int64_t c = 0; c < H * D; ++c) {
       const T x = out[i * H * D + c];
@@ -216,11 +226,11 @@ TYPED_TEST(KernelsAttention, GradientMatchesReference) {
       api::attentionGrad<T>(q.data(), k.data(), v.data(), dout.data(),
                             dq.data(), dk.data(), dv.data(), c.B, c.Tq, c.Tk,
                             c.Hq, c.Hkv, c.Dqk, c.Dv, scale, int32_t(c.causal),
-                            c.window);
+                            c.window, c.length());
       ref::attentionGrad(toDouble(q).data(), toDouble(k).data(),
                          toDouble(v).data(), toDouble(dout).data(), wq.data(),
                          wk.data(), wv.data(), c.B, c.Tq, c.Tk, c.Hq, c.Hkv,
-                         c.Dqk, c.Dv, scale, c.causal, c.window);
+                         c.Dqk, c.Dv, scale, c.causal, c.window, c.length());
       EXPECT_LT(relativeError(dq, wq), tolerance<T>());
       EXPECT_LT(relativeError(dk, wk), tolerance<T>());
       EXPECT_LT(relativeError(dv, wv), tolerance<T>());

@@ -33,7 +33,8 @@ LogicalResult evaluateAttentionGrad(AttentionGradOp op, Operands operands,
   if (op.getScale())
     scale = op.getScale()->convertToDouble();
   FailureOr<Attention> a =
-      Attention::get(op, q, k, v, op.getCausal(), scale, op.getWindow());
+      Attention::get(op, q, k, v, operands.size() > 4 ? operands[4] : nullptr,
+                     op.getCausal(), scale, op.getWindow());
   if (failed(a))
     return failure();
   std::vector<int64_t> outShape = {a->B, a->Tq, a->Hq, a->Dv};

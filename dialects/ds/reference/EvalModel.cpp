@@ -143,14 +143,15 @@ LogicalResult evaluateRope(RopeOp op, const Tensor &input,
   return success();
 }
 
-LogicalResult evaluateAttention(AttentionOp op, const Tensor &q,
-                                const Tensor &k, const Tensor &v,
+LogicalResult evaluateAttention(AttentionOp op, Operands operands,
                                 Results &results) {
+  const Tensor &q = *operands[0], &k = *operands[1], &v = *operands[2];
   std::optional<double> scale;
   if (op.getScale())
     scale = op.getScale()->convertToDouble();
   FailureOr<Attention> a =
-      Attention::get(op, q, k, v, op.getCausal(), scale, op.getWindow());
+      Attention::get(op, q, k, v, operands.size() > 3 ? operands[3] : nullptr,
+                     op.getCausal(), scale, op.getWindow());
   if (failed(a))
     return failure();
   Tensor result = makeResult(op.getResult(), {a->B, a->Tq, a->Hq, a->Dv});
@@ -338,8 +339,7 @@ std::optional<LogicalResult> eval::evaluateModelOp(Operation *op,
         return evaluateRope(r, *operands[0], *operands[1], results);
       })
       .Case<AttentionOp>([&](AttentionOp a) {
-        return evaluateAttention(a, *operands[0], *operands[1], *operands[2],
-                                 results);
+        return evaluateAttention(a, operands, results);
       })
       .Case<MoeRouteOp>([&](MoeRouteOp r) {
         return evaluateMoeRoute(r, *operands[0],
@@ -360,7 +360,8 @@ std::optional<LogicalResult> eval::evaluateModelOp(Operation *op,
 
 FailureOr<Attention> Attention::get(Operation *op, const Tensor &q,
                                     const Tensor &k, const Tensor &v,
-                                    bool causal, std::optional<double> scale,
+                                    const Tensor *keyLength, bool causal,
+                                    std::optional<double> scale,
                                     std::optional<uint64_t> window) {
   Attention a;
   a.B = q.shape[0];
@@ -376,6 +377,10 @@ FailureOr<Attention> Attention::get(Operation *op, const Tensor &q,
            << ")";
   a.scale = scale ? *scale : 1.0 / std::sqrt(static_cast<double>(a.Dqk));
   a.causal = causal;
+  a.length = a.Tk;
+  if (keyLength)
+    a.length = std::clamp<int64_t>(
+        static_cast<int64_t>(keyLength->values.at(0)), 0, a.Tk);
   if (window)
     a.window = static_cast<int64_t>(*window);
   return a;

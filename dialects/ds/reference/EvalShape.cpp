@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -171,6 +172,28 @@ void splitAround(const std::vector<int64_t> &shape, int64_t axis,
     outer *= shape[dim];
   for (size_t dim = axis + 1; dim < shape.size(); ++dim)
     inner *= shape[dim];
+}
+
+LogicalResult evaluateDynamicUpdateSlice(DynamicUpdateSliceOp op,
+                                         const Tensor &target,
+                                         const Tensor &update,
+                                         const Tensor &start,
+                                         Results &results) {
+  auto axis = static_cast<int64_t>(op.getAxis());
+  int64_t outer, inner;
+  splitAround(target.shape, axis, outer, inner);
+  const int64_t size = target.shape[axis], count = update.shape[axis];
+  // Clamped like StableHLO's dynamic_update_slice: the block always fits.
+  const int64_t offset = std::clamp<int64_t>(
+      static_cast<int64_t>(start.values.at(0)), 0, size - count);
+  Tensor result = makeResult(op.getResult(), target.shape);
+  result.values = target.values;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < count; ++i)
+      std::copy_n(&update.values[(o * count + i) * inner], inner,
+                  &result.values[(o * size + offset + i) * inner]);
+  results.push_back(std::move(result));
+  return success();
 }
 
 LogicalResult evaluateConcat(ConcatOp op, Operands operands, Results &results) {
@@ -395,6 +418,10 @@ std::optional<LogicalResult> eval::evaluateShapeOp(Operation *op,
         return evaluateGather(g, input, *operands[1], results);
       })
       .Case<PadOp>([&](PadOp p) { return evaluatePad(p, input, results); })
+      .Case<DynamicUpdateSliceOp>([&](DynamicUpdateSliceOp d) {
+        return evaluateDynamicUpdateSlice(d, input, *operands[1], *operands[2],
+                                          results);
+      })
       .Case<ScatterAddOp>([&](ScatterAddOp s) {
         return evaluateScatterAdd(s, input, *operands[1], results);
       })

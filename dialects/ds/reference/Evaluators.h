@@ -62,26 +62,32 @@ void unflatten(int64_t flat, const std::vector<int64_t> &shape,
 /// The sizes and attributes of ds.attention / ds.attention_grad.
 struct Attention {
   int64_t B, Tq, Hq, Dqk, Tk, Hkv, Dv;
+  /// The number of valid keys (key_length clamped to [0, Tk]; Tk without it).
+  int64_t length;
   double scale;
   bool causal;
   std::optional<int64_t> window;
 
   /// Reads the sizes from q [B, Tq, Hq, Dqk], k [B, Tk, Hkv, Dqk] and
-  /// v [B, Tk, Hkv, Dv]; the scale defaults to 1/sqrt(Dqk). Reports at `op`
+  /// v [B, Tk, Hkv, Dv] and the valid key count from `keyLength` (rank 0, or
+  /// null for all keys); the scale defaults to 1/sqrt(Dqk). Reports at `op`
   /// and fails when Hq is not a multiple of Hkv.
   static FailureOr<Attention> get(Operation *op, const Tensor &q,
                                   const Tensor &k, const Tensor &v,
-                                  bool causal, std::optional<double> scale,
+                                  const Tensor *keyLength, bool causal,
+                                  std::optional<double> scale,
                                   std::optional<uint64_t> window);
 
   /// The key/value head that query head `h` reads.
   int64_t kvHead(int64_t h) const { return h / (Hq / Hkv); }
 
-  /// Whether query `i` may see key `j` (causal queries sit at the end of the
-  /// keys, at position i + Tk - Tq; a window keeps the last `window`).
+  /// Whether query `i` may see key `j`: only the first `length` keys hold
+  /// data; causal queries sit at the end of them, at position
+  /// i + length - Tq; a window keeps the last `window`.
   bool visible(int64_t i, int64_t j) const {
-    int64_t position = i + Tk - Tq;
-    return (!causal || j <= position) && (!window || position - j < *window);
+    int64_t position = i + length - Tq;
+    return j < length && (!causal || j <= position) &&
+           (!window || position - j < *window);
   }
 
   /// The softmax probabilities of query `i` of head `h` in batch `b` over the

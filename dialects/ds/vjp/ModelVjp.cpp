@@ -191,7 +191,8 @@ LogicalResult RopeOp::buildVjp(VjpBuilder &vjp) {
 LogicalResult AttentionOp::buildVjp(VjpBuilder &vjp) {
   auto grads = AttentionGradOp::create(
       vjp.builder(), vjp.loc(), vjp.operand(0), vjp.operand(1), vjp.operand(2),
-      vjp.cotangent(0), getCausal(), getScaleAttr(), getWindowAttr());
+      vjp.cotangent(0), getKeyLength() ? vjp.operand(3) : Value(), getCausal(),
+      getScaleAttr(), getWindowAttr());
   for (unsigned i = 0; i < 3; ++i)
     if (vjp.needsGradient(i))
       vjp.addGradient(i, grads->getResult(i));

@@ -34,10 +34,14 @@ void matmul(const double *A, const double *B, double *C, int64_t batch,
 
 namespace {
 
-/// Whether query i (of Tq, the last of Tk positions) sees key j.
+/// Whether query i (of Tq, the last of the L = min(keyLength, Tk) filled
+/// positions) sees key j.
 bool visible(int64_t i, int64_t j, int64_t Tq, int64_t Tk, bool causal,
-             int64_t window) {
-  const int64_t position = i + Tk - Tq;
+             int64_t window, int64_t keyLength) {
+  const int64_t length = std::clamp<int64_t>(keyLength, 0, Tk);
+  const int64_t position = i + length - Tq;
+  if (j >= length)
+    return false;
   if (causal && j > position)
     return false;
   if (window > 0 && position - j >= window)
@@ -50,13 +54,14 @@ bool visible(int64_t i, int64_t j, int64_t Tq, int64_t Tk, bool causal,
 bool probabilities(const double *q, const double *k, int64_t b, int64_t i,
                    int64_t h, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv,
                    int64_t Dqk, double scale, bool causal, int64_t window,
+                   int64_t keyLength,
                    std::vector<double> &p) {
   const int64_t kvh = h / (Hq / Hkv);
   p.assign(Tk, 0.0);
   double max = -INFINITY;
   bool any = false;
   for (int64_t j = 0; j < Tk; ++j) {
-    if (!visible(i, j, Tq, Tk, causal, window))
+    if (!visible(i, j, Tq, Tk, causal, window, keyLength))
       continue;
     double dot = 0;
     for (int64_t d = 0; d < Dqk; ++d)
@@ -70,7 +75,7 @@ bool probabilities(const double *q, const double *k, int64_t b, int64_t i,
     return false;
   double sum = 0;
   for (int64_t j = 0; j < Tk; ++j)
-    if (visible(i, j, Tq, Tk, causal, window)) {
+    if (visible(i, j, Tq, Tk, causal, window, keyLength)) {
       p[j] = std::exp(p[j] - max);
       sum += p[j];
     }
@@ -84,14 +89,14 @@ bool probabilities(const double *q, const double *k, int64_t b, int64_t i,
 void attention(const double *q, const double *k, const double *v, double *out,
                int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv,
                int64_t Dqk, int64_t Dv, double scale, bool causal,
-               int64_t window) {
+               int64_t window, int64_t keyLength) {
   std::vector<double> p;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t i = 0; i < Tq; ++i)
       for (int64_t h = 0; h < Hq; ++h) {
         const int64_t kvh = h / (Hq / Hkv);
         probabilities(q, k, b, i, h, Tq, Tk, Hq, Hkv, Dqk, scale, causal,
-                      window, p);
+                      window, keyLength, p);
         for (int64_t d = 0; d < Dv; ++d) {
           double sum = 0;
           for (int64_t j = 0; j < Tk; ++j)
@@ -105,7 +110,7 @@ void attentionGrad(const double *q, const double *k, const double *v,
                    const double *dout, double *dq, double *dk, double *dv,
                    int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv,
                    int64_t Dqk, int64_t Dv, double scale, bool causal,
-                   int64_t window) {
+                   int64_t window, int64_t keyLength) {
   std::fill(dq, dq + B * Tq * Hq * Dqk, 0.0);
   std::fill(dk, dk + B * Tk * Hkv * Dqk, 0.0);
   std::fill(dv, dv + B * Tk * Hkv * Dv, 0.0);
@@ -115,7 +120,7 @@ void attentionGrad(const double *q, const double *k, const double *v,
       for (int64_t h = 0; h < Hq; ++h) {
         const int64_t kvh = h / (Hq / Hkv);
         if (!probabilities(q, k, b, i, h, Tq, Tk, Hq, Hkv, Dqk, scale, causal,
-                           window, p))
+                           window, keyLength, p))
           continue;
         const double *qi = q + ((b * Tq + i) * Hq + h) * Dqk;
         const double *doi = dout + ((b * Tq + i) * Hq + h) * Dv;

@@ -27,13 +27,13 @@ void matmul(const double *A, const double *B, double *C, int64_t batch,
 void attention(const double *q, const double *k, const double *v, double *out,
                int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv,
                int64_t Dqk, int64_t Dv, double scale, bool causal,
-               int64_t window);
+               int64_t window, int64_t keyLength);
 
 void attentionGrad(const double *q, const double *k, const double *v,
                    const double *dout, double *dq, double *dk, double *dv,
                    int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv,
                    int64_t Dqk, int64_t Dv, double scale, bool causal,
-                   int64_t window);
+                   int64_t window, int64_t keyLength);
 
 void moeRoute(const double *logits, const double *bias, double *weights,
               int64_t *indices, int64_t N, int64_t E, int64_t topK,

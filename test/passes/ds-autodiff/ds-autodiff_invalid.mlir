@@ -64,3 +64,13 @@ module {
     return
   }
 }
+
+// -----
+
+// ds.dynamic_update_slice serves inference and has no gradient.
+func.func @loss(%cache: tensor<2x8xf32> {ds.param = #ds.param<"cache", zeros>}, %row: tensor<2x1xf32>, %pos: tensor<i32>) -> tensor<f32> {
+  // expected-error @+1 {{cannot differentiate 'ds.dynamic_update_slice': it has no vector-Jacobian product (VjpOpInterface), and the loss depends on it through a differentiated argument}}
+  %0 = ds.dynamic_update_slice %cache, %row, %pos axis = 1 : (tensor<2x8xf32>, tensor<2x1xf32>, tensor<i32>) -> tensor<2x8xf32>
+  %1 = ds.reduce_sum %0 axes = [0, 1] : tensor<2x8xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}

@@ -150,3 +150,16 @@ func.func @attention_grad_dynamic(%q: tensor<?x?x4x32xf32>, %k: tensor<?x?x4x32x
   %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) -> (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>)
   return %dq, %dk, %dv : tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x16xf32>
 }
+
+// -----
+
+// One decoding step against a KV cache: key_length says how many slots hold
+// data (i32 or i64); the gradient takes it too.
+// CHECK-LABEL: func @attention_key_length
+// CHECK: ds.attention %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} key_length %{{[a-z0-9_]+}} causal scale = 1.250000e-01 : (tensor<2x1x4x64xf32>, tensor<2x32x1x64xf32>, tensor<2x32x1x64xf32>, tensor<i32>) -> tensor<2x1x4x64xf32>
+// CHECK: ds.attention_grad %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} key_length %{{[a-z0-9_]+}} causal : (tensor<2x1x4x64xf32>, tensor<2x32x1x64xf32>, tensor<2x32x1x64xf32>, tensor<2x1x4x64xf32>, tensor<i64>)
+func.func @attention_key_length(%q: tensor<2x1x4x64xf32>, %k: tensor<2x32x1x64xf32>, %v: tensor<2x32x1x64xf32>, %len: tensor<i32>, %len64: tensor<i64>) -> tensor<2x1x4x64xf32> {
+  %0 = ds.attention %q, %k, %v key_length %len causal scale = 0.125 : (tensor<2x1x4x64xf32>, tensor<2x32x1x64xf32>, tensor<2x32x1x64xf32>, tensor<i32>) -> tensor<2x1x4x64xf32>
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %0 key_length %len64 causal : (tensor<2x1x4x64xf32>, tensor<2x32x1x64xf32>, tensor<2x32x1x64xf32>, tensor<2x1x4x64xf32>, tensor<i64>) -> (tensor<2x1x4x64xf32>, tensor<2x32x1x64xf32>, tensor<2x32x1x64xf32>)
+  return %dq : tensor<2x1x4x64xf32>
+}

@@ -259,3 +259,29 @@ func.func @grad_result_types(%q: tensor<1x16x8x64xf32>, %k: tensor<1x16x2x64xf32
   %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do : (tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>, tensor<1x16x2x64xf32>, tensor<1x16x8x64xf32>) -> (tensor<1x16x8x64xf32>, tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>)
   return %dq, %dk, %dv : tensor<1x16x8x64xf32>, tensor<1x16x8x64xf32>, tensor<1x16x2x64xf32>
 }
+
+// -----
+
+func.func @key_length_rank_1(%q: tensor<1x1x4x8xf32>, %k: tensor<1x16x4x8xf32>, %v: tensor<1x16x4x8xf32>, %len: tensor<1xi32>) -> tensor<1x1x4x8xf32> {
+  // expected-error@+2 {{'ds.attention' op operand #3 (key_length) must be a rank-0 integer tensor, got 'tensor<1xi32>'}}
+  // expected-error@+1 {{'ds.attention' op failed to infer returned types}}
+  %0 = ds.attention %q, %k, %v key_length %len causal : (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1xi32>) -> tensor<1x1x4x8xf32>
+  return %0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @key_length_float(%q: tensor<1x1x4x8xf32>, %k: tensor<1x16x4x8xf32>, %v: tensor<1x16x4x8xf32>, %len: tensor<f32>) -> tensor<1x1x4x8xf32> {
+  // expected-error@+1 {{'ds.attention' op operand #3 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = ds.attention %q, %k, %v key_length %len causal : (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>, tensor<f32>) -> tensor<1x1x4x8xf32>
+  return %0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @grad_key_length_rank_1(%q: tensor<1x1x4x8xf32>, %k: tensor<1x16x4x8xf32>, %v: tensor<1x16x4x8xf32>, %len: tensor<2xi64>) -> tensor<1x1x4x8xf32> {
+  // expected-error@+2 {{'ds.attention_grad' op operand #4 (key_length) must be a rank-0 integer tensor, got 'tensor<2xi64>'}}
+  // expected-error@+1 {{'ds.attention_grad' op failed to infer returned types}}
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %q key_length %len : (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x1x4x8xf32>, tensor<2xi64>) -> (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>)
+  return %dq : tensor<1x1x4x8xf32>
+}

@@ -128,3 +128,14 @@ func.func @moe_ffn_grad_f32(%x: tensor<3x4xf32> {ds.name = "x"}, %w: tensor<3x3x
   %dx, %dw, %dgate, %dup, %ddown = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<3x4xf32>, tensor<3x3xf32>, tensor<3x3xi64>, tensor<3x6x4xf32>, tensor<3x6x4xf32>, tensor<3x4x6xf32>, tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x3xf32>, tensor<3x6x4xf32>, tensor<3x6x4xf32>, tensor<3x4x6xf32>)
   return %dx, %dw, %dgate, %dup, %ddown : tensor<3x4xf32>, tensor<3x3xf32>, tensor<3x6x4xf32>, tensor<3x6x4xf32>, tensor<3x4x6xf32>
 }
+
+// key_length = 4 of 6 cache slots, two causal queries over one kv head: the
+// empty slots get zero dk and dv.
+// RUN: ds-interp %s --entry=attention_grad_key_length_f64 --inputs=%S/Inputs/attention_grad_key_length_f64.safetensors --compare=%S/Inputs/attention_grad_key_length_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=ATTENTION_GRAD_KEY_LENGTH_F64
+// ATTENTION_GRAD_KEY_LENGTH_F64: compare dq with dq: relative error {{.*}} ok
+// ATTENTION_GRAD_KEY_LENGTH_F64: compare dk with dk: relative error {{.*}} ok
+// ATTENTION_GRAD_KEY_LENGTH_F64: compare dv with dv: relative error {{.*}} ok
+func.func @attention_grad_key_length_f64(%q: tensor<2x2x2x3xf64> {ds.name = "q"}, %k: tensor<2x6x1x3xf64> {ds.name = "k"}, %v: tensor<2x6x1x3xf64> {ds.name = "v"}, %do: tensor<2x2x2x3xf64> {ds.name = "do"}, %len: tensor<i32> {ds.name = "len"}) -> (tensor<2x2x2x3xf64> {ds.name = "dq"}, tensor<2x6x1x3xf64> {ds.name = "dk"}, tensor<2x6x1x3xf64> {ds.name = "dv"}) {
+  %dq, %dk, %dv = ds.attention_grad %q, %k, %v, %do key_length %len causal : (tensor<2x2x2x3xf64>, tensor<2x6x1x3xf64>, tensor<2x6x1x3xf64>, tensor<2x2x2x3xf64>, tensor<i32>) -> (tensor<2x2x2x3xf64>, tensor<2x6x1x3xf64>, tensor<2x6x1x3xf64>)
+  return %dq, %dk, %dv : tensor<2x2x2x3xf64>, tensor<2x6x1x3xf64>, tensor<2x6x1x3xf64>
+}

@@ -263,6 +263,23 @@ func.func @attention_window_f64(%q: tensor<1x6x2x3xf64> {ds.name = "q"}, %k: ten
   return %0, %1 : tensor<1x6x2x3xf64>, tensor<1x3x2x3xf64>
 }
 
+// key_length: only the first L keys of a 6-slot cache hold data, and causal
+// queries sit at the end of them. One decoding query per sequence over 3
+// filled slots (multi-query), two causal queries over 4, the same
+// non-causal over 2 (an i64 length), and a length of 9 clamped to 6.
+// RUN: ds-interp %s --entry=attention_key_length_f64 --inputs=%S/Inputs/attention_key_length_f64.safetensors --compare=%S/Inputs/attention_key_length_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=ATTENTION_KEY_LENGTH_F64
+// ATTENTION_KEY_LENGTH_F64: compare out with out: relative error {{.*}} ok
+// ATTENTION_KEY_LENGTH_F64: compare out2 with out2: relative error {{.*}} ok
+// ATTENTION_KEY_LENGTH_F64: compare out3 with out3: relative error {{.*}} ok
+// ATTENTION_KEY_LENGTH_F64: compare out4 with out4: relative error {{.*}} ok
+func.func @attention_key_length_f64(%q: tensor<2x1x4x3xf64> {ds.name = "q"}, %k: tensor<2x6x1x3xf64> {ds.name = "k"}, %v: tensor<2x6x1x3xf64> {ds.name = "v"}, %q2: tensor<1x2x2x3xf64> {ds.name = "q2"}, %k2: tensor<1x6x2x3xf64> {ds.name = "k2"}, %v2: tensor<1x6x2x3xf64> {ds.name = "v2"}, %len: tensor<i32> {ds.name = "len"}, %len2: tensor<i32> {ds.name = "len2"}, %len3: tensor<i64> {ds.name = "len3"}, %len4: tensor<i32> {ds.name = "len4"}) -> (tensor<2x1x4x3xf64> {ds.name = "out"}, tensor<1x2x2x3xf64> {ds.name = "out2"}, tensor<1x2x2x3xf64> {ds.name = "out3"}, tensor<1x2x2x3xf64> {ds.name = "out4"}) {
+  %0 = ds.attention %q, %k, %v key_length %len causal : (tensor<2x1x4x3xf64>, tensor<2x6x1x3xf64>, tensor<2x6x1x3xf64>, tensor<i32>) -> tensor<2x1x4x3xf64>
+  %1 = ds.attention %q2, %k2, %v2 key_length %len2 causal : (tensor<1x2x2x3xf64>, tensor<1x6x2x3xf64>, tensor<1x6x2x3xf64>, tensor<i32>) -> tensor<1x2x2x3xf64>
+  %2 = ds.attention %q2, %k2, %v2 key_length %len3 : (tensor<1x2x2x3xf64>, tensor<1x6x2x3xf64>, tensor<1x6x2x3xf64>, tensor<i64>) -> tensor<1x2x2x3xf64>
+  %3 = ds.attention %q2, %k2, %v2 key_length %len4 causal : (tensor<1x2x2x3xf64>, tensor<1x6x2x3xf64>, tensor<1x6x2x3xf64>, tensor<i32>) -> tensor<1x2x2x3xf64>
+  return %0, %1, %2, %3 : tensor<2x1x4x3xf64>, tensor<1x2x2x3xf64>, tensor<1x2x2x3xf64>, tensor<1x2x2x3xf64>
+}
+
 // An explicit scale (0.3) and different head dimensions (Dqk = 6, Dv = 4),
 // non-causal and causal, multi-query (Hkv = 1).
 // RUN: ds-interp %s --entry=attention_scale_dv_f64 --inputs=%S/Inputs/attention_scale_dv_f64.safetensors --compare=%S/Inputs/attention_scale_dv_f64.safetensors --rtol=1e-12 | FileCheck %s --check-prefix=ATTENTION_SCALE_DV_F64

@@ -217,3 +217,27 @@ func.func @iota() -> (tensor<5xi32> {ds.name = "i0"}, tensor<2x3x4xf64> {ds.name
   %4 = ds.iota dim = 0 : tensor<20x1xf8E4M3FN>
   return %0, %1, %2, %3, %4 : tensor<5xi32>, tensor<2x3x4xf64>, tensor<2x3x4xi64>, tensor<2x260xbf16>, tensor<20x1xf8E4M3FN>
 }
+
+// ds.dynamic_update_slice: two positions written into a [2, 5, 3] cache at 1,
+// and at 4 and -2, which are clamped to 3 and 0 so the block fits.
+// RUN: ds-interp %s --entry=dynamic_update_slice_f64 --inputs=%S/Inputs/dynamic_update_slice_f64.safetensors --compare=%S/Inputs/dynamic_update_slice_f64.safetensors --rtol=0 | FileCheck %s --check-prefix=DYNAMIC_UPDATE_SLICE_F64
+// DYNAMIC_UPDATE_SLICE_F64: compare out with out: relative error {{.*}} ok
+// DYNAMIC_UPDATE_SLICE_F64: compare out_high with out_high: relative error {{.*}} ok
+// DYNAMIC_UPDATE_SLICE_F64: compare out_low with out_low: relative error {{.*}} ok
+func.func @dynamic_update_slice_f64(%target: tensor<2x5x3xf64> {ds.name = "target"}, %update: tensor<2x2x3xf64> {ds.name = "update"}, %start: tensor<i32> {ds.name = "start"}, %high: tensor<i32> {ds.name = "high"}, %low: tensor<i32> {ds.name = "low"}) -> (tensor<2x5x3xf64> {ds.name = "out"}, tensor<2x5x3xf64> {ds.name = "out_high"}, tensor<2x5x3xf64> {ds.name = "out_low"}) {
+  %0 = ds.dynamic_update_slice %target, %update, %start axis = 1 : (tensor<2x5x3xf64>, tensor<2x2x3xf64>, tensor<i32>) -> tensor<2x5x3xf64>
+  %1 = ds.dynamic_update_slice %target, %update, %high axis = 1 : (tensor<2x5x3xf64>, tensor<2x2x3xf64>, tensor<i32>) -> tensor<2x5x3xf64>
+  %2 = ds.dynamic_update_slice %target, %update, %low axis = 1 : (tensor<2x5x3xf64>, tensor<2x2x3xf64>, tensor<i32>) -> tensor<2x5x3xf64>
+  return %0, %1, %2 : tensor<2x5x3xf64>, tensor<2x5x3xf64>, tensor<2x5x3xf64>
+}
+
+// Integers on axis 0 with an i64 start; an update as large as the target
+// replaces all of it (the start clamps to 0).
+// RUN: ds-interp %s --entry=dynamic_update_slice_i32 --inputs=%S/Inputs/dynamic_update_slice_i32.safetensors --compare=%S/Inputs/dynamic_update_slice_i32.safetensors --rtol=0 | FileCheck %s --check-prefix=DYNAMIC_UPDATE_SLICE_I32
+// DYNAMIC_UPDATE_SLICE_I32: compare out with out: relative error {{.*}} ok
+// DYNAMIC_UPDATE_SLICE_I32: compare out_whole with out_whole: relative error {{.*}} ok
+func.func @dynamic_update_slice_i32(%target: tensor<4x3xi32> {ds.name = "target"}, %update: tensor<1x3xi32> {ds.name = "update"}, %whole: tensor<4x3xi32> {ds.name = "whole"}, %start: tensor<i64> {ds.name = "start"}) -> (tensor<4x3xi32> {ds.name = "out"}, tensor<4x3xi32> {ds.name = "out_whole"}) {
+  %0 = ds.dynamic_update_slice %target, %update, %start axis = 0 : (tensor<4x3xi32>, tensor<1x3xi32>, tensor<i64>) -> tensor<4x3xi32>
+  %1 = ds.dynamic_update_slice %target, %whole, %start axis = 0 : (tensor<4x3xi32>, tensor<4x3xi32>, tensor<i64>) -> tensor<4x3xi32>
+  return %0, %1 : tensor<4x3xi32>, tensor<4x3xi32>
+}

@@ -60,6 +60,13 @@ func.func @attention_full(%q: tensor<1x3x2x4xf64>, %k: tensor<1x5x1x4xf64>, %v: 
   %0 = ds.attention %q, %k, %v : (tensor<1x3x2x4xf64>, tensor<1x5x1x4xf64>, tensor<1x5x1x4xf64>) -> tensor<1x3x2x4xf64>
   return %0 : tensor<1x3x2x4xf64>
 }
+// A KV cache of 6 slots of which 4 hold data (key_length, a constant here so
+// that only the floats are perturbed): two causal queries, multi-query.
+func.func @attention_key_length(%q: tensor<1x2x2x4xf64>, %k: tensor<1x6x1x4xf64>, %v: tensor<1x6x1x3xf64>) -> tensor<1x2x2x3xf64> {
+  %len = ds.constant dense<4> : tensor<i32>
+  %0 = ds.attention %q, %k, %v key_length %len causal : (tensor<1x2x2x4xf64>, tensor<1x6x1x4xf64>, tensor<1x6x1x3xf64>, tensor<i32>) -> tensor<1x2x2x3xf64>
+  return %0 : tensor<1x2x2x3xf64>
+}
 // DeepSeek-V3 routing: sigmoid scores, a selection bias, group-limited top-k
 // (4 groups, keep 2, by the sum of each group's two best), normalised weights.
 // The bias only selects: its gradient is zero, as finite differences agree.

@@ -36,14 +36,16 @@ def check_gradient(f, inputs, cotangent, grads, h=1e-6, rtol=1e-6):
 
 # --- attention_grad ---------------------------------------------------------
 
-def attention_grad_np(q, k, v, do, causal=False, scale=None, window=None):
+def attention_grad_np(q, k, v, do, causal=False, scale=None, window=None,
+                      key_length=None):
     """dq, dk, dv of attention_np(q, k, v, ...) for the output cotangent do."""
     B, Tq, Hq, D = q.shape
     _, Tk, Hkv, Dv = v.shape
     scale = 1.0 / math.sqrt(D) if scale is None else scale
-    pos = np.arange(Tq)[:, None] + Tk - Tq
+    L = Tk if key_length is None else min(max(key_length, 0), Tk)
+    pos = np.arange(Tq)[:, None] + L - Tq
     j = np.arange(Tk)[None, :]
-    visible = np.ones((Tq, Tk), bool)
+    visible = np.broadcast_to(j < L, (Tq, Tk)).copy()
     if causal:
         visible &= j <= pos
     if window is not None:
@@ -246,3 +248,13 @@ def moe_ffn_grad_f32(r):
     grads = moe_ffn_grad_np(f(x), f(w), idx, f(gate), f(up), f(down), f(dy))
     return dict(x=x, w=w, idx=idx, gate=gate, up=up, down=down, dy=dy,
                 **{name: g.astype(F32) for name, g in grads.items()})
+
+
+@case
+def attention_grad_key_length_f64(r):
+    # Two causal queries (multi-query) into a cache of 6 slots of which 4 are
+    # filled: the empty slots get zero dk and dv.
+    out = attention_grad_case(r, 2, 2, 6, 2, 1, 3, causal=True, key_length=4)
+    assert (out["dk"][:, 4:] == 0).all() and (out["dv"][:, 4:] == 0).all()
+    out["len"] = np.array(4, I32)
+    return out

@@ -275,17 +275,20 @@ def rope_adjoint_f32(r):
 
 # --- attention --------------------------------------------------------------
 
-def attention_np(q, k, v, causal=False, scale=None, window=None):
+def attention_np(q, k, v, causal=False, scale=None, window=None,
+                 key_length=None):
     B, Tq, Hq, D = q.shape
     _, Tk, Hkv, Dv = v.shape
     scale = 1.0 / math.sqrt(D) if scale is None else scale
+    # Only the first L keys hold data; queries are the last Tq of them.
+    L = Tk if key_length is None else min(max(key_length, 0), Tk)
     out = np.zeros((B, Tq, Hq, Dv))
     for b in range(B):
         for i in range(Tq):
-            p = i + Tk - Tq
+            p = i + L - Tq
             for h in range(Hq):
                 g = h // (Hq // Hkv)
-                js = [j for j in range(Tk)
+                js = [j for j in range(L)
                       if (not causal or j <= p) and (window is None or p - j < window)]
                 if not js:
                     continue                       # sees no key: zeros
@@ -348,6 +351,22 @@ def attention_no_visible_key_f64(r):
     out = attention_np(q, k, v, causal=True)
     assert (out[0, :2] == 0).all()
     return dict(q=q, k=k, v=v, out=out)
+
+
+@case
+def attention_key_length_f64(r):
+    # A KV cache of Tk = 6 slots. One decoding query per sequence (multi-query,
+    # Hq = 4, Hkv = 1) over 3 filled slots; two causal queries over 4; the
+    # same non-causal over 2; a length past Tk (9) is clamped to 6.
+    q, k, v = qkv(r, 2, 1, 6, 4, 1, 3)
+    q2, k2, v2 = qkv(r, 1, 2, 6, 2, 2, 3)
+    return dict(q=q, k=k, v=v, q2=q2, k2=k2, v2=v2,
+                len=np.array(3, I32), len2=np.array(4, I32),
+                len3=np.array(2, I64), len4=np.array(9, I32),
+                out=attention_np(q, k, v, causal=True, key_length=3),
+                out2=attention_np(q2, k2, v2, causal=True, key_length=4),
+                out3=attention_np(q2, k2, v2, key_length=2),
+                out4=attention_np(q2, k2, v2, causal=True, key_length=9))
 
 
 @case

@@ -1,5 +1,5 @@
 """Shape-op cases (shape.mlir): reshape, transpose, broadcast, slice, concat,
-split, gather, pad, scatter_add, iota."""
+split, gather, pad, scatter_add, iota, dynamic_update_slice."""
 
 import numpy as np
 
@@ -188,3 +188,37 @@ def iota(r):
     return dict(i0=io((5,), 0).astype(I32), f1=io((2, 3, 4), 1).astype(F64),
                 l2=io((2, 3, 4), 2).astype(I64), b1=round_to(io((2, 260), 1), BF16),
                 e0=round_to(io((20, 1), 0), E4M3))
+
+
+def dynamic_update_slice_np(target, update, start, axis):
+    """target with update written at start on axis, start clamped so that
+    the block fits."""
+    size, count = target.shape[axis], update.shape[axis]
+    start = min(max(int(start), 0), size - count)
+    out = target.copy()
+    index = [slice(None)] * target.ndim
+    index[axis] = slice(start, start + count)
+    out[tuple(index)] = update
+    return out
+
+
+@case
+def dynamic_update_slice_f64(r):
+    # Two positions of a [2, 5, 3] cache at 1; at 4 and -2, clamped to 3 and 0.
+    target, update = normal(r, (2, 5, 3)), normal(r, (2, 2, 3))
+    return dict(target=target, update=update, start=np.array(1, I32),
+                high=np.array(4, I32), low=np.array(-2, I32),
+                out=dynamic_update_slice_np(target, update, 1, 1),
+                out_high=dynamic_update_slice_np(target, update, 4, 1),
+                out_low=dynamic_update_slice_np(target, update, -2, 1))
+
+
+@case
+def dynamic_update_slice_i32(r):
+    # Axis 0 with an i64 start; an update as large as the target replaces it.
+    target, update = ints(r, (4, 3), -50, 50), ints(r, (1, 3), -50, 50)
+    whole = ints(r, (4, 3), -50, 50)
+    return dict(target=target, update=update, whole=whole,
+                start=np.array(2, I64),
+                out=dynamic_update_slice_np(target, update, 2, 0),
+                out_whole=dynamic_update_slice_np(target, whole, 2, 0))
