@@ -42,10 +42,10 @@ else
 fi
 
 echo
-echo "== ds-compile models/tiny-moe.mlir (train_step, loss, forward)"
+echo "== ds-compile models/tiny-moe.mlir (train_step, loss, forward, decode)"
 "$bin/ds-compile" "$root/models/tiny-moe.mlir" \
   --passes="ds-autodiff,ds-optimizer{lr=3e-3 warmup-steps=100 total-steps=$steps}" \
-  --entry=train_step,loss,forward -o "$work/tiny-moe"
+  --entry=train_step,loss,forward,decode -o "$work/tiny-moe"
 
 echo
 echo "== ds-train: $minutes minutes on the CPU"
@@ -55,7 +55,7 @@ rm -rf "$work/run"
   --checkpoint-every=1000 --log-every=250
 
 echo
-echo "== ds-sample (temperature 0.8, top-k 40, top-p 0.95)"
+echo "== ds-sample (KV cache; temperature 0.8, top-k 40, top-p 0.95)"
 for prompt in "In the beginning God" "And Jesus answered and said unto them,"; do
   "$bin/ds-sample" "$work/tiny-moe" --checkpoint="$work/run" --data="$work/data" \
     --prompt="$prompt" --max-tokens=100 --seed=1

@@ -1,29 +1,44 @@
 //===- ds-sample.cpp - Generate text from a trained checkpoint ------------===//
 //
 //   ds-sample ARTIFACT_DIR --checkpoint=PATH --data=DATA_DIR
-//             [--prompt=TEXT] [--max-tokens=N] [--greedy]
+//             [--prompt=TEXT] [--max-tokens=N] [--num-samples=N] [--greedy]
 //             [--temperature=T] [--top-k=K] [--top-p=P] [--seed=S]
+//             [--no-cache]
 //
 // Loads the weights of a ds-train checkpoint (a run directory means its
-// newest intact checkpoint) into the artifact's @forward, encodes the prompt
-// with the corpus's tokenizer, and prints text as it is generated. Each new
-// token runs @forward over the last T tokens of the text (the model's
-// sequence length): attention is causal, so the logits at the last filled
-// position depend only on the tokens before it.
+// newest intact checkpoint), encodes the prompt with the corpus's tokenizer,
+// and prints text as it is generated.
+//
+// With the artifact's @decode entry (ds-compile --entry=...,decode) each
+// token costs one decoding step over a KV cache (runtime/infer/Decoder): the
+// prompt is fed one token at a time, then every sampled token. The cache
+// holds the model's sequence length T; when it is full, the last T/2 tokens
+// are fed again from position 0 and generation goes on. --no-cache (or an
+// artifact without @decode) instead runs @forward over the last T tokens
+// for every new token, which gives the same logits while the text fits in T
+// positions, at T times the work.
+//
+// Up to B samples (the model's batch size) are drawn at once, one per batch
+// row, each with its own random stream; with more than one they are printed
+// one after the other at the end.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
 #include "runtime/Executable.h"
 #include "runtime/data/Tokenizer.h"
+#include "runtime/infer/Decoder.h"
 #include "runtime/infer/Sampler.h"
 #include "runtime/train/Checkpoint.h"
 #include "tools/ToolArgs.h"
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -37,13 +52,17 @@ constexpr const char *kUsage =
     "  --data=DIR             the ds-data directory (for its tokenizer)\n"
     "  --prompt=TEXT          text to continue (default: a new line)\n"
     "  --max-tokens=N         tokens to generate (default 200)\n"
+    "  --num-samples=N        samples drawn at once, up to the model's batch\n"
+    "                         size (default 1)\n"
     "  --greedy               always the most likely token\n"
     "  --temperature=T        softmax temperature (default 0.8)\n"
     "  --top-k=K              sample among the K most likely (default 40; 0: "
     "all)\n"
     "  --top-p=P              then among the smallest set with mass P "
     "(default 0.95)\n"
-    "  --seed=S               the sampling seed (default 1)\n";
+    "  --seed=S               the sampling seed (default 1)\n"
+    "  --no-cache             recompute @forward over the window for every\n"
+    "                         token instead of decoding with the KV cache\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "ds-sample: %s\n", message.c_str());
@@ -67,12 +86,99 @@ std::optional<Checkpoint> loadWeights(const std::string &path,
   return checkpoint;
 }
 
+/// The sequences being generated, one per batch row: all start as the
+/// prompt; `sample` draws each row's next token from its logits.
+struct Generation {
+  std::vector<std::vector<int32_t>> rows;
+  std::vector<RandomStream> random;
+  SamplingOptions sampling;
+  const Tokenizer *tokenizer = nullptr;
+  bool stream = false; // print row 0 as it grows
+
+  void sample(size_t row, std::span<const float> logits) {
+    const int32_t next = sampleToken(logits, sampling, random[row]);
+    if (stream) {
+      std::fputs(tokenizer->decodeNext(rows[row], next).c_str(), stdout);
+      std::fflush(stdout);
+    }
+    rows[row].push_back(next);
+  }
+};
+
+/// Feeds `count` tokens of every row, starting at index `from`, to the
+/// decoder; `logits` then views the last step's.
+bool feed(Decoder &decoder, const Generation &g, size_t from, size_t count,
+          std::span<const float> &logits, std::string &error) {
+  std::vector<int32_t> column(decoder.batchSize(), 0);
+  for (size_t i = from; i < from + count; ++i) {
+    for (size_t row = 0; row < g.rows.size(); ++row)
+      column[row] = g.rows[row][i];
+    if (!decoder.step(column, logits, error))
+      return false;
+  }
+  return true;
+}
+
+/// Generation with the KV cache: the prompt, then one step per token. A full
+/// cache is emptied and refilled with the last half of the text.
+bool generateCached(Decoder &decoder, Generation &g, int64_t maxTokens,
+                    std::string &error) {
+  const size_t capacity = size_t(decoder.cacheLength());
+  const size_t vocab = size_t(decoder.vocabSize());
+  std::span<const float> logits;
+  size_t length = g.rows[0].size();
+  size_t keep = std::min(length, capacity);
+  if (!feed(decoder, g, length - keep, keep, logits, error))
+    return false;
+  for (int64_t n = 0; n < maxTokens; ++n) {
+    for (size_t row = 0; row < g.rows.size(); ++row)
+      g.sample(row, logits.subspan(row * vocab, vocab));
+    if (n + 1 == maxTokens)
+      break;
+    ++length;
+    if (size_t(decoder.position()) == capacity) {
+      decoder.reset();
+      keep = std::max<size_t>(capacity / 2, 1);
+      if (!feed(decoder, g, length - keep, keep, logits, error))
+        return false;
+    } else if (!feed(decoder, g, length - 1, 1, logits, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Generation without a cache: @forward over the last T tokens of every row
+/// for every new token; the logits at the last filled position are used.
+bool generateByRecomputing(Executable &executable, NamedTensors &inputs,
+                           int64_t seqLen, int64_t vocab, Generation &g,
+                           int64_t maxTokens, std::string &error) {
+  std::vector<HostTensor> results;
+  for (int64_t n = 0; n < maxTokens; ++n) {
+    const size_t window = std::min<size_t>(g.rows[0].size(), size_t(seqLen));
+    int32_t *tokens = inputs.at("tokens").dataAs<int32_t>();
+    for (size_t row = 0; row < g.rows.size(); ++row) {
+      int32_t *line = tokens + row * seqLen;
+      std::fill(line, line + seqLen, 0);
+      std::copy(g.rows[row].end() - long(window), g.rows[row].end(), line);
+    }
+    if (!executable.runNamed("forward", inputs, results, error))
+      return false;
+    for (size_t row = 0; row < g.rows.size(); ++row)
+      g.sample(row, {results[0].dataAs<float>() +
+                         (row * seqLen + window - 1) * size_t(vocab),
+                     size_t(vocab)});
+  }
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::string artifactDir, checkpointPath, dataDir, prompt;
-  int64_t maxTokens = 200;
+  int64_t maxTokens = 200, numSamples = 1;
   uint64_t seed = 1;
+  bool useCache = true;
   SamplingOptions sampling{.temperature = 0.8, .topK = 40, .topP = 0.95};
   using ds::tools::flagValue;
   for (int i = 1; i < argc; ++i) {
@@ -86,12 +192,17 @@ int main(int argc, char **argv) {
       return 0;
     } else if (arg == "--greedy") {
       sampling.greedy = true;
+    } else if (arg == "--no-cache") {
+      useCache = false;
     } else if (flagValue(arg, "--checkpoint", checkpointPath) ||
                flagValue(arg, "--data", dataDir) ||
                flagValue(arg, "--prompt", prompt)) {
     } else if (flagValue(arg, "--max-tokens", text)) {
       if (!ds::tools::parseInteger(text, maxTokens))
         return bad("--max-tokens");
+    } else if (flagValue(arg, "--num-samples", text)) {
+      if (!ds::tools::parseInteger(text, numSamples))
+        return bad("--num-samples");
     } else if (flagValue(arg, "--seed", text)) {
       if (!ds::tools::parseInteger(text, seed))
         return bad("--seed");
@@ -120,23 +231,41 @@ int main(int argc, char **argv) {
     return fail(error);
   if (maxTokens < 0)
     return fail("--max-tokens must not be negative");
+  if (numSamples < 1)
+    return fail("--num-samples must be at least 1");
 
   std::shared_ptr<const Artifact> artifact = Artifact::load(artifactDir, error);
   if (!artifact)
     return fail(error);
   const Artifact::Entry *forward = artifact->findEntry("forward");
+  const Artifact::Entry *decode = artifact->findEntry(Decoder::kEntry);
+  if (useCache && !decode) {
+    std::fprintf(stderr,
+                 "ds-sample: warning: %s has no 'decode' entry; recomputing "
+                 "@forward for every token (compile with "
+                 "--entry=...,decode for a KV cache)\n",
+                 artifactDir.c_str());
+    useCache = false;
+  }
   const ArgumentSpec *tokensSpec =
       forward ? forward->spec->findArgument("tokens") : nullptr;
   const ResultSpec *logitsSpec =
       forward && !forward->spec->results.empty() ? &forward->spec->results[0]
                                                  : nullptr;
-  if (!tokensSpec || tokensSpec->shape.size() != 2 || !logitsSpec ||
-      logitsSpec->shape.size() != 3 || logitsSpec->dtype != DType::F32)
+  if (!useCache &&
+      (!tokensSpec || tokensSpec->shape.size() != 2 || !logitsSpec ||
+       logitsSpec->shape.size() != 3 || logitsSpec->dtype != DType::F32))
     return fail(artifactDir + ": the artifact needs a 'forward' entry from "
                               "tokens [B, T] to f32 logits [B, T, V] "
-                              "(ds-compile ... --entry=train_step,loss,forward)");
-  const int64_t seqLen = tokensSpec->shape[1];
-  const int64_t vocab = logitsSpec->shape[2];
+                              "(ds-compile ... --entry=train_step,loss,forward,"
+                              "decode)");
+  const Artifact::Entry &model = useCache ? *decode : *forward;
+  const ResultSpec &logitsResult = model.spec->results[0];
+  const int64_t vocab = logitsResult.shape.size() == 3 ? logitsResult.shape[2] : 0;
+  const int64_t batch = logitsResult.shape.empty() ? 0 : logitsResult.shape[0];
+  if (numSamples > batch)
+    return fail("--num-samples=" + std::to_string(numSamples) +
+                " exceeds the model's batch size " + std::to_string(batch));
   auto tokenizer = Tokenizer::load(dataDir + "/tokenizer.model", error);
   if (!tokenizer)
     return fail(error);
@@ -147,23 +276,6 @@ int main(int argc, char **argv) {
   std::optional<Checkpoint> checkpoint = loadWeights(checkpointPath, error);
   if (!checkpoint)
     return fail(error);
-  NamedTensors inputs;
-  for (const ArgumentSpec &argument : forward->spec->arguments) {
-    if (argument.name == "tokens")
-      continue;
-    auto it = checkpoint->tensors.find(argument.name);
-    if (it == checkpoint->tensors.end() ||
-        it->second.dtype() != argument.dtype ||
-        it->second.shape() != argument.shape)
-      return fail(checkpoint->path + ": no tensor '" + argument.name +
-                  "' of the shape the artifact's forward takes (a checkpoint "
-                  "of another model?)");
-    inputs.insert_or_assign(argument.name, std::move(it->second));
-  }
-  auto tokens = HostTensor::zeros(DType::I32, tokensSpec->shape, error);
-  if (!tokens)
-    return fail(error);
-  inputs.insert_or_assign("tokens", std::move(*tokens));
 
   // The prompt: its lines, each but the last closed by end-of-sentence.
   std::vector<int32_t> context;
@@ -182,27 +294,69 @@ int main(int argc, char **argv) {
     if (context.empty())
       context.push_back(tokenizer->eosId());
   }
-  std::fputs(prompt.c_str(), stdout);
-  std::fflush(stdout);
-  Executable executable(artifact);
-  RandomStream random(streamSeed(seed, "ds-sample"));
-  std::vector<HostTensor> results;
-  for (int64_t n = 0; n < maxTokens; ++n) {
-    const size_t window =
-        std::min<size_t>(context.size(), size_t(seqLen));
-    int32_t *row = inputs.at("tokens").dataAs<int32_t>();
-    std::fill(row, row + seqLen, 0);
-    std::copy(context.end() - long(window), context.end(), row);
-    if (!executable.runNamed("forward", inputs, results, error))
-      return fail(error);
-    const float *logits =
-        results[0].dataAs<float>() + (window - 1) * size_t(vocab);
-    const int32_t next =
-        sampleToken({logits, size_t(vocab)}, sampling, random);
-    std::fputs(tokenizer->decodeNext(context, next).c_str(), stdout);
+  // Every batch row runs; the first numSamples are kept.
+  Generation g;
+  g.rows.assign(size_t(batch), context);
+  for (int64_t row = 0; row < batch; ++row)
+    g.random.emplace_back(streamSeed(
+        seed, row == 0 ? std::string("ds-sample")
+                       : "ds-sample/" + std::to_string(row)));
+  g.sampling = sampling;
+  g.tokenizer = &*tokenizer;
+  g.stream = numSamples == 1;
+  if (g.stream) {
+    std::fputs(prompt.c_str(), stdout);
     std::fflush(stdout);
-    context.push_back(next);
   }
-  std::fputc('\n', stdout);
+
+  const auto started = std::chrono::steady_clock::now();
+  bool ok;
+  if (useCache) {
+    std::optional<Decoder> decoder =
+        Decoder::create(artifact, std::move(checkpoint->tensors), error);
+    if (!decoder)
+      return fail(checkpoint->path + ": " + error);
+    ok = generateCached(*decoder, g, maxTokens, error);
+  } else {
+    NamedTensors inputs;
+    for (const ArgumentSpec &argument : forward->spec->arguments) {
+      if (argument.name == "tokens")
+        continue;
+      auto it = checkpoint->tensors.find(argument.name);
+      if (it == checkpoint->tensors.end() ||
+          it->second.dtype() != argument.dtype ||
+          it->second.shape() != argument.shape)
+        return fail(checkpoint->path + ": no tensor '" + argument.name +
+                    "' of the shape the artifact's forward takes (a "
+                    "checkpoint of another model?)");
+      inputs.insert_or_assign(argument.name, std::move(it->second));
+    }
+    auto tokens = HostTensor::zeros(DType::I32, tokensSpec->shape, error);
+    if (!tokens)
+      return fail(error);
+    inputs.insert_or_assign("tokens", std::move(*tokens));
+    Executable executable(artifact);
+    ok = generateByRecomputing(executable, inputs, tokensSpec->shape[1], vocab,
+                               g, maxTokens, error);
+  }
+  if (!ok)
+    return fail(error);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  if (g.stream) {
+    std::fputc('\n', stdout);
+  } else {
+    for (int64_t row = 0; row < numSamples; ++row) {
+      std::printf("--- sample %lld ---\n%s\n", (long long)row + 1,
+                  tokenizer->decode(g.rows[row]).c_str());
+    }
+  }
+  std::fprintf(stderr,
+               "ds-sample: %lld tokens x %lld in %.2f s (%.0f tokens/s, %s)\n",
+               (long long)maxTokens, (long long)batch, seconds,
+               seconds > 0 ? double(maxTokens * batch) / seconds : 0.0,
+               useCache ? "KV cache" : "recomputing the window");
+  std::fflush(stdout);
   return 0;
 }
