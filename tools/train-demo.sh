@@ -42,10 +42,10 @@ else
 fi
 
 echo
-echo "== ds-compile models/tiny-moe.mlir (train_step, loss, forward, decode)"
+echo "== ds-compile models/tiny-moe.mlir (train_step, loss, forward, decode, prefill)"
 "$bin/ds-compile" "$root/models/tiny-moe.mlir" \
   --passes="ds-autodiff,ds-optimizer{lr=3e-3 warmup-steps=100 total-steps=$steps}" \
-  --entry=train_step,loss,forward,decode -o "$work/tiny-moe"
+  --entry=train_step,loss,forward,decode,prefill -o "$work/tiny-moe"
 
 echo
 echo "== ds-train: $minutes minutes on the CPU"

@@ -11,6 +11,8 @@
 //   @forward    embedding, one ds.scan per layer kind, final norm, lm_head
 //   @decode     one token per sequence against a KV cache (the same
 //               functions with a `_decode` suffix, built for one position)
+//   @prefill    the same for T tokens per sequence at once (`_prefill`):
+//               a prompt in one call
 //
 // Decoding caches what DeepSeek-V2 caches: per layer and position the
 // normalised compressed latent c_kv (kv_lora_rank) and the rotated shared
@@ -72,7 +74,15 @@ private:
   Init linearInit() const { return Init::normal(config.initializer_range()); }
   /// The function name for what this pass builds: `base`, or `base_decode`.
   std::string functionName(StringRef base) const {
-    return decoding ? (base + "_decode").str() : base.str();
+    switch (graph) {
+    case Graph::forward:
+      return base.str();
+    case Graph::decode:
+      return (base + "_decode").str();
+    case Graph::prefill:
+      return (base + "_prefill").str();
+    }
+    return base.str();
   }
   /// The YaRN attribute (null without rope_scaling) and the attention scale.
   mlir::ds::YarnAttr yarn(FunctionBuilder &f, double &scale) const;
@@ -102,12 +112,16 @@ private:
   Type element;
   int64_t D, H, qkNope, qkRope, vDim, numLayers, firstMoe;
   bool hasMoe;
-  /// Whether the functions being built decode one position (@decode) rather
-  /// than run the whole sequence (@forward).
-  bool decoding = false;
+  /// What the functions being built compute: the whole sequence (@forward),
+  /// or positions against a KV cache, one (@decode) or T (@prefill).
+  enum class Graph { forward, decode, prefill };
+  Graph graph = Graph::forward;
+  bool decoding() const { return graph != Graph::forward; }
   int64_t B() const { return config.shape().batch_size(); }
-  /// Positions per call: the sequence, or one when decoding.
-  int64_t T() const { return decoding ? 1 : config.shape().seq_len(); }
+  /// Positions per call: the sequence, or one for @decode.
+  int64_t T() const {
+    return graph == Graph::decode ? 1 : config.shape().seq_len();
+  }
   /// Positions the KV cache holds: the sequence length trained on.
   int64_t cacheLength() const { return config.shape().seq_len(); }
 };
@@ -246,16 +260,17 @@ func::FuncOp DeepSeekBuilder::buildMla() {
   return f.finish(f.linear(o, p.oProj));
 }
 
-/// One position per sequence against the cache, with kv_b_proj absorbed:
+/// T() positions per sequence against the cache, with kv_b_proj absorbed:
 /// q_nope·k_nope = (q_nope·W_UK)·c_kv, and the output of the heads is
 /// (Σ_j p_j c_kv[j])·W_UVᵀ, so the cache stays compressed.
 func::FuncOp DeepSeekBuilder::buildMlaDecode() {
   const int64_t rank = config.mla().kv_lora_rank(), Tc = cacheLength();
-  FunctionBuilder f(module, "mla_decode");
+  const int64_t N = B() * T();
+  FunctionBuilder f(module, functionName("mla"));
   auto &b = f.b();
   Type i32 = b.getI32Type();
-  Value x = f.input(f.tensor({B(), 1, D}, element));
-  Value positions = f.input(f.tensor({1}, i32));
+  Value x = f.input(f.tensor({B(), T(), D}, element));
+  Value positions = f.input(f.tensor({T()}, i32));
   Value position = f.input(f.tensor({}, i32));
   Value cache = f.input(f.tensor({B(), Tc, cacheWidth()}, element));
   SmallVector<Value> w = addLayerInputs(f, attentionSpecs(), element);
@@ -263,7 +278,8 @@ func::FuncOp DeepSeekBuilder::buildMlaDecode() {
 
   f.at("kv_cache");
   Value row = mlir::ds::ConcatOp::create(
-      b, ValueRange{p.latent, f.reshape(p.kRope, {B(), 1, qkRope})}, f.i64(2));
+      b, ValueRange{p.latent, f.reshape(p.kRope, {B(), T(), qkRope})},
+      f.i64(2));
   cache = mlir::ds::DynamicUpdateSliceOp::create(b, cache, row, position,
                                                  f.i64(1));
 
@@ -272,10 +288,10 @@ func::FuncOp DeepSeekBuilder::buildMlaDecode() {
   SmallVector<Value> wkv = f.split(
       f.reshape(p.kvBProj, {H, qkNope + vDim, rank}), 1, {qkNope, vDim});
   SmallVector<Value> q = f.split(p.q, 3, {qkNope, qkRope});
-  Value qNope = f.transpose(f.reshape(q[0], {B(), H, qkNope}), {1, 0, 2});
+  Value qNope = f.transpose(f.reshape(q[0], {N, H, qkNope}), {1, 0, 2});
   Value qLatent = mlir::ds::MatmulOp::create(
-      b, f.tensor({H, B(), rank}, element), qNope, wkv[0], nullptr, nullptr);
-  qLatent = f.reshape(f.transpose(qLatent, {1, 0, 2}), {B(), 1, H, rank});
+      b, f.tensor({H, N, rank}, element), qNope, wkv[0], nullptr, nullptr);
+  qLatent = f.reshape(f.transpose(qLatent, {1, 0, 2}), {B(), T(), H, rank});
   Value query =
       mlir::ds::ConcatOp::create(b, ValueRange{qLatent, q[1]}, f.i64(3));
 
@@ -283,18 +299,18 @@ func::FuncOp DeepSeekBuilder::buildMlaDecode() {
   double scale;
   yarn(f, scale);
   Value keys = f.reshape(cache, {B(), Tc, 1, cacheWidth()});
-  Value length = mlir::ds::AddOp::create(b, position, f.scalar(i32, 1));
+  Value length = mlir::ds::AddOp::create(b, position, f.scalar(i32, T()));
   // The values are the cache rows too; their rope part is dropped after.
   Value o = mlir::ds::AttentionOp::create(b, query, keys, keys, length,
                                           /*causal=*/true, f.f64(scale),
                                           IntegerAttr());
   o = mlir::ds::SliceOp::create(
       b, o, b.getDenseI64ArrayAttr({0, 0, 0, 0}),
-      b.getDenseI64ArrayAttr({B(), 1, H, rank}), DenseI64ArrayAttr());
-  o = f.transpose(f.reshape(o, {B(), H, rank}), {1, 0, 2});
-  o = mlir::ds::MatmulOp::create(b, f.tensor({H, B(), vDim}, element), o,
+      b.getDenseI64ArrayAttr({B(), T(), H, rank}), DenseI64ArrayAttr());
+  o = f.transpose(f.reshape(o, {N, H, rank}), {1, 0, 2});
+  o = mlir::ds::MatmulOp::create(b, f.tensor({H, N, vDim}, element), o,
                                  wkv[1], nullptr, b.getUnitAttr());
-  o = f.reshape(f.transpose(o, {1, 0, 2}), {B(), 1, H * vDim});
+  o = f.reshape(f.transpose(o, {1, 0, 2}), {B(), T(), H * vDim});
   f.at("o_proj");
   return f.finish({f.linear(o, p.oProj), cache});
 }
@@ -354,7 +370,7 @@ func::FuncOp DeepSeekBuilder::buildMoe(func::FuncOp sharedMlp) {
     SmallVector<Value> operands{x, w[next], w[next + 1], w[next + 2]};
     out = mlir::ds::AddOp::create(b, out, f.call(sharedMlp, operands));
   }
-  if (decoding)
+  if (decoding())
     return f.finish(out);
 
   // Training statistics: how many of the N·k choices went to each expert
@@ -411,7 +427,7 @@ func::FuncOp DeepSeekBuilder::buildLayer(StringRef name, func::FuncOp attention,
   Value positions = f.input(f.tensor({T()}, b.getI32Type()));
   // Decoding also takes the position and this layer's cache rows.
   SmallVector<Value> cacheInputs;
-  if (decoding) {
+  if (decoding()) {
     cacheInputs.push_back(f.input(f.tensor({}, b.getI32Type())));
     cacheInputs.push_back(
         f.input(f.tensor({B(), cacheLength(), cacheWidth()}, element)));
@@ -444,21 +460,27 @@ func::FuncOp DeepSeekBuilder::buildLayer(StringRef name, func::FuncOp attention,
 }
 
 void DeepSeekBuilder::build() {
-  buildGraph();
-  decoding = true;
-  buildGraph();
+  for (Graph kind : {Graph::forward, Graph::decode, Graph::prefill}) {
+    // With one position, @decode is @prefill.
+    if (kind == Graph::prefill && config.shape().seq_len() == 1)
+      continue;
+    graph = kind;
+    buildGraph();
+  }
 }
 
-/// @forward, or @decode when decoding:
+/// @forward, or with a cache:
 ///   @decode(tokens [B, 1], position, caches..., parameters...)
 ///       -> (logits [B, 1, V], caches...)
 /// writes position `position` of every sequence: its cache rows, then
-/// attention over positions [0, position]. One cache argument per ds.scan,
+/// attention over positions [0, position]. @prefill is the same for T
+/// tokens at positions [position, position + T), which must fit in the
+/// cache: from position 0, a whole prompt in one call. One cache argument per ds.scan,
 /// `cache.model.layers.[a:b].kv` [b − a, B, Tc, kv_lora_rank + rope dims],
 /// returned updated under the same name.
 void DeepSeekBuilder::buildGraph() {
   const auto &moe = config.moe();
-  func::FuncOp mla = decoding ? buildMlaDecode() : buildMla();
+  func::FuncOp mla = decoding() ? buildMlaDecode() : buildMla();
   std::vector<WeightSpec> attention = attentionSpecs();
 
   // The weights of one layer, in the order its function takes them.
@@ -489,7 +511,9 @@ void DeepSeekBuilder::buildGraph() {
     moeLayerSpecs = layerSpecs(ff);
   }
 
-  FunctionBuilder f(module, decoding ? kDecodeEntry : kForwardEntry);
+  FunctionBuilder f(module, graph == Graph::forward ? kForwardEntry
+                            : graph == Graph::decode ? kDecodeEntry
+                                                     : kPrefillEntry);
   auto &b = f.b();
   Type i32 = b.getI32Type();
   int64_t V = config.vocab_size();
@@ -508,9 +532,12 @@ void DeepSeekBuilder::buildGraph() {
     ranges.push_back({denseLayer, denseSpecs, 0, firstMoe, {}, {}});
   if (moeLayer)
     ranges.push_back({moeLayer, moeLayerSpecs, firstMoe, numLayers, {}, {}});
-  if (decoding) {
+  if (decoding()) {
+    // Positions position .. position + T − 1.
     position = f.input(f.tensor({}, i32), "position");
-    positions = f.reshape(position, {1});
+    positions = mlir::ds::AddOp::create(
+        b, mlir::ds::IotaOp::create(b, f.tensor({T()}, i32), f.i64(0)),
+        position);
     for (LayerRange &range : ranges) {
       range.cacheName = stackedName("cache.model.layers.", range.begin,
                                     range.end, ".kv");
@@ -524,10 +551,10 @@ void DeepSeekBuilder::buildGraph() {
   Value embed = f.param("model.embed_tokens.weight", {V, D}, element,
                         Init::normal(config.initializer_range()));
   Value h = mlir::ds::GatherOp::create(b, embed, tokens, f.i64(0));
-  if (!decoding)
+  if (!decoding())
     positions = mlir::ds::IotaOp::create(b, f.tensor({T()}, i32), f.i64(0));
   SmallVector<Value> invariants{positions};
-  if (decoding)
+  if (decoding())
     invariants.push_back(position);
 
   SmallVector<Value> statistics, caches;
@@ -539,7 +566,7 @@ void DeepSeekBuilder::buildGraph() {
         scanLayers(f, range.function, range.specs, "model.layers.",
                    range.begin, range.end, h, invariants, element, state);
     h = scanned[0];
-    if (decoding) {
+    if (decoding()) {
       caches.push_back(scanned[1]);
     } else if (range.function == moeLayer) {
       statistics.push_back(scanned[1]); // expert load [layers, E]
@@ -557,7 +584,7 @@ void DeepSeekBuilder::buildGraph() {
                    : f.param("lm_head.weight", {V, D}, element,
                              Init::normal(config.initializer_range()));
   SmallVector<Value> results = {f.linear(h, head)};
-  if (decoding) {
+  if (decoding()) {
     llvm::append_range(results, caches);
     SmallVector<StringRef> names = {"logits"};
     for (const LayerRange &range : ranges)

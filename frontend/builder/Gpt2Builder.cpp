@@ -11,6 +11,7 @@
 //               again, `_decode`, for one position); keys and values are
 //               cached per layer as `cache.transformer.h.[0:L].k` and `.v`,
 //               [L, B, seq_len, H, D/H] each
+//   @prefill    the same for T tokens per sequence at once (`_prefill`)
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +42,9 @@ public:
 private:
   void buildGraph();
   std::string functionName(StringRef base) const {
-    return decoding ? (base + "_decode").str() : base.str();
+    if (!decoding)
+      return base.str();
+    return (base + (T == 1 ? "_decode" : "_prefill")).str();
   }
   std::vector<WeightSpec> attentionSpecs() const;
   std::vector<WeightSpec> mlpSpecs() const;
@@ -59,8 +62,8 @@ private:
   ModuleOp module;
   const ModelConfig &config;
   Type element;
-  /// T: positions per call (the sequence, or 1 when decoding); Tc: the
-  /// positions a KV cache holds.
+  /// T: positions per call (the sequence, or 1 for @decode); Tc: the
+  /// positions a KV cache holds; `decoding`: @decode or @prefill.
   int64_t D, H, I, B, T, Tc;
   bool decoding = false;
 };
@@ -105,7 +108,7 @@ func::FuncOp Gpt2Builder::buildAttention() {
                                                     position, f.i64(1));
     parts[1] = keys;
     parts[2] = values;
-    length = mlir::ds::AddOp::create(b, position, f.scalar(b.getI32Type(), 1));
+    length = mlir::ds::AddOp::create(b, position, f.scalar(b.getI32Type(), T));
   }
   f.at("attention");
   Value o = mlir::ds::AttentionOp::create(b, parts[0], parts[1], parts[2],
@@ -167,10 +170,13 @@ void Gpt2Builder::build() {
   buildGraph();
   decoding = true;
   T = 1;
-  buildGraph();
+  buildGraph(); // @decode
+  T = Tc;
+  if (T > 1) // (with one position @decode is @prefill)
+    buildGraph(); // @prefill
 }
 
-/// @forward, or when decoding
+/// @forward, or when decoding (@prefill the same with T tokens)
 ///   @decode(tokens [B, 1], position, key cache, value cache, parameters...)
 ///       -> (logits [B, 1, V], key cache, value cache).
 void Gpt2Builder::buildGraph() {
@@ -187,8 +193,9 @@ void Gpt2Builder::buildGraph() {
   for (WeightSpec &spec : mlpSpecs())
     blockSpecs.push_back(std::move(spec));
 
-  FunctionBuilder f(module, decoding ? ::ds::frontend::kDecodeEntry
-                                     : ::ds::frontend::kForwardEntry);
+  FunctionBuilder f(module, !decoding ? ::ds::frontend::kForwardEntry
+                            : T == 1  ? ::ds::frontend::kDecodeEntry
+                                      : ::ds::frontend::kPrefillEntry);
   auto &b = f.b();
   int64_t V = config.vocab_size(), L = config.num_hidden_layers();
   Type i32 = b.getI32Type();
@@ -198,7 +205,9 @@ void Gpt2Builder::buildGraph() {
   SmallVector<std::string> cacheNames;
   if (decoding) {
     position = f.input(f.tensor({}, i32), "position");
-    positions = f.reshape(position, {1});
+    positions = mlir::ds::AddOp::create(
+        b, mlir::ds::IotaOp::create(b, f.tensor({T}, i32), f.i64(0)),
+        position);
     for (const char *what : {".k", ".v"}) {
       cacheNames.push_back(stackedName("cache.transformer.h.", 0, L, what));
       caches.push_back(f.input(f.tensor({L, B, Tc, H, D / H}, element),

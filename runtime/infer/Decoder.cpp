@@ -99,7 +99,105 @@ std::optional<Decoder> Decoder::create(std::shared_ptr<const Artifact> artifact,
     return bad("has no 'cache.*' arguments");
   for (const HostTensor &tensor : decoder.tensors)
     decoder.arguments.push_back(&tensor);
+  if (!decoder.bindPrefill(spec, error))
+    return std::nullopt;
   return decoder;
+}
+
+bool Decoder::bindPrefill(const EntrySpec &decodeSpec, std::string &error) {
+  const Artifact::Entry *entry =
+      executable->artifact().findEntry(kPrefillEntry);
+  if (!entry)
+    return true; // optional
+  const EntrySpec &spec = *entry->spec;
+  auto bad = [&](const std::string &what) {
+    error = "the artifact's '" + std::string(kPrefillEntry) + "' entry " +
+            what + " (expected @decode's arguments and results with tokens "
+            "[B, T] and logits [B, T, V], T the cache length)";
+    return false;
+  };
+  std::vector<const HostTensor *> bound;
+  for (const ArgumentSpec &argument : spec.arguments) {
+    if (argument.name == "tokens") {
+      if (argument.dtype != DType::I32 ||
+          argument.shape != std::vector<int64_t>{batch, capacity})
+        return bad("takes tokens " +
+                   formatType(argument.dtype, argument.shape));
+      auto tokens = HostTensor::zeros(DType::I32, argument.shape, error);
+      if (!tokens)
+        return false;
+      prefillTokens = std::make_unique<HostTensor>(std::move(*tokens));
+      bound.push_back(prefillTokens.get());
+      continue;
+    }
+    auto shared = std::find_if(
+        decodeSpec.arguments.begin(), decodeSpec.arguments.end(),
+        [&](const ArgumentSpec &a) { return a.name == argument.name; });
+    if (shared == decodeSpec.arguments.end() ||
+        shared->dtype != argument.dtype || shared->shape != argument.shape)
+      return bad("takes '" + argument.name + "', which @decode does not");
+    bound.push_back(&tensors[size_t(shared - decodeSpec.arguments.begin())]);
+  }
+  if (spec.results.empty() || spec.results[0].dtype != DType::F32 ||
+      spec.results[0].shape != std::vector<int64_t>{batch, capacity, vocab})
+    return bad("does not return f32 logits [B, T, V] first");
+  std::vector<size_t> cacheResults;
+  for (auto [argument, result] : caches) {
+    const std::string &name = decodeSpec.arguments[argument].name;
+    const ResultSpec *found = spec.findResult(name);
+    if (!found)
+      return bad("does not return the cache '" + name + "'");
+    cacheResults.push_back(size_t(found - spec.results.data()));
+  }
+  prefillArguments = std::move(bound);
+  prefillCacheResults = std::move(cacheResults);
+  return true;
+}
+
+bool Decoder::prefill(std::span<const int32_t> tokens, int64_t count,
+                      std::span<const float> &logits, std::string &error) {
+  if (!canPrefill()) {
+    error = "prefill: the artifact has no '" + std::string(kPrefillEntry) +
+            "' entry";
+    return false;
+  }
+  if (next != 0) {
+    error = "prefill: the caches are not empty (position " +
+            std::to_string(next) + ")";
+    return false;
+  }
+  if (count < 1 || count > capacity ||
+      int64_t(tokens.size()) != batch * count) {
+    error = "prefill: " + std::to_string(tokens.size()) + " tokens for " +
+            std::to_string(batch) + " sequences of " + std::to_string(count) +
+            " (at most " + std::to_string(capacity) + ")";
+    return false;
+  }
+  for (int32_t token : tokens)
+    if (token < 0 || token >= vocab) {
+      error = "prefill: token " + std::to_string(token) +
+              " is outside the vocabulary [0, " + std::to_string(vocab) + ")";
+      return false;
+    }
+  // Padding (token 0) fills the rows past `count`; the cache rows it writes
+  // lie past the position and are overwritten before any query sees them.
+  int32_t *rows = prefillTokens->dataAs<int32_t>();
+  std::fill(rows, rows + batch * capacity, 0);
+  for (int64_t b = 0; b < batch; ++b)
+    std::copy_n(tokens.data() + b * count, count, rows + b * capacity);
+  *tensors[positionIndex].dataAs<int32_t>() = 0;
+  if (!executable->run(kPrefillEntry, prefillArguments, prefillResults, error))
+    return false;
+  for (size_t c = 0; c < caches.size(); ++c)
+    std::swap(tensors[caches[c].first], prefillResults[prefillCacheResults[c]]);
+  lastLogits.resize(size_t(batch * vocab));
+  const float *all = prefillResults[0].dataAs<float>();
+  for (int64_t b = 0; b < batch; ++b)
+    std::copy_n(all + (b * capacity + count - 1) * vocab, vocab,
+                lastLogits.data() + b * vocab);
+  next = count;
+  logits = lastLogits;
+  return true;
 }
 
 bool Decoder::step(std::span<const int32_t> tokens,

@@ -13,6 +13,10 @@
 // model was compiled for); step() at a full cache is an error: the caller
 // decides how to make room (reset() and feed a shorter context again).
 //
+// When the artifact also has @prefill (the same with T = cacheLength()
+// tokens per call), prefill() feeds a whole prompt to empty caches in one
+// call, padded to T: as fast as one @forward instead of one step per token.
+//
 // Ownership: the Decoder keeps the artifact alive and owns every tensor it
 // passes to the model. Not thread-safe; one Decoder per thread.
 //
@@ -33,8 +37,9 @@ namespace ds::rt {
 
 class Decoder {
 public:
-  /// The name of the entry point it runs.
+  /// The names of the entry points it runs.
   static constexpr const char *kEntry = "decode";
+  static constexpr const char *kPrefillEntry = "prefill";
 
   /// Checks the artifact's decode entry (see the file comment) and binds
   /// `weights` to its parameters by name: each must be there with the
@@ -63,12 +68,25 @@ public:
   bool step(std::span<const int32_t> tokens, std::span<const float> &logits,
             std::string &error);
 
+  /// Whether prefill() is available (the artifact has @prefill).
+  bool canPrefill() const { return !prefillArguments.empty(); }
+
+  /// Feeds `count` tokens per sequence (`tokens` is [batchSize(), count],
+  /// row-major, 1 <= count <= cacheLength()) to empty caches (position() ==
+  /// 0) in one call, then position() == count. `logits` views the logits
+  /// after the last of them, [batchSize(), vocabSize()].
+  bool prefill(std::span<const int32_t> tokens, int64_t count,
+               std::span<const float> &logits, std::string &error);
+
   /// Empties the caches: the next step() writes position 0.
   void reset();
 
 private:
   Decoder(std::shared_ptr<const Artifact> artifact)
       : executable(std::make_unique<Executable>(std::move(artifact))) {}
+  /// Checks @prefill, when the artifact has one, against @decode's
+  /// arguments and binds it to the same tensors.
+  bool bindPrefill(const EntrySpec &decodeSpec, std::string &error);
 
   std::unique_ptr<Executable> executable;
   int64_t batch = 0, vocab = 0, capacity = 0, next = 0;
@@ -80,6 +98,15 @@ private:
   size_t tokensIndex = 0, positionIndex = 0;
   /// (argument index, result index) of every cache.
   std::vector<std::pair<size_t, size_t>> caches;
+
+  /// @prefill's arguments: its own tokens [B, T] (on the heap, so that the
+  /// pointer to it survives moving the Decoder), the rest shared with
+  /// @decode (by name); the result index of each cache, as `caches`.
+  std::unique_ptr<HostTensor> prefillTokens;
+  std::vector<const HostTensor *> prefillArguments;
+  std::vector<size_t> prefillCacheResults;
+  std::vector<HostTensor> prefillResults;
+  std::vector<float> lastLogits;
 };
 
 } // namespace ds::rt

@@ -143,7 +143,8 @@ TEST_F(BuiltModel, InitialisedTinyDenseLossIsNearUniform) {
 /// threading the caches through, in f64 in the reference interpreter: the
 /// logits at every position must be @forward's (the KV cache, the absorbed
 /// MLA projections and the key-length mask change only the order of the
-/// arithmetic).
+/// arithmetic). Then @prefill, whole and for a padded half prompt followed
+/// by decoding.
 void expectDecodeMatchesForward(mlir::ModuleOp module,
                                 const ds::config::ModelConfig &config) {
   using ds::frontend::ElementKind;
@@ -192,6 +193,52 @@ void expectDecodeMatchesForward(mlir::ModuleOp module,
   for (int64_t position = 0; position < T; ++position) {
     SCOPED_TRACE("position " + std::to_string(position));
     state[0] = Tensor(ElementKind::I32, {B, 1});
+    for (int64_t b = 0; b < B; ++b)
+      state[0].values[b] = tokens.values[b * T + position];
+    state[1] = Tensor(ElementKind::I32, {}, {double(position)});
+    auto step = mlir::ds::reference::interpret(decode, state);
+    ASSERT_TRUE(mlir::succeeded(step));
+    Tensor want(ElementKind::F64, {B, 1, V});
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(&logits.values[(b * T + position) * V], V,
+                  &want.values[b * V]);
+    EXPECT_LT(mlir::ds::reference::relativeError((*step)[0], want), 1e-10);
+    for (size_t c = 0; c < cacheArguments.size(); ++c)
+      state[cacheArguments[c]] = (*step)[1 + c];
+  }
+
+  // @prefill from position 0: all T positions in one call give @forward's
+  // logits and the caches T decoding steps leave.
+  auto prefill = module.lookupSymbol<mlir::func::FuncOp>("prefill");
+  ASSERT_TRUE(prefill);
+  ASSERT_EQ(prefill.getNumArguments(), decode.getNumArguments());
+  std::vector<Tensor> prefillArguments = state;
+  prefillArguments[0] = tokens;
+  prefillArguments[1] = Tensor(ElementKind::I32, {}, {0.0});
+  for (unsigned index : cacheArguments)
+    prefillArguments[index] = Tensor(ElementKind::F64, state[index].shape);
+  auto all = mlir::ds::reference::interpret(prefill, prefillArguments);
+  ASSERT_TRUE(mlir::succeeded(all));
+  EXPECT_LT(mlir::ds::reference::relativeError((*all)[0], logits), 1e-10);
+  for (size_t c = 0; c < cacheArguments.size(); ++c)
+    EXPECT_LT(mlir::ds::reference::relativeError((*all)[1 + c],
+                                                 state[cacheArguments[c]]),
+              1e-10);
+
+  // A prompt of T/2 tokens padded to T, then decoding: the padding's cache
+  // rows are overwritten before any query sees them.
+  const int64_t prompt = T / 2;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = prompt; t < T; ++t)
+      prefillArguments[0].values[b * T + t] = 1.0;
+  for (unsigned index : cacheArguments)
+    prefillArguments[index] = Tensor(ElementKind::F64, state[index].shape);
+  all = mlir::ds::reference::interpret(prefill, prefillArguments);
+  ASSERT_TRUE(mlir::succeeded(all));
+  for (size_t c = 0; c < cacheArguments.size(); ++c)
+    state[cacheArguments[c]] = (*all)[1 + c];
+  for (int64_t position = prompt; position < T; ++position) {
+    SCOPED_TRACE("after prefill, position " + std::to_string(position));
     for (int64_t b = 0; b < B; ++b)
       state[0].values[b] = tokens.values[b * T + position];
     state[1] = Tensor(ElementKind::I32, {}, {double(position)});

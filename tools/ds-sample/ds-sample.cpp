@@ -9,11 +9,12 @@
 // newest intact checkpoint), encodes the prompt with the corpus's tokenizer,
 // and prints text as it is generated.
 //
-// With the artifact's @decode entry (ds-compile --entry=...,decode) each
-// token costs one decoding step over a KV cache (runtime/infer/Decoder): the
-// prompt is fed one token at a time, then every sampled token. The cache
-// holds the model's sequence length T; when it is full, the last T/2 tokens
-// are fed again from position 0 and generation goes on. --no-cache (or an
+// With the artifact's @decode entry (ds-compile --entry=...,decode,prefill)
+// each token costs one decoding step over a KV cache (runtime/infer/
+// Decoder): the prompt goes in with one @prefill call (or one step per token
+// without it), then every sampled token is one step. The cache holds the
+// model's sequence length T; when it is full, the last T/2 tokens are fed
+// again from position 0 and generation goes on. --no-cache (or an
 // artifact without @decode) instead runs @forward over the last T tokens
 // for every new token, which gives the same logits while the text fits in T
 // positions, at T times the work.
@@ -106,9 +107,17 @@ struct Generation {
 };
 
 /// Feeds `count` tokens of every row, starting at index `from`, to the
-/// decoder; `logits` then views the last step's.
+/// decoder (in one @prefill call when the caches are empty and the artifact
+/// has it); `logits` then views the last position's.
 bool feed(Decoder &decoder, const Generation &g, size_t from, size_t count,
           std::span<const float> &logits, std::string &error) {
+  if (decoder.position() == 0 && decoder.canPrefill()) {
+    std::vector<int32_t> block;
+    for (const std::vector<int32_t> &row : g.rows)
+      block.insert(block.end(), row.begin() + long(from),
+                   row.begin() + long(from + count));
+    return decoder.prefill(block, int64_t(count), logits, error);
+  }
   std::vector<int32_t> column(decoder.batchSize(), 0);
   for (size_t i = from; i < from + count; ++i) {
     for (size_t row = 0; row < g.rows.size(); ++row)
