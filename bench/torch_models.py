@@ -211,7 +211,10 @@ def apply_rope_deinterleave(x, cos, sin):
     return x * cos + rotate_half(x) * sin
 
 
-def dsv3_attention(cfg, W, a, x, cos, sin, attn_impl="sdpa"):
+def dsv3_qkv(cfg, W, a, x, cos, sin):
+    """MLA's queries, keys and values for x [B,T,D] (cos, sin for its T
+    positions): q, k [B,H,T,nope+rope], v [B,H,T,vd], and the softmax scale.
+    Hugging Face's decoding caches these k and v."""
     B, T, _ = x.shape
     H = cfg["num_attention_heads"]
     nope, rope, vd = cfg["qk_nope_head_dim"], cfg["qk_rope_head_dim"], cfg["v_head_dim"]
@@ -236,8 +239,14 @@ def dsv3_attention(cfg, W, a, x, cos, sin, attn_impl="sdpa"):
     if rs is not None and rs.get("mscale_all_dim", 0):
         m = yarn_get_mscale(rs["factor"], rs["mscale_all_dim"])
         scale = scale * m * m
+    return qs, ks, v, scale
+
+
+def dsv3_attention(cfg, W, a, x, cos, sin, attn_impl="sdpa"):
+    B, T, _ = x.shape
+    qs, ks, v, scale = dsv3_qkv(cfg, W, a, x, cos, sin)
     o = causal_attention(qs, ks, v, scale, attn_impl)           # [B,H,T,vd]
-    o = o.transpose(1, 2).reshape(B, T, H * vd)
+    o = o.transpose(1, 2).reshape(B, T, -1)
     return linear(o, W[a + "o_proj.weight"])
 
 

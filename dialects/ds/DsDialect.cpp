@@ -5,6 +5,7 @@
 
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -32,7 +33,24 @@ static FailureOr<APFloat> parseF64Parameter(AsmParser &parser) {
 #include "dialects/ds/DsAttrs.cpp.inc"
 
 
+namespace {
+/// Every ds op is a pure function of its operands (ds.scan names its layer
+/// function by symbol, which stays valid anywhere in the module), so calls
+/// of layer functions may be inlined: code generation inlines them before
+/// lowering so that kernels see the slices of stacked weights they read.
+struct DsInlinerInterface : public DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+  bool isLegalToInline(Region *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
+
 void DsDialect::initialize() {
+  addInterfaces<DsInlinerInterface>();
   addOperations<
 #define GET_OP_LIST
 #include "dialects/ds/DsElementwiseOps.cpp.inc"

@@ -27,6 +27,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/Passes.h"
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSet.h"
@@ -181,6 +182,16 @@ struct LowerToLinalgPass
           function.setArgAttr(i, "bufferization.writable",
                               BoolAttr::get(ctx, false));
     }
+
+    // The layer functions are inlined into the loops that call them before
+    // the ops are lowered, so that a kernel sees that its operand is a slice
+    // of a stacked weight and reads it in place (KernelCall::input) instead
+    // of from a copy made for every layer and every call.
+    OpPassManager inlining(ModuleOp::getOperationName());
+    inlining.addPass(createInlinerPass());
+    inlining.addPass(createSymbolDCEPass());
+    if (failed(runPipeline(inlining, module)))
+      return signalPassFailure();
 
     lowering::SiteTable sites;
     RewritePatternSet patterns(ctx);

@@ -65,16 +65,16 @@ func.func @embed(%table: tensor<100x8xf32>, %tokens: tensor<2x4xi32>) -> tensor<
 
 // -----
 
-// A scan is a loop over the layers: slice i of each stacked operand, a call
-// of the layer function (private, to be inlined), the carry threaded through.
-// CHECK-LABEL: func.func private @layer(
-// CHECK-SAME: !llvm.ptr
+// A scan is a loop over the layers: slice i of each stacked operand, the
+// layer function inlined (and then erased), the carry threaded through.
+// CHECK-NOT: func.func private @layer(
 // CHECK-LABEL: func.func @layers(
 // CHECK-SAME: %[[STATUS:[^:]*]]: !llvm.ptr
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[H:.*]] = %{{.*}}) -> (tensor<4xf32>)
 // CHECK: %[[W:.*]] = tensor.extract_slice %{{.*}}[%[[I]], 0] [1, 4] [1, 1] : tensor<3x4xf32> to tensor<4xf32>
-// CHECK: %[[NEXT:.*]] = func.call @layer(%[[STATUS]], %[[H]], %[[W]])
+// CHECK: %[[NEXT:.*]] = linalg.generic {{.*}} ins(%[[H]], %[[W]] : tensor<4xf32>, tensor<4xf32>)
 // CHECK: scf.yield %[[NEXT]]
+// CHECK-NOT: func.call @layer
 func.func @layer(%h: tensor<4xf32>, %w: tensor<4xf32>) -> tensor<4xf32> {
   %0 = ds.mul %h, %w : tensor<4xf32>
   return %0 : tensor<4xf32>
@@ -82,6 +82,25 @@ func.func @layer(%h: tensor<4xf32>, %w: tensor<4xf32>) -> tensor<4xf32> {
 func.func @layers(%h: tensor<4xf32>, %w: tensor<3x4xf32>) -> tensor<4xf32> {
   %0 = ds.scan @layer(%h) stacked(%w) : (tensor<4xf32>, tensor<3x4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Because the layer is inlined first, a kernel sees that it reads a slice of
+// a stacked weight and takes it in place (row-major at a dynamic offset)
+// rather than from a copy made for every layer of every call.
+// CHECK-LABEL: func.func @stacked_matmul(
+// CHECK: scf.for
+// CHECK: %[[W:.*]] = tensor.extract_slice %{{.*}} : tensor<3x4x4xf32> to tensor<4x4xf32>
+// CHECK: bufferization.to_buffer %[[W]] read_only {{.*}} : tensor<4x4xf32> to memref<4x4xf32, strided<[4, 1], offset: ?>>
+// CHECK: call @ds_matmul_f32(
+func.func @matmul_layer(%h: tensor<2x4xf32>, %w: tensor<4x4xf32>) -> tensor<2x4xf32> {
+  %0 = ds.matmul %h, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+func.func @stacked_matmul(%h: tensor<2x4xf32>, %w: tensor<3x4x4xf32>) -> tensor<2x4xf32> {
+  %0 = ds.scan @matmul_layer(%h) stacked(%w) : (tensor<2x4xf32>, tensor<3x4x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
 }
 
 // -----
