@@ -89,6 +89,13 @@ TYPED_TEST(KernelsMatmul, MatchesReference) {
       {3, 9, 6, 10, false, false, true, false},
       {2, 9, 6, 10, true, true, true, true},
       {2, 64, 70, 65, false, false, false, false},
+      // At most 16 rows (decoding): register tiles instead of OpenBLAS,
+      // split into column panels when the product is large enough.
+      {1, 1, 300, 70, false, true, false, false},
+      {1, 8, 1000, 320, false, false, false, false},
+      {1, 5, 77, 33, false, true, false, false},
+      {1, 16, 4099, 257, false, true, false, false},
+      {3, 2, 640, 1100, false, false, false, true},
   };
   uint64_t seed = 1;
   for (const MatmulCase &c : cases) {
