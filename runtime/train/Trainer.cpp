@@ -469,11 +469,28 @@ bool train(const TrainOptions &options, std::string &error) {
   bool stoppedEarly = false;
   double lossSum = 0.0;
   int64_t lossCount = 0;
+  // The step's arguments and the state its results replace, bound once:
+  // state is a std::map, whose elements stay put while their buffers are
+  // swapped below.
+  std::vector<const HostTensor *> arguments;
+  for (const ArgumentSpec &argument : stepSpec.arguments) {
+    auto it = state.find(argument.name);
+    if (it == state.end()) {
+      error = "train_step: no value for its argument '" + argument.name + "'";
+      return false;
+    }
+    arguments.push_back(&it->second);
+  }
+  std::vector<HostTensor *> replaces;
+  for (const ResultSpec &result : stepSpec.results) {
+    auto it = state.find(result.name);
+    replaces.push_back(it == state.end() ? nullptr : &it->second);
+  }
+  HostTensor &tokens = state.at("tokens"), &targets = state.at("targets");
   while (step < options.steps) {
-    HostTensor &tokens = state.at("tokens"), &targets = state.at("targets");
     batcher.next({tokens.dataAs<int32_t>(), size_t(tokensPerStep)},
                  {targets.dataAs<int32_t>(), size_t(tokensPerStep)});
-    if (!executable.runNamed("train_step", state, results, error)) {
+    if (!executable.run("train_step", arguments, results, error)) {
       error = "step " + std::to_string(step + 1) + ": " + error;
       return false;
     }
@@ -492,13 +509,11 @@ bool train(const TrainOptions &options, std::string &error) {
                 "good state)";
         return false;
       }
-    for (size_t i = 0; i < results.size(); ++i) {
-      auto it = state.find(stepSpec.results[i].name);
-      // Swapped, not moved: the old buffers come back as the next step's
-      // outputs, so steady-state steps allocate nothing.
-      if (it != state.end())
-        std::swap(it->second, results[i]);
-    }
+    // Swapped, not moved: the old buffers come back as the next step's
+    // outputs, so steady-state steps allocate nothing.
+    for (size_t i = 0; i < results.size(); ++i)
+      if (replaces[i])
+        std::swap(*replaces[i], results[i]);
     ++step;
     lossSum += loss;
     ++lossCount;

@@ -94,11 +94,11 @@ struct Generation {
   std::vector<RandomStream> random;
   SamplingOptions sampling;
   const Tokenizer *tokenizer = nullptr;
-  bool stream = false; // print row 0 as it grows
+  bool stream = false; // print row 0 (only) as it grows
 
   void sample(size_t row, std::span<const float> logits) {
     const int32_t next = sampleToken(logits, sampling, random[row]);
-    if (stream) {
+    if (stream && row == 0) {
       std::fputs(tokenizer->decodeNext(rows[row], next).c_str(), stdout);
       std::fflush(stdout);
     }
