@@ -15,6 +15,18 @@ bool isCache(const std::string &name) {
   return name.compare(0, kCachePrefix.size(), kCachePrefix) == 0;
 }
 
+/// Every token in [0, vocab); `what` names the call in the message.
+bool checkTokens(std::span<const int32_t> tokens, int64_t vocab,
+                 const char *what, std::string &error) {
+  for (int32_t token : tokens)
+    if (token < 0 || token >= vocab) {
+      error = std::string(what) + ": token " + std::to_string(token) +
+              " is outside the vocabulary [0, " + std::to_string(vocab) + ")";
+      return false;
+    }
+  return true;
+}
+
 } // namespace
 
 std::optional<Decoder> Decoder::create(std::shared_ptr<const Artifact> artifact,
@@ -173,12 +185,8 @@ bool Decoder::prefill(std::span<const int32_t> tokens, int64_t count,
             " (at most " + std::to_string(capacity) + ")";
     return false;
   }
-  for (int32_t token : tokens)
-    if (token < 0 || token >= vocab) {
-      error = "prefill: token " + std::to_string(token) +
-              " is outside the vocabulary [0, " + std::to_string(vocab) + ")";
-      return false;
-    }
+  if (!checkTokens(tokens, vocab, "prefill", error))
+    return false;
   // Padding (token 0) fills the rows past `count`; the cache rows it writes
   // lie past the position and are overwritten before any query sees them.
   int32_t *rows = prefillTokens->dataAs<int32_t>();
@@ -212,12 +220,8 @@ bool Decoder::step(std::span<const int32_t> tokens,
             " positions)";
     return false;
   }
-  for (int32_t token : tokens)
-    if (token < 0 || token >= vocab) {
-      error = "decode step: token " + std::to_string(token) +
-              " is outside the vocabulary [0, " + std::to_string(vocab) + ")";
-      return false;
-    }
+  if (!checkTokens(tokens, vocab, "decode step", error))
+    return false;
   std::memcpy(tensors[tokensIndex].data(), tokens.data(),
               tokens.size() * sizeof(int32_t));
   *tensors[positionIndex].dataAs<int32_t>() = int32_t(next);

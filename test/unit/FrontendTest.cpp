@@ -190,22 +190,27 @@ void expectDecodeMatchesForward(mlir::ModuleOp module,
     cacheArguments.push_back(i);
   }
   ASSERT_EQ(decode.getNumResults(), 1 + cacheArguments.size());
-  for (int64_t position = 0; position < T; ++position) {
-    SCOPED_TRACE("position " + std::to_string(position));
-    state[0] = Tensor(ElementKind::I32, {B, 1});
-    for (int64_t b = 0; b < B; ++b)
-      state[0].values[b] = tokens.values[b * T + position];
-    state[1] = Tensor(ElementKind::I32, {}, {double(position)});
-    auto step = mlir::ds::reference::interpret(decode, state);
-    ASSERT_TRUE(mlir::succeeded(step));
-    Tensor want(ElementKind::F64, {B, 1, V});
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(&logits.values[(b * T + position) * V], V,
-                  &want.values[b * V]);
-    EXPECT_LT(mlir::ds::reference::relativeError((*step)[0], want), 1e-10);
-    for (size_t c = 0; c < cacheArguments.size(); ++c)
-      state[cacheArguments[c]] = (*step)[1 + c];
-  }
+  // Decodes positions [from, T) from the caches in `state`, checking each
+  // step's logits against @forward's at that position.
+  auto decodeFrom = [&](int64_t from) {
+    for (int64_t position = from; position < T; ++position) {
+      SCOPED_TRACE("position " + std::to_string(position));
+      state[0] = Tensor(ElementKind::I32, {B, 1});
+      for (int64_t b = 0; b < B; ++b)
+        state[0].values[b] = tokens.values[b * T + position];
+      state[1] = Tensor(ElementKind::I32, {}, {double(position)});
+      auto step = mlir::ds::reference::interpret(decode, state);
+      ASSERT_TRUE(mlir::succeeded(step));
+      Tensor want(ElementKind::F64, {B, 1, V});
+      for (int64_t b = 0; b < B; ++b)
+        std::copy_n(&logits.values[(b * T + position) * V], V,
+                    &want.values[b * V]);
+      EXPECT_LT(mlir::ds::reference::relativeError((*step)[0], want), 1e-10);
+      for (size_t c = 0; c < cacheArguments.size(); ++c)
+        state[cacheArguments[c]] = (*step)[1 + c];
+    }
+  };
+  decodeFrom(0);
 
   // @prefill from position 0: all T positions in one call give @forward's
   // logits and the caches T decoding steps leave.
@@ -237,21 +242,8 @@ void expectDecodeMatchesForward(mlir::ModuleOp module,
   ASSERT_TRUE(mlir::succeeded(all));
   for (size_t c = 0; c < cacheArguments.size(); ++c)
     state[cacheArguments[c]] = (*all)[1 + c];
-  for (int64_t position = prompt; position < T; ++position) {
-    SCOPED_TRACE("after prefill, position " + std::to_string(position));
-    for (int64_t b = 0; b < B; ++b)
-      state[0].values[b] = tokens.values[b * T + position];
-    state[1] = Tensor(ElementKind::I32, {}, {double(position)});
-    auto step = mlir::ds::reference::interpret(decode, state);
-    ASSERT_TRUE(mlir::succeeded(step));
-    Tensor want(ElementKind::F64, {B, 1, V});
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(&logits.values[(b * T + position) * V], V,
-                  &want.values[b * V]);
-    EXPECT_LT(mlir::ds::reference::relativeError((*step)[0], want), 1e-10);
-    for (size_t c = 0; c < cacheArguments.size(); ++c)
-      state[cacheArguments[c]] = (*step)[1 + c];
-  }
+  SCOPED_TRACE("after a padded prefill");
+  decodeFrom(prompt);
 }
 
 TEST_F(BuiltModel, DeepSeekDecodeMatchesForward) {
