@@ -84,8 +84,10 @@ private:
     }
     return base.str();
   }
-  /// The YaRN attribute (null without rope_scaling) and the attention scale.
-  mlir::ds::YarnAttr yarn(FunctionBuilder &f, double &scale) const;
+  /// The YaRN attribute (null without rope_scaling).
+  mlir::ds::YarnAttr yarn(FunctionBuilder &f) const;
+  /// 1/sqrt(qk head dim), times YaRN's mscale² with mscale_all_dim.
+  double attentionScale() const;
   MlaProjections projectMla(FunctionBuilder &f, Value x, Value positions,
                             ArrayRef<Value> weights);
   /// The per-layer cache row width: kv_lora_rank + qk_rope_head_dim.
@@ -170,16 +172,20 @@ std::vector<WeightSpec> DeepSeekBuilder::moeSpecs() const {
   return specs;
 }
 
-mlir::ds::YarnAttr DeepSeekBuilder::yarn(FunctionBuilder &f,
-                                         double &scale) const {
-  scale = 1.0 / std::sqrt(static_cast<double>(qkNope + qkRope));
-  if (!config.has_rope_scaling())
-    return {};
-  const auto &y = config.rope_scaling();
-  if (y.mscale_all_dim() != 0.0) {
+double DeepSeekBuilder::attentionScale() const {
+  double scale = 1.0 / std::sqrt(static_cast<double>(qkNope + qkRope));
+  if (config.has_rope_scaling() && config.rope_scaling().mscale_all_dim() != 0.0) {
+    const auto &y = config.rope_scaling();
     double m = yarnMscale(y.factor(), y.mscale_all_dim());
     scale *= m * m;
   }
+  return scale;
+}
+
+mlir::ds::YarnAttr DeepSeekBuilder::yarn(FunctionBuilder &f) const {
+  if (!config.has_rope_scaling())
+    return {};
+  const auto &y = config.rope_scaling();
   return mlir::ds::YarnAttr::get(
       f.context(), APFloat(y.factor()), y.original_max_position_embeddings(),
       APFloat(y.beta_fast()), APFloat(y.beta_slow()), APFloat(y.mscale()),
@@ -217,8 +223,7 @@ DeepSeekBuilder::projectMla(FunctionBuilder &f, Value x, Value positions,
 
   // Decoupled rotary embedding on the last qk_rope_head_dim channels.
   f.at("rope");
-  double scale;
-  mlir::ds::YarnAttr yarnAttr = yarn(f, scale);
+  mlir::ds::YarnAttr yarnAttr = yarn(f);
   auto style = mlir::ds::RopeStyleAttr::get(f.context(),
                                             mlir::ds::RopeStyle::interleaved);
   FloatAttr theta = f.f64(config.rope_theta());
@@ -249,8 +254,7 @@ func::FuncOp DeepSeekBuilder::buildMla() {
   Value k = mlir::ds::ConcatOp::create(b, ValueRange{kNope, kRope}, f.i64(3));
 
   f.at("attention");
-  double scale;
-  yarn(f, scale);
+  const double scale = attentionScale();
   Value o = mlir::ds::AttentionOp::create(b, p.q, k, value,
                                           /*key_length=*/Value(),
                                           /*causal=*/true, f.f64(scale),
@@ -296,8 +300,7 @@ func::FuncOp DeepSeekBuilder::buildMlaDecode() {
       mlir::ds::ConcatOp::create(b, ValueRange{qLatent, q[1]}, f.i64(3));
 
   f.at("attention");
-  double scale;
-  yarn(f, scale);
+  const double scale = attentionScale();
   Value keys = f.reshape(cache, {B(), Tc, 1, cacheWidth()});
   Value length = mlir::ds::AddOp::create(b, position, f.scalar(i32, T()));
   // The values are the cache rows too; their rope part is dropped after.
