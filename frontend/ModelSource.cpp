@@ -67,6 +67,10 @@ bool ds::frontend::loadModelSource(mlir::MLIRContext &context,
       error = path + ": could not parse the module (see the errors above)";
       return false;
     }
+    // IR that ds-model built records its config.
+    if (auto config = (*source.module)->getAttrOfType<mlir::StringAttr>(
+            mlir::ds::kModelConfigAttrName))
+      source.configText = config.getValue().str();
     return true;
   }
 
@@ -74,7 +78,7 @@ bool ds::frontend::loadModelSource(mlir::MLIRContext &context,
   if (std::filesystem::is_directory(path, ec))
     source.checkpointDirectory = path;
   ds::config::ModelConfig config;
-  if (!ds::config::loadModelConfig(path, config, error) ||
+  if (!ds::config::loadModelConfig(path, config, error, &source.notes) ||
       !applyOverrides(config, overrides, path, error))
     return false;
   source.configText = ds::config::toTextproto(config);

@@ -13,11 +13,12 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace llvm {
 class SourceMgr;
 } // namespace llvm
-#include <string>
 
 namespace ds::frontend {
 
@@ -32,10 +33,15 @@ struct ModelSource {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   /// The checkpoint directory the model came from, if any: its weights.
   std::string checkpointDirectory;
-  /// The finalized config as textproto, when built from a config.
+  /// The finalized config as textproto, when built from a config (or read
+  /// from the `ds.model_config` attribute of IR that ds-model built).
   std::string configText;
   /// Seconds spent building the IR from the config (0 for .mlir).
   double buildSeconds = 0.0;
+  /// What loading the config noticed that is not an error (keys of a
+  /// config.json ignored because they do not change the computation, ...),
+  /// one line each; tools print them as notes.
+  std::vector<std::string> notes;
 };
 
 /// Loads or builds the model at `path`. A .mlir file is added to `sourceMgr`

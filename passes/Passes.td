@@ -62,7 +62,8 @@ def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
     every piece of state an explicit argument and result:
 
     * Arguments: `step` (`tensor<i64>`, the number of steps taken so far),
-      the gradient function's inputs (`tokens`, `targets`; with
+      with `schedule-argument` then `total_steps` (`tensor<i64>`), the
+      gradient function's inputs (`tokens`, `targets`; with
       `micro-batches = A > 1` each gets a leading dimension of `A`), the
       parameters, then `exp_avg.<param>` and `exp_avg_sq.<param>` for every
       parameter AdamW updates, then, with `loss-scaling`, `loss_scale`
@@ -83,7 +84,11 @@ def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
     to `min-lr-ratio · lr` at `total-steps` (constant after warm-up when
     `total-steps` is 0): with `t = step + 1`, `lr_t = lr · t / warmup` while
     `t ≤ warmup`, else `lr_min + (lr − lr_min) · (1 + cos(π · min(1, (t −
-    warmup) / (total − warmup)))) / 2`.
+    warmup) / (total − warmup)))) / 2`. With `schedule-argument`,
+    `total` is not compiled in: @train_step takes it as the argument
+    `total_steps` (`tensor<i64>`, after `step`; values `≤ warmup` mean no
+    decay), and ds-train sets it to the run's length, which with
+    `--time-limit` is the number of steps the time allows.
 
     MoE load balancing without an auxiliary loss: a gradient-function result
     with a `ds.balances = "<bias parameter>"` attribute is that parameter's
@@ -116,6 +121,10 @@ def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
            "Linear warm-up steps">,
     Option<"totalSteps", "total-steps", "int64_t", /*default=*/"0",
            "Step at which the cosine decay reaches its floor (0: no decay)">,
+    Option<"scheduleArgument", "schedule-argument", "bool",
+           /*default=*/"false",
+           "Take the schedule's length as the argument `total_steps` instead "
+           "of total-steps, so that the runtime sizes it to the run">,
     Option<"minLrRatio", "min-lr-ratio", "double", /*default=*/"0.1",
            "The floor of the decay as a fraction of lr">,
     Option<"microBatches", "micro-batches", "int64_t", /*default=*/"1",

@@ -19,7 +19,7 @@ config.test_exec_root = os.path.join(config.ds_obj_root, "test")
 path = os.pathsep.join([config.ds_tools_dir, config.llvm_tools_dir,
                         config.environment.get("PATH", os.environ["PATH"])])
 config.environment["PATH"] = path
-for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "ds-run", "ds-compile", "ds-parity", "ds-data", "ds-train", "ds-sample", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
+for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "ds-run", "ds-compile", "ds-parity", "ds-data", "ds-train", "ds-sample", "ds-export", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
     found = shutil.which(tool, path=path)
     if found:
         # Only whole words: "not" must not match inside "does-not-exist".
@@ -34,3 +34,13 @@ config.substitutions.append(("%mlir_include_dir", config.mlir_include_dir.split(
 # GPU tests run only where a CUDA device is present.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:
     config.available_features.add("cuda")
+
+# Checks against Hugging Face transformers run where its Python environment
+# is (bench/setup-reference.sh makes .bench-venv; DS_REFERENCE_PYTHON names
+# another); CI has none, and the committed goldens stand in for it there.
+reference_python = os.environ.get(
+    "DS_REFERENCE_PYTHON", os.path.join(config.ds_src_root, ".bench-venv", "bin", "python"))
+if os.path.exists(reference_python) and os.system(
+        '"%s" -c "import transformers, torch" > /dev/null 2>&1' % reference_python) == 0:
+    config.available_features.add("transformers")
+    config.substitutions.append(("%reference_python", reference_python))

@@ -6,10 +6,13 @@
 #
 #   1. the corpus: Debian's bible-kjv, printed by `bible`
 #   2. ds-data: a 512-piece SentencePiece BPE tokenizer, train/val shards
-#   3. ds-compile: tiny-moe's train step (autodiff + AdamW, warm-up + cosine),
-#      loss and forward, to native code
-#   4. ds-train: DS_TRAIN_MINUTES minutes (default 5) of training, with the
-#      validation loss against the unigram baseline, checkpoints and a plot
+#   3. ds-compile: tiny-moe's train step (autodiff + AdamW, warm-up + cosine
+#      whose length ds-train sizes to the time limit), loss, forward and the
+#      decoding entries, to native code
+#   4. ds-train: DS_TRAIN_MINUTES minutes (default 5) of training, the
+#      learning rate reaching its floor when the time is up, with the
+#      validation loss against the unigram baseline (on the whole validation
+#      shard at the end), checkpoints and a plot
 #   5. ds-sample: text from the final checkpoint
 #
 # Everything goes to $DS_DEMO_DIR (default build/demo); a rerun reuses the
@@ -21,7 +24,7 @@ build="${DS_BUILD_DIR:-$root/build}"
 bin="$build/bin"
 work="${DS_DEMO_DIR:-$build/demo}"
 minutes="${DS_TRAIN_MINUTES:-5}"
-steps=10000 # the schedule's length; the time limit usually ends the run first
+steps=100000 # a cap: the schedule is sized to the time limit
 
 "$root/tools/setup.sh" ds-data ds-compile ds-train ds-sample
 mkdir -p "$work"
@@ -44,7 +47,7 @@ fi
 echo
 echo "== ds-compile models/tiny-moe.mlir (train_step, loss, forward, decode, prefill)"
 "$bin/ds-compile" "$root/models/tiny-moe.mlir" \
-  --passes="ds-autodiff,ds-optimizer{lr=3e-3 warmup-steps=100 total-steps=$steps}" \
+  --passes="ds-autodiff,ds-optimizer{lr=3e-3 warmup-steps=100 schedule-argument=true}" \
   --entry=train_step,loss,forward,decode,prefill -o "$work/tiny-moe"
 
 echo

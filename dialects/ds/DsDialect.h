@@ -54,6 +54,12 @@ inline constexpr llvm::StringLiteral kNameAttrName = "ds.name";
 /// `{ds.balances = "model.layers.[1:4].mlp.gate.e_score_correction_bias"}`.
 inline constexpr llvm::StringLiteral kBalancesAttrName = "ds.balances";
 
+/// The module attribute recording the model config a module was built from
+/// (textproto, one line), so that tools reading the IR can recover it: the
+/// compiler writes it into artifacts as a Hugging Face config.json, which
+/// makes exported checkpoints loadable by transformers.
+inline constexpr llvm::StringLiteral kModelConfigAttrName = "ds.model_config";
+
 } // namespace mlir::ds
 
 #endif // DS_DIALECTS_DS_DSDIALECT_H

@@ -224,8 +224,9 @@ DeepSeekBuilder::projectMla(FunctionBuilder &f, Value x, Value positions,
   // Decoupled rotary embedding on the last qk_rope_head_dim channels.
   f.at("rope");
   mlir::ds::YarnAttr yarnAttr = yarn(f);
-  auto style = mlir::ds::RopeStyleAttr::get(f.context(),
-                                            mlir::ds::RopeStyle::interleaved);
+  auto style = mlir::ds::RopeStyleAttr::get(
+      f.context(), config.rope_interleave() ? mlir::ds::RopeStyle::interleaved
+                                            : mlir::ds::RopeStyle::half);
   FloatAttr theta = f.f64(config.rope_theta());
   p.q = mlir::ds::RopeOp::create(b, q, positions, style, theta, f.i64(qkNope),
                                  f.i64(qkRope), yarnAttr);

@@ -4,7 +4,7 @@
 #include "frontend/builder/Builders.h"
 #include "frontend/builder/GraphBuilder.h"
 
-#include "frontend/config/model_config.pb.h"
+#include "frontend/config/ModelConfig.h"
 
 using namespace mlir;
 using namespace ::ds::frontend;
@@ -67,6 +67,9 @@ OwningOpRef<ModuleOp> buildModel(MLIRContext &context,
     buildDeepSeekForward(*module, config);
   auto forward = module->lookupSymbol<func::FuncOp>(kForwardEntry);
   buildLoss(*module, forward);
+  (*module)->setAttr(mlir::ds::kModelConfigAttrName,
+                     StringAttr::get(&context, ::ds::config::toTextproto(
+                                                   config, /*singleLine=*/true)));
   return module;
 }
 

@@ -104,6 +104,8 @@ void finalizeGpt2(ModelConfig &config, const CommonStatus &common,
     c.fail(std::string("mla is set (") + why + ")");
   if (config.has_moe())
     c.fail(std::string("moe is set (") + why + ")");
+  if (config.has_rope_interleave())
+    c.fail(std::string("rope_interleave is set (") + why + ")");
 
   if (!config.has_intermediate_size()) {
     if (common.hidden && config.hidden_size() <= INT64_MAX / 4)
@@ -306,6 +308,8 @@ void finalizeDeepseek(ModelConfig &config, const CommonStatus &common,
     config.set_tie_word_embeddings(false);
   if (!config.has_rope_theta())
     config.set_rope_theta(10000);
+  if (!config.has_rope_interleave())
+    config.set_rope_interleave(true);
   c.checkPositive(config.rope_theta(), "rope_theta");
   finalizeRopeScaling(config, c);
   finalizeMla(config, c);
@@ -322,6 +326,33 @@ void finalizeDeepseek(ModelConfig &config, const CommonStatus &common,
                       "without moe.n_routed_experts every layer is dense");
   } else {
     finalizeMoe(config, common, c);
+  }
+}
+
+/// sliding_window and layer_types, for either architecture.
+void finalizeAttentionPattern(const ModelConfig &config,
+                              const CommonStatus &common, Checker &c) {
+  if (config.has_sliding_window())
+    c.checkPositive(config.sliding_window(), "sliding_window");
+  if (config.layer_types_size() == 0)
+    return;
+  if (common.layers &&
+      config.layer_types_size() != config.num_hidden_layers())
+    c.fail("layer_types has " + str(int64_t(config.layer_types_size())) +
+           " entries, but num_hidden_layers is " +
+           str(config.num_hidden_layers()) + " (one entry per layer)");
+  for (int i = 0; i < config.layer_types_size(); ++i) {
+    AttentionKind kind = config.layer_types(i);
+    if (kind != FULL_ATTENTION && kind != SLIDING_ATTENTION) {
+      c.fail("layer_types[" + str(int64_t(i)) +
+             "] must be FULL_ATTENTION or SLIDING_ATTENTION");
+      return;
+    }
+    if (kind == SLIDING_ATTENTION && !config.has_sliding_window()) {
+      c.fail("layer_types[" + str(int64_t(i)) +
+             "] is SLIDING_ATTENTION, but sliding_window is not set");
+      return;
+    }
   }
 }
 
@@ -384,6 +415,7 @@ bool finalizeModelConfig(ModelConfig &config, const std::string &sourceName,
     c.checkPositive(shape.seq_len(), "shape.seq_len");
   }
 
+  finalizeAttentionPattern(config, common, c);
   if (arch == GPT2)
     finalizeGpt2(config, common, c);
   else if (arch == DEEPSEEK)

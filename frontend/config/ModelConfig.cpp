@@ -180,8 +180,9 @@ bool parseTextprotoConfig(std::string_view text, const std::string &sourceName,
   return false;
 }
 
-std::string toTextproto(const ModelConfig &config) {
+std::string toTextproto(const ModelConfig &config, bool singleLine) {
   google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(singleLine);
   std::string out;
   if (!printer.PrintToString(config, &out))
     return std::string();
@@ -189,7 +190,7 @@ std::string toTextproto(const ModelConfig &config) {
 }
 
 bool loadModelConfig(const std::string &path, ModelConfig &config,
-                     std::string &error) {
+                     std::string &error, std::vector<std::string> *notes) {
   namespace fs = std::filesystem;
   error.clear();
   std::error_code ec;
@@ -222,7 +223,7 @@ bool loadModelConfig(const std::string &path, ModelConfig &config,
     return false;
   bool parsed = isTextproto
                     ? parseTextprotoConfig(contents, file, config, error)
-                    : importHfConfigJson(contents, file, config, error);
+                    : importHfConfigJson(contents, file, config, error, notes);
   if (!parsed)
     return false;
   return finalizeModelConfig(config, file, error);
@@ -238,6 +239,21 @@ bool isMoeLayer(const ModelConfig &config, int64_t layer) {
     return false;
   int64_t freq = moe.has_moe_layer_freq() ? moe.moe_layer_freq() : 1;
   return freq > 0 && layer % freq == 0;
+}
+
+} // namespace ds::config
+
+namespace ds::config {
+
+int64_t attentionWindow(const ModelConfig &config, int64_t layer) {
+  if (!config.has_sliding_window())
+    return 0;
+  if (config.layer_types_size() == 0)
+    return config.sliding_window();
+  return layer >= 0 && layer < config.layer_types_size() &&
+                 config.layer_types(int(layer)) == SLIDING_ATTENTION
+             ? config.sliding_window()
+             : 0;
 }
 
 } // namespace ds::config

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ds::config {
 
@@ -30,8 +31,12 @@ namespace ds::config {
 /// a Hugging Face config.json (any *.json), or a directory holding config.json.
 /// Applies defaults and validates (finalizeModelConfig). On failure returns
 /// false and `error` holds one line per problem, each starting with the path.
+/// `notes`, when given, receives what a user should know but is not an error
+/// (config.json keys ignored because they do not change the computation,
+/// dropout DS does not apply), one line each.
 bool loadModelConfig(const std::string &path, ModelConfig &config,
-                     std::string &error);
+                     std::string &error,
+                     std::vector<std::string> *notes = nullptr);
 
 /// Parses textproto text into `config` (cleared first). Errors read
 /// "sourceName:line:col: message" (1-based). Does not apply defaults.
@@ -39,11 +44,27 @@ bool parseTextprotoConfig(std::string_view text, const std::string &sourceName,
                           ModelConfig &config, std::string &error);
 
 /// Imports a Hugging Face config.json (model_type deepseek_v2, deepseek_v3 or
-/// gpt2) into `config` (cleared first). Checks JSON syntax and value types
-/// only; ranges and consistency are finalizeModelConfig's job. `name` is the
-/// name of sourceName's parent directory ("model" when there is none).
+/// gpt2) into `config` (cleared first), in the layout of transformers 5
+/// (`rope_parameters`) or the older one (`rope_theta`, `rope_scaling`).
+/// Checks JSON syntax, value types and that every key is understood: a key
+/// that changes the computation in a way DS does not implement (an
+/// unsupported rope type, attention_bias true, ...) or that DS does not know
+/// is an error naming it; keys that do not affect the computation are listed
+/// in one line of `notes`. Ranges and consistency are finalizeModelConfig's
+/// job. `name` is the name of sourceName's parent directory ("model" when
+/// there is none).
 bool importHfConfigJson(std::string_view json, const std::string &sourceName,
-                        ModelConfig &config, std::string &error);
+                        ModelConfig &config, std::string &error,
+                        std::vector<std::string> *notes = nullptr);
+
+/// The Hugging Face config.json that imports back to `config` (a finalized
+/// config): model_type deepseek_v3 (noaux_tc routing), deepseek_v2 or gpt2,
+/// in the older RoPE layout (top-level rope_theta and rope_scaling), which
+/// transformers 4 and 5 both read. Returns false when transformers could
+/// not run the model as DS does (sliding windows on DeepSeek, which
+/// transformers' DeepSeek classes do not implement), with `error` saying why.
+bool exportHfConfigJson(const ModelConfig &config, std::string &json,
+                        std::string &error);
 
 /// Fills defaults and checks every rule of the schema; reports all violations,
 /// each naming the proto field path (e.g. "moe.num_experts_per_tok") and the
@@ -61,13 +82,18 @@ bool importHfConfigJson(std::string_view json, const std::string &sourceName,
 bool finalizeModelConfig(ModelConfig &config, const std::string &sourceName,
                          std::string &error);
 
-/// The config as textproto (for `--print-config`); parseTextprotoConfig reads
-/// it back to an equal message.
-std::string toTextproto(const ModelConfig &config);
+/// The config as textproto (for `--print-config`; on one line with
+/// `singleLine`); parseTextprotoConfig reads it back to an equal message.
+std::string toTextproto(const ModelConfig &config, bool singleLine = false);
 
 /// Whether decoder layer `layer` (0-based) has a DeepSeekMoE block rather than
 /// a dense MLP. Valid on a finalized config; always false for GPT2.
 bool isMoeLayer(const ModelConfig &config, int64_t layer);
+
+/// The attention window of decoder layer `layer` (0-based): sliding_window
+/// for a SLIDING_ATTENTION layer, 0 (unlimited) for a full one. Valid on a
+/// finalized config.
+int64_t attentionWindow(const ModelConfig &config, int64_t layer);
 
 } // namespace ds::config
 

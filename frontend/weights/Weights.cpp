@@ -68,66 +68,6 @@ Tensor ds::frontend::initializeParameter(const ParameterInfo &parameter,
 // Loading
 //===----------------------------------------------------------------------===//
 
-WeightFiles::WeightFiles() = default;
-WeightFiles::~WeightFiles() = default;
-WeightFiles::WeightFiles(WeightFiles &&) noexcept = default;
-WeightFiles &WeightFiles::operator=(WeightFiles &&) noexcept = default;
-
-bool WeightFiles::add(const std::string &path, std::string &error) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(path, ec))
-    return addFile(path, error);
-  std::vector<std::string> paths;
-  for (const fs::directory_entry &entry : fs::directory_iterator(path, ec))
-    if (entry.path().extension() == ".safetensors")
-      paths.push_back(entry.path().string());
-  if (ec) {
-    error = path + ": " + ec.message();
-    return false;
-  }
-  if (paths.empty()) {
-    error = path + ": no *.safetensors files in this directory";
-    return false;
-  }
-  // A Hugging Face checkpoint keeps its weights in model*.safetensors
-  // (model.safetensors, model-00001-of-00002.safetensors, ...); other files
-  // beside them (goldens, gradients) are not weights.
-  std::vector<std::string> model;
-  for (const std::string &file : paths)
-    if (fs::path(file).filename().string().rfind("model", 0) == 0)
-      model.push_back(file);
-  if (!model.empty())
-    paths = std::move(model);
-  std::sort(paths.begin(), paths.end());
-  for (const std::string &file : paths)
-    if (!addFile(file, error))
-      return false;
-  return true;
-}
-
-bool WeightFiles::addFile(const std::string &path, std::string &error) {
-  std::unique_ptr<ds::rt::SafetensorsReader> reader =
-      ds::rt::SafetensorsReader::open(path, error);
-  if (!reader)
-    return false;
-  for (const ds::rt::TensorEntry &entry : reader->tensors()) {
-    auto [it, inserted] = index.try_emplace(entry.name, Found{reader.get(), &entry});
-    if (!inserted) {
-      error = path + ": tensor '" + entry.name + "' is also in " +
-              it->second.file->path();
-      return false;
-    }
-  }
-  files.push_back(std::move(reader));
-  return true;
-}
-
-WeightFiles::Found WeightFiles::find(const std::string &name) const {
-  auto it = index.find(name);
-  return it == index.end() ? Found{nullptr, nullptr} : it->second;
-}
-
 bool ds::frontend::readTensor(const ds::rt::SafetensorsReader &file,
                               const ds::rt::TensorEntry &entry,
                               ElementKind kind, Tensor &value,
@@ -154,56 +94,49 @@ bool ds::frontend::readTensor(const ds::rt::SafetensorsReader &file,
   return true;
 }
 
+static ds::rt::DType dtypeFor(ElementKind kind);
+
+/// Reads `name` gathered into `shape` as `kind`: in the kind's own encoding
+/// (so conversions round once, and integers are checked to fit), then
+/// decoded.
+static bool readGathered(const WeightFiles &files, const std::string &name,
+                         ElementKind kind, const std::vector<int64_t> &shape,
+                         Tensor &value, std::string &error) {
+  ds::rt::DType dtype = dtypeFor(kind);
+  value = Tensor(kind, shape);
+  std::vector<uint8_t> bytes(value.values.size() * ds::rt::dtypeSize(dtype));
+  if (!files.read(name, dtype, shape, bytes.data(), error))
+    return false;
+  for (size_t i = 0; i < value.values.size(); ++i)
+    value.values[i] =
+        ds::rt::decodeScalar(dtype, bytes.data() + i * ds::rt::dtypeSize(dtype));
+  return true;
+}
+
 bool ds::frontend::loadParameter(const ParameterInfo &parameter,
                                  const WeightFiles &files, Tensor &value,
                                  std::string &error) {
-  ParamNamePattern pattern;
-  if (!ParamNamePattern::parse(parameter.name, pattern, error))
-    return false;
-  size_t stacked = pattern.numStackedDims();
-  std::vector<int64_t> sliceShape(parameter.shape.begin() + stacked,
-                                  parameter.shape.end());
-  value = Tensor(parameter.kind, parameter.shape);
-  int64_t sliceSize = mlir::ds::reference::productOf(sliceShape);
-  for (int64_t slice = 0; slice < pattern.numSlices(); ++slice) {
-    std::string name = pattern.expandFlat(slice);
-    WeightFiles::Found found = files.find(name);
-    std::string context =
-        stacked ? " (a slice of parameter '" + parameter.name + "')" : "";
-    if (!found.entry) {
-      error = "missing tensor '" + name + "'" + context +
-              " in the weight files";
-      return false;
-    }
-    // DeepSeek-V3's released checkpoints store fp8 weights with per-block
-    // scales beside them; reading the fp8 values alone would be silently
-    // wrong.
-    if (files.find(name + "_scale_inv").entry) {
-      error = found.file->path() + ": tensor '" + name +
-              "' is block-quantized (it has '" + name +
-              "_scale_inv'); dequantize the checkpoint to bf16 first";
-      return false;
-    }
-    if (found.entry->shape != sliceShape) {
-      error = found.file->path() + ": tensor '" + name + "'" + context +
-              " has shape " + formatShape(found.entry->shape) +
-              ", but the model expects " + formatShape(sliceShape);
-      return false;
-    }
-    Tensor piece;
-    if (!readTensor(*found.file, *found.entry, parameter.kind, piece, error))
-      return false;
-    std::copy(piece.values.begin(), piece.values.end(),
-              value.values.begin() + slice * sliceSize);
-  }
-  return true;
+  return readGathered(files, parameter.name, parameter.kind, parameter.shape,
+                      value, error);
+}
+
+bool ds::frontend::readNamedTensor(const WeightFiles &files,
+                                   const std::string &name, ElementKind kind,
+                                   const std::vector<int64_t> &stackedShape,
+                                   Tensor &value, std::string &error) {
+  if (WeightFiles::Found found = files.find(name); found.entry)
+    return readTensor(*found.file, *found.entry, kind, value, error);
+  if (!stackedShape.empty() && files.provides(name))
+    return readGathered(files, name, kind, stackedShape, value, error);
+  error = "no tensor '" + name + "'";
+  return false;
 }
 
 //===----------------------------------------------------------------------===//
 // Saving
 //===----------------------------------------------------------------------===//
 
-static ds::rt::DType dtypeFor(ElementKind kind) {
+ds::rt::DType dtypeFor(ElementKind kind) {
   using ds::rt::DType;
   switch (kind) {
   case ElementKind::F64: return DType::F64;
@@ -221,34 +154,52 @@ static ds::rt::DType dtypeFor(ElementKind kind) {
   return DType::F32;
 }
 
+/// Appends `value` under `name`, or, when the name stacks layers or
+/// experts, one tensor per slice under its per-layer name.
+static bool appendUnstacked(const std::string &name, const Tensor &value,
+                            bool unstack,
+                            std::vector<ds::rt::TensorToWrite> &tensors,
+                            std::string &error) {
+  ParamNamePattern pattern;
+  if (!unstack || name.find('[') == std::string::npos) {
+    tensors.push_back(
+        {name, dtypeFor(value.kind), value.shape, value.values.data()});
+    return true;
+  }
+  if (!ParamNamePattern::parse(name, pattern, error))
+    return false;
+  size_t stacked = pattern.numStackedDims();
+  if (value.shape.size() < stacked) {
+    error = "tensor '" + name + "' has fewer dimensions than its name stacks";
+    return false;
+  }
+  std::vector<int64_t> sliceShape(value.shape.begin() + stacked,
+                                  value.shape.end());
+  int64_t sliceSize = mlir::ds::reference::productOf(sliceShape);
+  for (int64_t slice = 0; slice < pattern.numSlices(); ++slice)
+    tensors.push_back({pattern.expandFlat(slice), dtypeFor(value.kind),
+                       sliceShape, value.values.data() + slice * sliceSize});
+  return true;
+}
+
 bool ds::frontend::saveParameters(const std::string &path,
                                   const std::vector<ParameterInfo> &parameters,
                                   const std::vector<Tensor> &values,
                                   std::string &error) {
   std::vector<ds::rt::TensorToWrite> tensors;
-  for (size_t i = 0; i < parameters.size(); ++i) {
-    ParamNamePattern pattern;
-    if (!ParamNamePattern::parse(parameters[i].name, pattern, error))
+  for (size_t i = 0; i < parameters.size(); ++i)
+    if (!appendUnstacked(parameters[i].name, values[i], true, tensors, error))
       return false;
-    size_t stacked = pattern.numStackedDims();
-    std::vector<int64_t> sliceShape(parameters[i].shape.begin() + stacked,
-                                    parameters[i].shape.end());
-    int64_t sliceSize = mlir::ds::reference::productOf(sliceShape);
-    for (int64_t slice = 0; slice < pattern.numSlices(); ++slice)
-      tensors.push_back({pattern.expandFlat(slice), dtypeFor(values[i].kind),
-                         sliceShape,
-                         values[i].values.data() + slice * sliceSize});
-  }
   return ds::rt::writeSafetensors(path, tensors, {{"format", "pt"}}, error);
 }
 
 bool ds::frontend::saveTensors(
     const std::string &path,
     const std::vector<std::pair<std::string, Tensor>> &named,
-    std::string &error) {
+    std::string &error, bool unstack) {
   std::vector<ds::rt::TensorToWrite> tensors;
   for (const auto &[name, tensor] : named)
-    tensors.push_back(
-        {name, dtypeFor(tensor.kind), tensor.shape, tensor.values.data()});
+    if (!appendUnstacked(name, tensor, unstack, tensors, error))
+      return false;
   return ds::rt::writeSafetensors(path, tensors, {}, error);
 }

@@ -7,8 +7,8 @@
 //   (each slice of a stacked parameter) draws from its own stream, seeded by
 //   the seed and its full name, so values do not depend on how layers are
 //   stacked or how many there are.
-// * WeightFiles + loadParameter: from safetensors files with Hugging Face
-//   names; stacked parameters gather their slices
+// * WeightFiles + loadParameter: from safetensors files, by the stacked
+//   name or with Hugging Face names, whose slices stacked parameters gather
 //   (model.layers.[1:4].mlp.experts.[0:16].up_proj.weight reads the 48
 //   tensors model.layers.{1..3}.mlp.experts.{0..15}.up_proj.weight), so a
 //   Hugging Face checkpoint directory loads as it is.
@@ -20,6 +20,7 @@
 #define DS_FRONTEND_WEIGHTS_WEIGHTS_H
 
 #include "dialects/ds/reference/Tensor.h"
+#include "runtime/io/WeightFiles.h"
 
 #include <map>
 #include <memory>
@@ -29,11 +30,6 @@
 namespace mlir::func {
 class FuncOp;
 } // namespace mlir::func
-
-namespace ds::rt {
-class SafetensorsReader;
-struct TensorEntry;
-} // namespace ds::rt
 
 namespace ds::frontend {
 
@@ -56,34 +52,10 @@ std::vector<ParameterInfo> listParameters(mlir::func::FuncOp function);
 /// The initial value of `parameter` for `seed` (see the file comment).
 Tensor initializeParameter(const ParameterInfo &parameter, uint64_t seed);
 
-/// A set of safetensors files searched by tensor name.
-class WeightFiles {
-public:
-  WeightFiles();
-  ~WeightFiles();
-  WeightFiles(WeightFiles &&) noexcept;
-  WeightFiles &operator=(WeightFiles &&) noexcept;
-
-  /// Adds one file, or the weights of a directory: its model*.safetensors
-  /// files if it has any (a Hugging Face checkpoint), else every *.safetensors (sorted by
-  /// name). A tensor name present in two files is an error.
-  bool add(const std::string &path, std::string &error);
-  bool empty() const { return files.empty(); }
-  size_t numTensors() const { return index.size(); }
-
-  struct Found {
-    const ds::rt::SafetensorsReader *file;
-    const ds::rt::TensorEntry *entry;
-  };
-  /// The tensor called `name`, or {nullptr, nullptr}.
-  Found find(const std::string &name) const;
-
-private:
-  bool addFile(const std::string &path, std::string &error);
-
-  std::vector<std::unique_ptr<ds::rt::SafetensorsReader>> files;
-  std::map<std::string, Found> index;
-};
+/// The weight files are the runtime's: one reader for DS checkpoints
+/// (stacked names) and Hugging Face checkpoints (per-layer names, sharded
+/// with an index), runtime/io/WeightFiles.h.
+using ds::rt::WeightFiles;
 
 /// Reads `parameter` from `files`, converting floats to its element type
 /// (rounded exactly). Errors name the checkpoint tensor and the file: a
@@ -98,9 +70,20 @@ bool saveParameters(const std::string &path,
                     const std::vector<Tensor> &values, std::string &error);
 
 /// Writes named tensors (inputs, outputs) to a safetensors file, atomically.
+/// With `unstack`, a tensor whose name stacks layers or experts is written
+/// slice by slice under the per-layer names (what saveParameters does for
+/// parameters), so Hugging Face tools and per-layer checkpoints line up.
 bool saveTensors(const std::string &path,
                  const std::vector<std::pair<std::string, Tensor>> &tensors,
-                 std::string &error);
+                 std::string &error, bool unstack = false);
+
+/// Reads the tensor `name` of `files` as `kind`: the tensor stored under that
+/// name, with its own shape, or, for a stacked name, its slices gathered into
+/// `stackedShape` (empty: gathering is not possible, the shape being
+/// unknown). False with `error` naming the tensor when neither is there.
+bool readNamedTensor(const WeightFiles &files, const std::string &name,
+                     ElementKind kind, const std::vector<int64_t> &stackedShape,
+                     Tensor &value, std::string &error);
 
 /// Reads a tensor of a safetensors file as `kind` (floats rounded exactly,
 /// integers checked to be integral).

@@ -115,6 +115,9 @@ LogicalResult DsOptimizerPass::checkOptions(Operation *anchor) {
     return bad("warmup-steps and total-steps must be >= 0");
   if (totalSteps > 0 && totalSteps <= warmupSteps)
     return bad("total-steps must exceed warmup-steps (or be 0: no decay)");
+  if (scheduleArgument && totalSteps > 0)
+    return bad("schedule-argument takes the schedule's length at run time: "
+               "give it or total-steps, not both");
   if (!(minLrRatio >= 0.0 && minLrRatio <= 1.0))
     return bad("min-lr-ratio must lie in [0, 1]");
   if (microBatches < 1)
@@ -296,6 +299,10 @@ void DsOptimizerPass::runOnOperation() {
   auto scalarI64 = RankedTensorType::get({}, i64);
   argTypes.push_back(scalarI64);
   argAttrs.push_back(named("step"));
+  if (scheduleArgument) {
+    argTypes.push_back(scalarI64);
+    argAttrs.push_back(named("total_steps"));
+  }
   for (unsigned index : inputs) {
     auto inputType = cast<RankedTensorType>(type.getInput(index));
     if (microBatches > 1) {
@@ -335,6 +342,8 @@ void DsOptimizerPass::runOnOperation() {
   Emitter e(b, loc);
   unsigned next = 0;
   Value stepArg = block->getArgument(next++);
+  Value totalStepsArg =
+      scheduleArgument ? block->getArgument(next++) : Value();
   ValueRange inputArgs = block->getArguments().slice(next, inputs.size());
   next += inputs.size();
   ValueRange paramValues = block->getArguments().slice(next, params.size());
@@ -412,17 +421,29 @@ void DsOptimizerPass::runOnOperation() {
   Value t = e.cast(e.add(stepArg, e.constant(i64, 1.0)), compute);
   Value peak = e.constant(compute, lr);
   Value rate = peak;
-  if (totalSteps > 0) {
+  if (totalSteps > 0 || scheduleArgument) {
     double floor = lr * minLrRatio;
-    Value progress = e.div(e.sub(t, e.constant(compute, warmupSteps)),
-                           e.constant(compute, totalSteps - warmupSteps));
+    Value warmup = e.constant(compute, warmupSteps);
+    // The decay's length, total − warmup: compiled in, or from the argument
+    // (at least 1, so that a total within the warm-up cannot divide by 0).
+    Value length = e.constant(compute, totalSteps - warmupSteps);
+    if (scheduleArgument)
+      length = e.max(e.sub(e.cast(totalStepsArg, compute), warmup),
+                     e.constant(compute, 1.0));
+    Value progress = e.div(e.sub(t, warmup), length);
     progress = e.min(e.max(progress, e.constant(compute, 0.0)),
                      e.constant(compute, 1.0));
     Value cosine = CosOp::create(b, loc, e.mul(progress,
                                                e.constant(compute, M_PI)));
     Value half = e.mul(e.add(cosine, e.constant(compute, 1.0)),
                        e.constant(compute, 0.5 * (lr - floor)));
-    rate = e.add(half, e.constant(compute, floor));
+    Value decayed = e.add(half, e.constant(compute, floor));
+    // With the argument, a total within the warm-up means no decay.
+    rate = scheduleArgument
+               ? e.select(e.cmp(CompareDirection::le,
+                                e.cast(totalStepsArg, compute), warmup),
+                          peak, decayed)
+               : decayed;
   }
   if (warmupSteps > 0) {
     Value warm = e.mul(peak, e.div(t, e.constant(compute, warmupSteps)));

@@ -5,20 +5,21 @@
 #include "runtime/Artifact.h"
 #include "runtime/Executable.h"
 #include "runtime/data/Batcher.h"
-#include "runtime/data/TokenShard.h"
 #include "runtime/io/ParamInit.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/LossPlot.h"
+#include "runtime/train/Validation.h"
+#include "runtime/train/WeightSource.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <unistd.h>
 
 namespace ds::rt {
 
@@ -27,51 +28,6 @@ using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-/// A prepared corpus (ds-data): shards, vocabulary, baseline.
-struct DataSet {
-  std::unique_ptr<TokenShard> train, val;
-  uint32_t vocabSize = 0;
-  double unigramLoss = 0.0;
-  /// What a checkpoint records to recognise the data it was trained on.
-  std::string fingerprint;
-};
-
-bool loadDataSet(const std::string &directory, DataSet &data,
-                 std::string &error) {
-  const std::string summaryPath = directory + "/data.json";
-  std::ifstream in(summaryPath);
-  if (!in) {
-    error = summaryPath + ": cannot read (prepare the corpus with `ds-data "
-                          "prepare CORPUS -o " + directory + "`)";
-    return false;
-  }
-  nlohmann::json summary = nlohmann::json::parse(in, nullptr, false);
-  if (summary.is_discarded() || !summary.is_object() ||
-      summary.value("format", "") != "ds-data/1" ||
-      !summary.contains("vocab_size")) {
-    error = summaryPath + ": not a ds-data/1 summary";
-    return false;
-  }
-  data.vocabSize = summary.value("vocab_size", 0u);
-  data.unigramLoss = summary.value("unigram_val_loss", 0.0);
-  data.train = TokenShard::open(directory + "/train.tokens", error);
-  if (!data.train)
-    return false;
-  data.val = TokenShard::open(directory + "/val.tokens", error);
-  if (!data.val)
-    return false;
-  for (const TokenShard *shard : {data.train.get(), data.val.get()})
-    if (shard->vocabSize() != data.vocabSize) {
-      error = shard->path() + ": vocabulary " +
-              std::to_string(shard->vocabSize()) + " differs from data.json's " +
-              std::to_string(data.vocabSize);
-      return false;
-    }
-  data.fingerprint = "vocab " + std::to_string(data.vocabSize) + ", " +
-                     std::to_string(data.train->size()) + " train tokens";
-  return true;
-}
 
 /// The model's vocabulary: the rows of its token embedding.
 int64_t modelVocabulary(const EntrySpec &entry) {
@@ -83,41 +39,33 @@ int64_t modelVocabulary(const EntrySpec &entry) {
   return -1;
 }
 
-/// (rows, T) of a tokens argument shaped [..., T].
-bool batchShape(const EntrySpec &entry, int64_t &rows, int64_t &seqLen,
-                std::string &error) {
-  const ArgumentSpec *tokens = entry.findArgument("tokens");
-  const ArgumentSpec *targets = entry.findArgument("targets");
-  if (!tokens || !targets || tokens->dtype != DType::I32 ||
-      tokens->shape.size() < 2 || tokens->shape != targets->shape) {
-    error = "entry '" + entry.name +
-            "' does not take i32 'tokens' and 'targets' of one shape [.., T]";
-    return false;
-  }
-  seqLen = tokens->shape.back();
-  rows = 1;
-  for (size_t i = 0; i + 1 < tokens->shape.size(); ++i)
-    rows *= tokens->shape[i];
-  return true;
+bool isBatchArgument(const std::string &name) {
+  return name == "tokens" || name == "targets";
 }
 
 /// The training state a new run starts from: parameters from their
-/// initializers, optimizer state zero, step 0.
-bool initialState(const EntrySpec &entry, uint64_t seed, NamedTensors &state,
-                  std::string &error) {
+/// initializers (or from `init`'s weights), everything else zero.
+bool initialState(const EntrySpec &entry, const TrainOptions &options,
+                  NamedTensors &state, std::string &error) {
+  LoadedWeights loaded;
+  if (!options.init.empty() &&
+      !loadWeights(options.init, parametersOf(entry), loaded, error))
+    return false;
   for (const ArgumentSpec &argument : entry.arguments) {
-    if (argument.name == "tokens" || argument.name == "targets")
+    if (isBatchArgument(argument.name))
       continue;
     std::optional<HostTensor> tensor;
-    if (argument.role == ArgumentRole::Param) {
+    if (argument.role == ArgumentRole::Param && !options.init.empty()) {
+      tensor = std::move(loaded.tensors.at(argument.name));
+    } else if (argument.role == ArgumentRole::Param) {
       if (!argument.init) {
         error = "parameter '" + argument.name +
                 "' has no initializer in the manifest (recompile the artifact)";
         return false;
       }
       std::vector<double> values;
-      if (!initialValues(argument.name, argument.shape, *argument.init, seed,
-                         values, error))
+      if (!initialValues(argument.name, argument.shape, *argument.init,
+                         options.seed, values, error))
         return false;
       tensor = HostTensor::fromDoubles(argument.dtype, argument.shape, values,
                                        error);
@@ -136,7 +84,7 @@ bool initialState(const EntrySpec &entry, uint64_t seed, NamedTensors &state,
 bool matchesEntry(const Checkpoint &checkpoint, const EntrySpec &entry,
                   std::string &error) {
   for (const ArgumentSpec &argument : entry.arguments) {
-    if (argument.name == "tokens" || argument.name == "targets")
+    if (isBatchArgument(argument.name))
       continue;
     auto it = checkpoint.tensors.find(argument.name);
     if (it == checkpoint.tensors.end()) {
@@ -196,7 +144,6 @@ class MetricsLog {
 public:
   bool open(const std::string &path, int64_t keepThrough,
             std::vector<json> &kept, std::string &error) {
-    path_ = path;
     std::ifstream in(path);
     std::string line;
     while (keepThrough >= 0 && std::getline(in, line)) {
@@ -221,56 +168,62 @@ public:
   }
 
 private:
-  std::string path_;
   std::ofstream out_;
 };
 
-/// Mean validation loss over `batches` fixed batches.
-bool evaluate(Executable &executable, const EntrySpec &lossEntry,
-              const TokenShard &val, int64_t batches, NamedTensors &state,
-              double &loss, std::string &error) {
-  int64_t rows = 0, seqLen = 0;
-  if (!batchShape(lossEntry, rows, seqLen, error))
-    return false;
-  BatcherOptions options{.batchSize = rows, .seqLen = seqLen, .shuffle = false};
-  if (!Batcher::check(val, options, error))
-    return false;
-  Batcher batcher(val, options);
-  const uint64_t available = batcher.windowsPerEpoch() / uint64_t(rows);
-  batches = std::max<int64_t>(1, std::min<int64_t>(batches, int64_t(available)));
-  std::vector<HostTensor> results;
-  double sum = 0.0;
-  for (int64_t b = 0; b < batches; ++b) {
-    HostTensor &tokens = state.at("tokens"), &targets = state.at("targets");
-    batcher.next({tokens.dataAs<int32_t>(), size_t(rows * seqLen)},
-                 {targets.dataAs<int32_t>(), size_t(rows * seqLen)});
-    if (!executable.runNamed("loss", state, results, error))
-      return false;
-    sum += scalar(results, lossEntry, "loss");
-  }
-  loss = sum / double(batches);
-  return true;
-}
+/// One run of the loop (see Trainer.h), from set-up to the last checkpoint.
+class TrainingRun {
+public:
+  explicit TrainingRun(const TrainOptions &options) : options(options) {}
+  bool run(std::string &error);
 
-} // namespace
-
-bool train(const TrainOptions &options, std::string &error) {
-  auto say = [&](const char *format, auto... args) {
+private:
+  template <typename... Args> void say(const char *format, Args... args) {
     if (!options.quiet) {
       std::fprintf(stdout, format, args...);
       std::fflush(stdout);
     }
-  };
-  if (options.steps < 1 || options.evalEvery < 0 || options.evalBatches < 1 ||
-      options.checkpointEvery < 0 || options.keep < 1 || options.logEvery < 1 ||
-      options.timeLimitSeconds < 0) {
-    error = "out-of-range options: --steps, --eval-batches, --keep and "
-            "--log-every must be at least 1, the others at least 0";
-    return false;
   }
-  // The model.
-  std::shared_ptr<const Artifact> artifact =
-      Artifact::load(options.artifact, error);
+  bool loadModelAndData(std::string &error);
+  bool loadOrStartState(std::string &error);
+  bool openLogs(std::string &error);
+  bool bindArguments(std::string &error);
+  bool step(std::string &error);
+  void log(double elapsed);
+  bool copyWeightsForEvaluation(std::string &error);
+  bool evaluateNow(int64_t batches, std::string &error);
+  bool timeValidationBatch(double &seconds, std::string &error);
+  bool saveState(std::string &error);
+  bool sizeScheduleToTimeLimit(double perStep, double elapsed,
+                               std::string &error);
+
+  const TrainOptions &options;
+  std::shared_ptr<const Artifact> artifact;
+  const EntrySpec *stepSpec = nullptr, *lossSpec = nullptr;
+  int64_t rows = 0, seqLen = 0;
+  DataSet data;
+  std::unique_ptr<Batcher> batcher;
+  std::string checkpoints;
+  bool resumed = false;
+  NamedTensors state, evalState;
+  int64_t stepsDone = 0;
+  /// The step the run ends at: --steps, or what the time limit allows.
+  int64_t target = 0;
+  /// train_step's `total_steps` argument (the schedule's length), if any.
+  HostTensor *totalSteps = nullptr;
+  std::unique_ptr<Executable> executable;
+  std::vector<const HostTensor *> arguments;
+  std::vector<HostTensor *> replaces;
+  std::vector<HostTensor> results;
+  MetricsLog metrics;
+  LossCurve curve;
+  double lossSum = 0.0;
+  int64_t lossCount = 0, firstStep = 0;
+  Clock::time_point start;
+};
+
+bool TrainingRun::loadModelAndData(std::string &error) {
+  artifact = Artifact::load(options.artifact, error);
   if (!artifact)
     return false;
   const Artifact::Entry *stepEntry = artifact->findEntry("train_step");
@@ -281,19 +234,18 @@ bool train(const TrainOptions &options, std::string &error) {
                                "--entry=train_step,loss)";
     return false;
   }
-  const EntrySpec &stepSpec = *stepEntry->spec;
-  int64_t rows = 0, seqLen = 0;
-  if (!batchShape(stepSpec, rows, seqLen, error) ||
-      !stepSpec.findResult("loss")) {
+  stepSpec = stepEntry->spec;
+  lossSpec = lossEntry->spec;
+  if (!batchShape(*stepSpec, rows, seqLen, error) ||
+      !stepSpec->findResult("loss") || !lossSpec->findResult("loss")) {
     error = options.artifact + ": " +
-            (error.empty() ? "train_step has no 'loss' result" : error);
+            (error.empty() ? "train_step or loss has no 'loss' result" : error);
     return false;
   }
   // The data, which must speak the model's vocabulary.
-  DataSet data;
   if (!loadDataSet(options.data, data, error))
     return false;
-  const int64_t vocab = modelVocabulary(stepSpec);
+  const int64_t vocab = modelVocabulary(*stepSpec);
   if (vocab >= 0 && vocab != int64_t(data.vocabSize)) {
     error = "vocabulary mismatch: the model embeds " + std::to_string(vocab) +
             " tokens but the tokenizer in " + options.data + " has " +
@@ -306,19 +258,22 @@ bool train(const TrainOptions &options, std::string &error) {
                               .seed = options.seed};
   if (!Batcher::check(*data.train, batchOptions, error))
     return false;
-  Batcher batcher(*data.train, batchOptions);
+  batcher = std::make_unique<Batcher>(*data.train, batchOptions);
+  return true;
+}
 
-  // The state: a checkpoint, or fresh from the seed.
-  const std::string checkpoints = options.run + "/checkpoints";
-  NamedTensors state;
-  int64_t step = 0;
-  const bool haveCheckpoints = !listCheckpoints(checkpoints).empty();
-  if (haveCheckpoints && !options.resume) {
+/// The state: the run's newest checkpoint, or fresh (from the seed, or from
+/// --init's weights).
+bool TrainingRun::loadOrStartState(std::string &error) {
+  checkpoints = options.run + "/checkpoints";
+  resumed = !listCheckpoints(checkpoints).empty();
+  target = options.steps;
+  if (resumed && !options.resume) {
     error = options.run + " already holds checkpoints: pass --resume to "
                           "continue it, or choose another --run directory";
     return false;
   }
-  if (haveCheckpoints) {
+  if (resumed) {
     std::vector<std::string> skipped;
     std::optional<Checkpoint> checkpoint =
         loadLatestCheckpoint(checkpoints, skipped, error);
@@ -348,46 +303,56 @@ bool train(const TrainOptions &options, std::string &error) {
               std::to_string(options.seed);
       return false;
     }
-    if (!matchesEntry(*checkpoint, stepSpec, error) ||
-        !batcher.seek(checkpoint->info.data, error))
+    if (!matchesEntry(*checkpoint, *stepSpec, error) ||
+        !batcher->seek(checkpoint->info.data, error))
       return false;
-    step = checkpoint->info.step;
+    // A run whose length the time limit chose keeps it.
+    if (std::string sized = note("target_steps"); !sized.empty())
+      target = std::min<int64_t>(target, std::stoll(sized));
+    stepsDone = checkpoint->info.step;
     state = std::move(checkpoint->tensors);
     say("resumed from %s (step %lld)\n", checkpoint->path.c_str(),
-        static_cast<long long>(step));
-  } else if (!initialState(stepSpec, options.seed, state, error)) {
+        static_cast<long long>(stepsDone));
+  } else if (!initialState(*stepSpec, options, state, error)) {
     return false;
+  } else if (!options.init.empty()) {
+    say("starting from the weights in %s\n", options.init.c_str());
   }
   for (const char *name : {"tokens", "targets"}) {
     auto tensor = HostTensor::zeros(DType::I32,
-                                    stepSpec.findArgument(name)->shape, error);
+                                    stepSpec->findArgument(name)->shape, error);
     if (!tensor)
       return false;
     state.insert_or_assign(name, std::move(*tensor));
   }
+  // The schedule's length, when train_step takes it: the run's.
+  if (auto it = state.find("total_steps"); it != state.end()) {
+    totalSteps = &it->second;
+    if (!resumed)
+      totalSteps->dataAs<int64_t>()[0] = target;
+  }
   // The loss entry takes one micro-batch: its own tokens and targets.
-  NamedTensors evalState;
-  for (const ArgumentSpec &argument : lossEntry->spec->arguments) {
-    if (argument.name == "tokens" || argument.name == "targets") {
+  for (const ArgumentSpec &argument : lossSpec->arguments)
+    if (isBatchArgument(argument.name)) {
       auto tensor = HostTensor::zeros(argument.dtype, argument.shape, error);
       if (!tensor)
         return false;
       evalState.insert_or_assign(argument.name, std::move(*tensor));
     }
-  }
+  return true;
+}
 
+bool TrainingRun::openLogs(std::string &error) {
   std::error_code ec;
   fs::create_directories(options.run, ec);
   if (ec) {
     error = options.run + ": cannot create: " + ec.message();
     return false;
   }
-  MetricsLog metrics;
   std::vector<json> history;
-  if (!metrics.open(options.run + "/metrics.jsonl", haveCheckpoints ? step : -1,
+  if (!metrics.open(options.run + "/metrics.jsonl", resumed ? stepsDone : -1,
                     history, error))
     return false;
-  LossCurve curve;
   curve.baseline = data.unigramLoss;
   for (const json &record : history) {
     if (record.contains("loss"))
@@ -397,83 +362,14 @@ bool train(const TrainOptions &options, std::string &error) {
       curve.val.emplace_back(record["step"].get<double>(),
                              record["val_loss"].get<double>());
   }
+  return true;
+}
 
-  Executable executable(artifact);
-  const std::vector<std::string> stateNames = [&] {
-    std::vector<std::string> names;
-    for (const ArgumentSpec &argument : stepSpec.arguments)
-      if (argument.name != "tokens" && argument.name != "targets")
-        names.push_back(argument.name);
-    return names;
-  }();
-  auto saveState = [&](int64_t atStep) {
-    NamedTensors saved;
-    CheckpointInfo info;
-    info.step = atStep;
-    info.data = batcher.position();
-    info.seed = options.seed;
-    info.notes = {{"artifact", artifact->manifest().cacheKey},
-                  {"data", data.fingerprint}};
-    // The checkpoint borrows nothing: tensors are written from `state`.
-    for (const std::string &name : stateNames) {
-      auto copy = state.at(name).clone(error);
-      if (!copy)
-        return false;
-      saved.emplace(name, std::move(*copy));
-    }
-    return saveCheckpoint(checkpoints, info, saved, options.keep, error);
-  };
-  auto runEvaluation = [&](int64_t atStep) {
-    for (const ArgumentSpec &argument : lossEntry->spec->arguments) {
-      if (argument.name == "tokens" || argument.name == "targets")
-        continue;
-      auto it = state.find(argument.name);
-      if (it == state.end()) {
-        error = "the loss entry takes '" + argument.name +
-                "', which train_step does not";
-        return false;
-      }
-      auto copy = it->second.clone(error);
-      if (!copy)
-        return false;
-      evalState.insert_or_assign(argument.name, std::move(*copy));
-    }
-    double valLoss = 0.0;
-    if (!evaluate(executable, *lossEntry->spec, *data.val, options.evalBatches,
-                  evalState, valLoss, error))
-      return false;
-    say("step %lld | val loss %.4f | val ppl %.2f | unigram baseline %.4f\n",
-        static_cast<long long>(atStep), valLoss, std::exp(valLoss),
-        data.unigramLoss);
-    metrics.write({{"step", atStep},
-                   {"val_loss", valLoss},
-                   {"val_ppl", std::exp(valLoss)}});
-    curve.val.emplace_back(double(atStep), valLoss);
-    return true;
-  };
-
-  // Time to the end: the remaining steps, or the time limit if sooner.
-  auto remaining = [&](double forSteps, double elapsed) {
-    return options.timeLimitSeconds > 0
-               ? std::min(forSteps, std::max(0.0, options.timeLimitSeconds - elapsed))
-               : forSteps;
-  };
-  const int64_t tokensPerStep = rows * seqLen;
-  const auto start = Clock::now();
-  const int64_t firstStep = step;
-  std::vector<HostTensor> results;
-  say("training %s on %s: %lld steps of %lld tokens, run in %s\n",
-      options.artifact.c_str(), options.data.c_str(),
-      static_cast<long long>(options.steps),
-      static_cast<long long>(tokensPerStep), options.run.c_str());
-  bool stoppedEarly = false;
-  double lossSum = 0.0;
-  int64_t lossCount = 0;
-  // The step's arguments and the state its results replace, bound once:
-  // state is a std::map, whose elements stay put while their buffers are
-  // swapped below.
-  std::vector<const HostTensor *> arguments;
-  for (const ArgumentSpec &argument : stepSpec.arguments) {
+/// train_step's arguments and the state its results replace, bound once:
+/// state is a std::map, whose elements stay put while their buffers are
+/// swapped after each step.
+bool TrainingRun::bindArguments(std::string &error) {
+  for (const ArgumentSpec &argument : stepSpec->arguments) {
     auto it = state.find(argument.name);
     if (it == state.end()) {
       error = "train_step: no value for its argument '" + argument.name + "'";
@@ -481,96 +377,294 @@ bool train(const TrainOptions &options, std::string &error) {
     }
     arguments.push_back(&it->second);
   }
-  std::vector<HostTensor *> replaces;
-  for (const ResultSpec &result : stepSpec.results) {
+  for (const ResultSpec &result : stepSpec->results) {
     auto it = state.find(result.name);
     replaces.push_back(it == state.end() ? nullptr : &it->second);
   }
+  return true;
+}
+
+/// One step: the next batch, @train_step, the finiteness check, the state
+/// update.
+bool TrainingRun::step(std::string &error) {
   HostTensor &tokens = state.at("tokens"), &targets = state.at("targets");
-  while (step < options.steps) {
-    batcher.next({tokens.dataAs<int32_t>(), size_t(tokensPerStep)},
-                 {targets.dataAs<int32_t>(), size_t(tokensPerStep)});
-    if (!executable.run("train_step", arguments, results, error)) {
-      error = "step " + std::to_string(step + 1) + ": " + error;
+  const size_t count = size_t(rows * seqLen);
+  batcher->next({tokens.dataAs<int32_t>(), count},
+                {targets.dataAs<int32_t>(), count});
+  if (!executable->run("train_step", arguments, results, error)) {
+    error = "step " + std::to_string(stepsDone + 1) + ": " + error;
+    return false;
+  }
+  // A non-finite loss, or a non-finite value anywhere in the new state,
+  // stops the run before anything is saved: the last checkpoint stays the
+  // last good state.
+  const double loss = scalar(results, *stepSpec, "loss");
+  for (size_t i = 0; i < results.size(); ++i)
+    if (!allFinite(results[i])) {
+      char lossText[32];
+      std::snprintf(lossText, sizeof(lossText), "%g", loss);
+      error = "step " + std::to_string(stepsDone + 1) +
+              ": non-finite values in '" + stepSpec->results[i].name +
+              "' (the first such result; the loss is " + lossText +
+              "); stopped without saving (the last checkpoint is the last "
+              "good state)";
       return false;
     }
-    // A non-finite loss, or a non-finite value anywhere in the new state,
-    // stops the run before anything is saved: the last checkpoint stays the
-    // last good state.
-    const double loss = scalar(results, stepSpec, "loss");
-    for (size_t i = 0; i < results.size(); ++i)
-      if (!allFinite(results[i])) {
-        char lossText[32];
-        std::snprintf(lossText, sizeof(lossText), "%g", loss);
-        error = "step " + std::to_string(step + 1) +
-                ": non-finite values in '" + stepSpec.results[i].name +
-                "' (the first such result; the loss is " + lossText +
-                "); stopped without saving (the last checkpoint is the last "
-                "good state)";
+  // Swapped, not moved: the old buffers come back as the next step's
+  // outputs, so steady-state steps allocate nothing.
+  for (size_t i = 0; i < results.size(); ++i)
+    if (replaces[i])
+      std::swap(*replaces[i], results[i]);
+  ++stepsDone;
+  lossSum += loss;
+  ++lossCount;
+  return true;
+}
+
+void TrainingRun::log(double elapsed) {
+  // The mean over the steps since the last line: one step's loss is too
+  // noisy to read a trend from.
+  const double meanLoss = lossSum / double(lossCount);
+  lossSum = 0.0;
+  lossCount = 0;
+  const double perStep = elapsed / double(stepsDone - firstStep);
+  double eta = perStep * double(target - stepsDone);
+  if (options.timeLimitSeconds > 0)
+    eta = std::min(eta, std::max(0.0, options.timeLimitSeconds - elapsed));
+  const int64_t tokensPerStep = rows * seqLen;
+  const double lr = scalar(results, *stepSpec, "lr");
+  say("step %lld/%lld | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
+      static_cast<long long>(stepsDone), static_cast<long long>(target),
+      meanLoss, lr, double(tokensPerStep) / perStep,
+      formatDuration(eta).c_str());
+  json record = {{"step", stepsDone},
+                 {"loss", meanLoss},
+                 {"last_loss", scalar(results, *stepSpec, "loss")},
+                 {"tokens_per_s", double(tokensPerStep) / perStep},
+                 {"elapsed_s", elapsed}};
+  if (std::isfinite(lr))
+    record["lr"] = lr;
+  const double gradNorm = scalar(results, *stepSpec, "grad_norm");
+  if (std::isfinite(gradNorm))
+    record["grad_norm"] = gradNorm;
+  metrics.write(record);
+  curve.train.emplace_back(double(stepsDone), meanLoss);
+}
+
+/// The validation loss on `batches` fixed batches (0: the whole shard).
+bool TrainingRun::evaluateNow(int64_t batches, std::string &error) {
+  if (!copyWeightsForEvaluation(error))
+    return false;
+  ValidationLoss val;
+  if (!evaluate(*executable, *lossSpec, *data.val, batches, evalState, val,
+                error))
+    return false;
+  const bool whole = batches == 0;
+  say("step %lld | val loss %.4f | val ppl %.2f | %s %lld tokens | unigram "
+      "baseline %.4f (whole shard)\n",
+      static_cast<long long>(stepsDone), val.loss, std::exp(val.loss),
+      whole ? "whole shard:" : "sample of", static_cast<long long>(val.tokens),
+      data.unigramLoss);
+  metrics.write({{"step", stepsDone},
+                 {"val_loss", val.loss},
+                 {"val_ppl", std::exp(val.loss)},
+                 {"val_tokens", val.tokens},
+                 {"val_whole_shard", whole}});
+  curve.val.emplace_back(double(stepsDone), val.loss);
+  return true;
+}
+
+bool TrainingRun::saveState(std::string &error) {
+  NamedTensors saved;
+  CheckpointInfo info;
+  info.step = stepsDone;
+  info.data = batcher->position();
+  info.seed = options.seed;
+  info.notes = {{"artifact", artifact->manifest().cacheKey},
+                {"data", data.fingerprint}};
+  if (target != options.steps)
+    info.notes["target_steps"] = std::to_string(target);
+  // The checkpoint borrows nothing: tensors are written from `state`.
+  for (const ArgumentSpec &argument : stepSpec->arguments) {
+    if (isBatchArgument(argument.name))
+      continue;
+    auto copy = state.at(argument.name).clone(error);
+    if (!copy)
+      return false;
+    saved.emplace(argument.name, std::move(*copy));
+  }
+  return saveCheckpoint(checkpoints, info, saved, options.keep, error);
+}
+
+/// Seconds @loss takes per validation batch on the current weights (after
+/// a first, untimed batch that allocates its workspace).
+bool TrainingRun::timeValidationBatch(double &seconds, std::string &error) {
+  if (!copyWeightsForEvaluation(error))
+    return false;
+  ValidationLoss val;
+  if (!evaluate(*executable, *lossSpec, *data.val, 1, evalState, val, error))
+    return false;
+  const auto before = Clock::now();
+  if (!evaluate(*executable, *lossSpec, *data.val, 2, evalState, val, error))
+    return false;
+  seconds = std::chrono::duration<double>(Clock::now() - before).count() /
+            double(val.batches);
+  return true;
+}
+
+/// With --time-limit and a schedule length train_step takes at run time:
+/// from the speed measured so far, the number of steps that fit, counting
+/// the periodic evaluations, the checkpoints, the final evaluation on the
+/// whole validation shard, and a margin. The learning rate then reaches its
+/// floor when the time is up, instead of being cut off partway down.
+bool TrainingRun::sizeScheduleToTimeLimit(double perStep, double elapsed,
+                                          std::string &error) {
+  double batchSeconds = 0.0;
+  if (!timeValidationBatch(batchSeconds, error))
+    return false;
+  const int64_t shard = std::max<int64_t>(1, validationBatches(*lossSpec, *data.val));
+  const double sampleEval =
+      batchSeconds * double(options.evalBatches == 0
+                                ? shard
+                                : std::min(options.evalBatches, shard));
+  int64_t stateBytes = 0;
+  for (const HostTensor *argument : arguments)
+    stateBytes += int64_t(argument->byteSize());
+  // Writing, syncing and checksumming the state: a conservative 100 MB/s.
+  const double checkpointSeconds = 0.05 + double(stateBytes) / 100e6;
+  double perStepAll = perStep;
+  if (options.evalEvery > 0)
+    perStepAll += sampleEval / double(options.evalEvery);
+  if (options.checkpointEvery > 0)
+    perStepAll += checkpointSeconds / double(options.checkpointEvery);
+  const double remaining = options.timeLimitSeconds -
+                           (elapsed + 3 * batchSeconds) -
+                           batchSeconds * double(shard) - checkpointSeconds;
+  const int64_t fit =
+      stepsDone + int64_t(std::max(0.0, 0.97 * remaining / perStepAll));
+  target = std::clamp<int64_t>(fit, stepsDone + 1, options.steps);
+  totalSteps->dataAs<int64_t>()[0] = target;
+  say("schedule: %lld steps fit in %.0f s at %.1f ms per step (with "
+      "evaluations and checkpoints); the learning rate decays to its floor "
+      "at the last\n",
+      static_cast<long long>(target), options.timeLimitSeconds,
+      perStep * 1e3);
+  metrics.write({{"step", stepsDone},
+                 {"schedule_steps", target},
+                 {"ms_per_step", perStep * 1e3}});
+  return true;
+}
+
+/// The weights @loss takes, copied from the training state.
+bool TrainingRun::copyWeightsForEvaluation(std::string &error) {
+  for (const ArgumentSpec &argument : lossSpec->arguments) {
+    if (isBatchArgument(argument.name))
+      continue;
+    auto it = state.find(argument.name);
+    if (it == state.end()) {
+      error = "the loss entry takes '" + argument.name +
+              "', which train_step does not";
+      return false;
+    }
+    auto copy = it->second.clone(error);
+    if (!copy)
+      return false;
+    evalState.insert_or_assign(argument.name, std::move(*copy));
+  }
+  return true;
+}
+
+bool TrainingRun::run(std::string &error) {
+  if (options.steps < 1 || options.evalEvery < 0 || options.evalBatches < 0 ||
+      options.checkpointEvery < 0 || options.keep < 1 || options.logEvery < 1 ||
+      options.timeLimitSeconds < 0) {
+    error = "out-of-range options: --steps, --keep and --log-every must be at "
+            "least 1, the others at least 0";
+    return false;
+  }
+  if (!loadModelAndData(error) || !loadOrStartState(error) || !openLogs(error))
+    return false;
+  executable = std::make_unique<Executable>(artifact);
+  if (!bindArguments(error))
+    return false;
+
+  bool sizing = !resumed && options.timeLimitSeconds > 0 && totalSteps;
+  if (!resumed && options.timeLimitSeconds > 0 && !totalSteps)
+    std::fprintf(stderr,
+                 "ds-train: note: the schedule's length is compiled into "
+                 "train_step, so --time-limit may end the run before the "
+                 "learning rate reaches its floor (compile with "
+                 "ds-optimizer{schedule-argument=true} to size it to the "
+                 "time)\n");
+  say("training %s on %s: %lld steps of %lld tokens, run in %s\n",
+      options.artifact.c_str(), options.data.c_str(),
+      static_cast<long long>(target), static_cast<long long>(rows * seqLen),
+      options.run.c_str());
+  start = Clock::now();
+  firstStep = stepsDone;
+  auto since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  // The speed is measured from the end of the first step, which also
+  // allocates the workspace.
+  Clock::time_point afterFirst;
+  bool stoppedEarly = false;
+  while (stepsDone < target) {
+    if (!step(error))
+      return false;
+    if (stepsDone == firstStep + 1)
+      afterFirst = Clock::now();
+    const double elapsed = since(start);
+    const int64_t measured = stepsDone - firstStep - 1;
+    // A few percent of the time gives a steady speed (the first steps run
+    // slower while caches and pages warm up).
+    if (sizing && measured >= 5 &&
+        (measured >= 500 || elapsed >= 0.05 * options.timeLimitSeconds)) {
+      sizing = false;
+      if (!sizeScheduleToTimeLimit(since(afterFirst) / double(measured),
+                                   elapsed, error))
         return false;
-      }
-    // Swapped, not moved: the old buffers come back as the next step's
-    // outputs, so steady-state steps allocate nothing.
-    for (size_t i = 0; i < results.size(); ++i)
-      if (replaces[i])
-        std::swap(*replaces[i], results[i]);
-    ++step;
-    lossSum += loss;
-    ++lossCount;
-    const double elapsed =
-        std::chrono::duration<double>(Clock::now() - start).count();
-    const bool last = step == options.steps;
+    }
+    const bool last = stepsDone == target;
     stoppedEarly = !last && options.timeLimitSeconds > 0 &&
-                   elapsed >= options.timeLimitSeconds;
-    if (step % options.logEvery == 0 || last || stoppedEarly) {
-      // The mean over the steps since the last line: one step's loss is
-      // too noisy to read a trend from.
-      const double meanLoss = lossSum / double(lossCount);
-      lossSum = 0.0;
-      lossCount = 0;
-      const double perStep = elapsed / double(step - firstStep);
-      const double lr = scalar(results, stepSpec, "lr");
-      say("step %lld/%lld | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
-          static_cast<long long>(step), static_cast<long long>(options.steps),
-          meanLoss, lr, double(tokensPerStep) / perStep,
-          formatDuration(remaining(perStep * double(options.steps - step),
-                                   elapsed))
-              .c_str());
-      json record = {{"step", step},
-                     {"loss", meanLoss},
-                     {"last_loss", loss},
-                     {"tokens_per_s", double(tokensPerStep) / perStep},
-                     {"elapsed_s", elapsed}};
-      if (std::isfinite(lr))
-        record["lr"] = lr;
-      const double gradNorm = scalar(results, stepSpec, "grad_norm");
-      if (std::isfinite(gradNorm))
-        record["grad_norm"] = gradNorm;
-      metrics.write(record);
-      curve.train.emplace_back(double(step), meanLoss);
-    }
-    if ((options.evalEvery > 0 && step % options.evalEvery == 0) || last ||
-        stoppedEarly)
-      if (!runEvaluation(step))
+                   since(start) >= options.timeLimitSeconds;
+    const bool end = last || stoppedEarly;
+    if (stepsDone % options.logEvery == 0 || end)
+      log(since(start));
+    // During the run a sample of the validation shard; at the end all of it,
+    // which is what the unigram baseline covers.
+    if (end) {
+      if (!evaluateNow(0, error))
         return false;
-    if ((options.checkpointEvery > 0 && step % options.checkpointEvery == 0) ||
-        last || stoppedEarly) {
-      if (!saveState(step))
+    } else if (options.evalEvery > 0 && stepsDone % options.evalEvery == 0) {
+      if (!evaluateNow(options.evalBatches, error))
         return false;
     }
+    if ((options.checkpointEvery > 0 &&
+         stepsDone % options.checkpointEvery == 0) ||
+        end)
+      if (!saveState(error))
+        return false;
     if (stoppedEarly) {
       say("stopped at step %lld: the time limit of %.0f s is reached "
           "(--resume continues)\n",
-          static_cast<long long>(step), options.timeLimitSeconds);
+          static_cast<long long>(stepsDone), options.timeLimitSeconds);
       break;
     }
   }
   if (!writeLossPlot(options.run + "/loss.png", curve, error))
     return false;
   if (!curve.val.empty())
-    say("final val loss %.4f (unigram baseline %.4f); plot %s/loss.png\n",
+    say("final val loss %.4f on the whole validation shard (unigram baseline "
+        "%.4f); plot %s/loss.png\n",
         curve.val.back().second, data.unigramLoss, options.run.c_str());
   return true;
+}
+
+} // namespace
+
+bool train(const TrainOptions &options, std::string &error) {
+  return TrainingRun(options).run(error);
 }
 
 } // namespace ds::rt

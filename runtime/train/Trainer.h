@@ -13,7 +13,8 @@
 // The loop, top to bottom: take the next batch, run @train_step, feed every
 // result back into the argument of the same name, check that the loss is
 // finite, log, evaluate @loss on fixed validation batches every
-// `evalEvery` steps, checkpoint every `checkpointEvery` steps and at the end.
+// `evalEvery` steps (and on the whole validation shard at the end),
+// checkpoint every `checkpointEvery` steps and at the end.
 // A resumed run continues bit for bit as if it had never stopped: the
 // checkpoint holds the whole state and the data position, and batches depend
 // only on the seed and that position.
@@ -34,13 +35,24 @@ struct TrainOptions {
   std::string run;      // the run directory
   int64_t steps = 1000; // total steps (a resumed run counts those done)
   int64_t evalEvery = 100;
+  /// Validation batches of the evaluations during the run (0: the whole
+  /// validation shard); the final evaluation always covers the whole shard.
   int64_t evalBatches = 16;
   int64_t checkpointEvery = 250;
   int keep = 3;
   int64_t logEvery = 10;
   uint64_t seed = 1;
   bool resume = false;
+  /// A fresh run's parameters come from these weights instead of their
+  /// initializers: a Hugging Face checkpoint directory, a safetensors file,
+  /// or a ds-train run or checkpoint (WeightSource.h). Optimizer state and
+  /// the step start at zero.
+  std::string init;
   /// Stop (with a checkpoint) once this many seconds have passed; 0: never.
+  /// When train_step takes its schedule's length (`total_steps`, see
+  /// ds-optimizer's schedule-argument), a fresh run measures its speed over
+  /// the first steps and sets the length to the steps the time allows, so
+  /// the learning rate decays to its floor by the end.
   double timeLimitSeconds = 0;
   bool quiet = false;
 };

@@ -12,6 +12,7 @@
 
 #include "dialects/ds/DsDialect.h"
 #include "frontend/ModelSource.h"
+#include "frontend/config/ModelConfig.h"
 #include "passes/Passes.h"
 #include "passes/codegen/Artifact.h"
 
@@ -101,6 +102,38 @@ static std::string fileHash(const std::string &path) {
   return hex(llvm::xxh3_64bits((*buffer)->getBuffer()));
 }
 
+/// The Hugging Face config.json of the model, written into the artifact so
+/// that checkpoints export to a directory transformers loads (ds-export).
+/// A model without a config (hand-written IR) or one transformers cannot run
+/// as DS does gets none, with a note saying why.
+static bool writeHfConfig(const ds::frontend::ModelSource &source,
+                          const std::string &directory, std::string &error) {
+  std::string path = directory + "/config.json";
+  std::string json, why;
+  ds::config::ModelConfig config;
+  if (source.configText.empty())
+    why = "the IR records no model config (ds.model_config)";
+  else if (!ds::config::parseTextprotoConfig(source.configText, "ds.model_config",
+                                             config, why) ||
+           !ds::config::exportHfConfigJson(config, json, why))
+    why = "no Hugging Face equivalent: " + why;
+  if (!why.empty()) {
+    llvm::sys::fs::remove(path);
+    if (!quiet)
+      llvm::errs() << "ds-compile: note: the artifact has no config.json ("
+                   << why << ")\n";
+    return true;
+  }
+  if (llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+        os << json;
+        return llvm::Error::success();
+      })) {
+    error = path + ": " + llvm::toString(std::move(e));
+    return false;
+  }
+  return true;
+}
+
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "DS ahead-of-time compiler\n");
@@ -117,28 +150,6 @@ int main(int argc, char **argv) {
   options.optLevel = static_cast<int>(optLevel);
   options.source = inputPath;
 
-  // The cache key: the input, everything that changes what is generated, and
-  // the compiler itself (this binary and the kernels it links in).
-  std::string inputHash = fileHash(inputPath);
-  if (inputHash.empty())
-    return fail(inputPath + ": cannot read the file");
-  std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
-  std::string identity = inputHash + "|" + pipeline + "|" +
-                         (parallel ? "parallel" : "serial") + "|O" +
-                         std::to_string(optLevel) + "|" + dtype +
-                         "|" + std::to_string(batchSize) + "|" +
-                         std::to_string(seqLen) + "|" + fileHash(self) + "|" +
-                         fileHash(options.kernelsArchive);
-  for (const std::string &entry : options.entries)
-    identity += "|" + entry;
-  options.cacheKey = hex(llvm::xxh3_64bits(identity));
-  if (!force && mlir::ds::existingCacheKey(outputDir) == options.cacheKey) {
-    if (!quiet)
-      llvm::outs() << "ds-compile: " << outputDir
-                   << " is up to date (cache hit)\n";
-    return 0;
-  }
-
   mlir::DialectRegistry registry;
   mlir::ds::registerCompilerDialectsAndPasses(registry);
   mlir::MLIRContext context(registry);
@@ -146,6 +157,8 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
+  // The model: a .mlir file, a config, or a checkpoint directory (its
+  // config.json; the weights are the runtime's business).
   ds::frontend::ConfigOverrides overrides;
   if (!dtype.empty())
     overrides.dtype = dtype;
@@ -158,8 +171,34 @@ int main(int argc, char **argv) {
   if (!ds::frontend::loadModelSource(context, sourceMgr, inputPath, overrides,
                                      source, error))
     return fail(error);
+  for (const std::string &note : source.notes)
+    llvm::errs() << "ds-compile: note: " << note << "\n";
   if (mlir::failed(mlir::verify(*source.module)))
     return fail(inputPath + ": the module does not verify");
+
+  // The cache key: the model (its IR with locations, which name run-time
+  // error sites), everything that changes what is generated, and the
+  // compiler itself (this binary and the kernels it links in).
+  std::string printed;
+  {
+    llvm::raw_string_ostream stream(printed);
+    source.module->print(stream, mlir::OpPrintingFlags().enableDebugInfo());
+  }
+  std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
+  std::string identity = hex(llvm::xxh3_64bits(printed)) + "|" + pipeline +
+                         "|" + (parallel ? "parallel" : "serial") + "|O" +
+                         std::to_string(optLevel) + "|" + fileHash(self) +
+                         "|" + fileHash(options.kernelsArchive);
+  for (const std::string &entry : options.entries)
+    identity += "|" + entry;
+  options.cacheKey = hex(llvm::xxh3_64bits(identity));
+  if (!force && mlir::ds::existingCacheKey(outputDir) == options.cacheKey) {
+    if (!quiet)
+      llvm::outs() << "ds-compile: " << outputDir
+                   << " is up to date (cache hit)\n";
+    return 0;
+  }
+
   if (!pipeline.empty() &&
       mlir::failed(mlir::ds::runPassPipeline(*source.module, pipeline, error)))
     return fail("--passes: " + error);
@@ -169,6 +208,8 @@ int main(int argc, char **argv) {
                                              outputDir, report, error)))
     return fail(error.empty() ? "compilation failed (see the errors above)"
                               : error);
+  if (!writeHfConfig(source, outputDir, error))
+    return fail(error);
   if (!quiet) {
     llvm::outs() << llvm::format(
         "ds-compile: %s -> %s (lower %.2f s, codegen %.2f s, link %.2f s)\n",

@@ -75,6 +75,12 @@ static cl::opt<unsigned> steps(
 static cl::opt<std::string> outputPath("output",
                                        cl::desc("Write the named outputs to this safetensors file"),
                                        cl::cat(category));
+static cl::opt<bool> stackedNames(
+    "stacked-names",
+    cl::desc("--output keeps stacked tensors whole, under their stacked names "
+             "(default: one tensor per layer and expert, under Hugging Face "
+             "names, e.g. grad.model.layers.3.mlp.gate.weight)"),
+    cl::cat(category));
 static cl::opt<std::string> comparePath("compare",
                                         cl::desc("Compare the outputs with tensors of this safetensors file"),
                                         cl::cat(category));
@@ -209,16 +215,17 @@ int main(int argc, char **argv) {
     overrides.seqLen = seqLen;
 
   std::string error;
-  std::unique_ptr<ds::rt::SafetensorsReader> inputs;
-  if (!inputsPath.empty()) {
-    inputs = ds::rt::SafetensorsReader::open(inputsPath, error);
-    if (!inputs)
-      return fail(error);
-  }
+  // --inputs and --state hold tensors by name: the argument's own, or, for
+  // a stacked one, its per-layer slices (Hugging Face names).
+  ds::frontend::WeightFiles inputs, state;
+  if (!inputsPath.empty() && !inputs.add(inputsPath, error))
+    return fail(error);
+  if (!statePath.empty() && !state.add(statePath, error))
+    return fail(error);
   // A model built from a config takes its batch shape from the tokens given,
   // unless told otherwise.
-  if (inputs && !overrides.batchSize && !overrides.seqLen) {
-    if (const ds::rt::TensorEntry *tokens = inputs->find("tokens");
+  if (!overrides.batchSize && !overrides.seqLen) {
+    if (const ds::rt::TensorEntry *tokens = inputs.find("tokens").entry;
         tokens && tokens->shape.size() == 2) {
       overrides.batchSize = tokens->shape[0];
       overrides.seqLen = tokens->shape[1];
@@ -233,6 +240,8 @@ int main(int argc, char **argv) {
   if (!ds::frontend::loadModelSource(context, sourceMgr, modelPath, overrides,
                                      source, error))
     return fail(error);
+  for (const std::string &note : source.notes)
+    llvm::errs() << "ds-interp: note: " << note << "\n";
   if (mlir::failed(mlir::verify(*source.module)))
     return fail(modelPath + ": the module does not verify");
   if (!passes.empty()) {
@@ -265,27 +274,30 @@ int main(int argc, char **argv) {
   for (const std::string &path : weightPaths)
     if (!files.add(path, error))
       return fail(error);
-  std::unique_ptr<ds::rt::SafetensorsReader> state;
-  if (!statePath.empty()) {
-    state = ds::rt::SafetensorsReader::open(statePath, error);
-    if (!state)
-      return fail(error);
-  }
-  auto readNamed = [&](ds::rt::SafetensorsReader &file,
-                       const ds::rt::TensorEntry &entry, unsigned index,
-                       Tensor &value) {
+  // Argument `index` from `files` under `name`, if they provide it.
+  auto readNamed = [&](const ds::frontend::WeightFiles &files,
+                       const std::string &name, unsigned index,
+                       Tensor &value, bool &found) {
     auto type =
         mlir::cast<mlir::RankedTensorType>(function.getArgumentTypes()[index]);
+    found = files.find(name).entry || files.provides(name);
+    if (!found)
+      return true;
     auto kind = mlir::ds::reference::elementKindOf(type.getElementType());
-    return ds::frontend::readTensor(file, entry, *kind, value, error);
+    std::vector<int64_t> shape;
+    if (type.hasStaticShape())
+      shape.assign(type.getShape().begin(), type.getShape().end());
+    return ds::frontend::readNamedTensor(files, name, *kind, shape, value,
+                                         error);
   };
   for (const ds::frontend::ParameterInfo &parameter : parameters) {
     isParameter[parameter.argIndex] = true;
-    if (const ds::rt::TensorEntry *found =
-            state ? state->find(parameter.name) : nullptr) {
-      if (!readNamed(*state, *found, parameter.argIndex,
-                     arguments[parameter.argIndex]))
-        return fail(error);
+    bool found = false;
+    if (!readNamed(state, parameter.name, parameter.argIndex,
+                   arguments[parameter.argIndex], found))
+      return fail(error);
+    if (found) {
+      continue;
     } else if (initialise) {
       arguments[parameter.argIndex] =
           ds::frontend::initializeParameter(parameter, initSeed);
@@ -301,18 +313,16 @@ int main(int argc, char **argv) {
     if (isParameter[index])
       continue;
     std::string name = argumentName(function, index);
-    if (const ds::rt::TensorEntry *found =
-            inputs ? inputs->find(inputsPrefix + name) : nullptr) {
-      if (!readNamed(*inputs, *found, index, arguments[index]))
-        return fail(error);
+    bool found = false;
+    if (!readNamed(inputs, inputsPrefix + name, index, arguments[index],
+                   found))
+      return fail(error);
+    if (found)
       continue;
-    }
-    if (const ds::rt::TensorEntry *found =
-            state ? state->find(name) : nullptr) {
-      if (!readNamed(*state, *found, index, arguments[index]))
-        return fail(error);
+    if (!readNamed(state, name, index, arguments[index], found))
+      return fail(error);
+    if (found)
       continue;
-    }
     auto type =
         mlir::cast<mlir::RankedTensorType>(function.getArgumentTypes()[index]);
     if (zeroMissing && type.hasStaticShape()) {
@@ -321,7 +331,7 @@ int main(int argc, char **argv) {
           std::vector<int64_t>(type.getShape().begin(), type.getShape().end()));
       continue;
     }
-    if (!inputs)
+    if (inputsPath.empty())
       return fail("@" + entry + " takes input '" + name +
                   "': pass --inputs=<file.safetensors>");
     return fail(inputsPath + ": no tensor '" + inputsPrefix + name +
@@ -362,7 +372,7 @@ int main(int argc, char **argv) {
     printSummary(named.back().first, result);
   }
   if (!outputPath.empty() &&
-      !ds::frontend::saveTensors(outputPath, named, error))
+      !ds::frontend::saveTensors(outputPath, named, error, !stackedNames))
     return fail(error);
 
   bool allWithin = true;
@@ -379,20 +389,27 @@ int main(int argc, char **argv) {
       return fail("--expect wants output=tensor, got '" + pair + "'");
     expected[pair.substr(0, equals)] = pair.substr(equals + 1);
   }
-  std::unique_ptr<ds::rt::SafetensorsReader> golden =
-      ds::rt::SafetensorsReader::open(comparePath, error);
-  if (!golden)
+  // The reference tensors: under the output's name, or, for a stacked
+  // output, its per-layer slices.
+  ds::frontend::WeightFiles golden;
+  if (!golden.add(comparePath, error))
     return fail(error);
   for (const auto &[name, tensor] : named) {
     // With --expect, exactly the outputs it names are compared.
     if (!expected.empty() && !expected.count(name))
       continue;
     std::string reference = expected.count(name) ? expected[name] : name;
-    const ds::rt::TensorEntry *found = golden->find(reference);
-    if (!found)
+    Tensor want;
+    std::string readError;
+    // Floats are read exactly (as f64), whatever the output's precision.
+    const auto kind = mlir::ds::reference::isFloatKind(tensor.kind)
+                          ? mlir::ds::reference::ElementKind::F64
+                          : tensor.kind;
+    if (!ds::frontend::readNamedTensor(golden, reference, kind, tensor.shape,
+                                       want, readError))
       return fail(comparePath + ": no tensor '" + reference + "' to compare '" +
-                  name + "' with");
-    Tensor want(tensor.kind, found->shape, golden->readAsDoubles(*found));
+                  name + "' with (" + readError + ")");
+    want.kind = tensor.kind;
     double relative = mlir::ds::reference::relativeError(tensor, want);
     bool within = relative <= rtol;
     allWithin &= within;

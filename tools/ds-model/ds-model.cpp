@@ -12,6 +12,7 @@
 
 #include "dialects/ds/DsDialect.h"
 #include "frontend/ModelSource.h"
+#include "frontend/config/ModelConfig.h"
 #include "frontend/builder/ModelBuilder.h"
 #include "frontend/weights/Weights.h"
 
@@ -50,6 +51,11 @@ static cl::opt<int64_t> seqLen("seq-len", cl::desc("Override shape.seq_len"),
 static cl::opt<bool> printConfig("print-config",
                                  cl::desc("Print the finalized config (textproto) and exit"),
                                  cl::cat(category));
+static cl::opt<bool> printHfConfig(
+    "print-hf-config",
+    cl::desc("Print the Hugging Face config.json that describes the model "
+             "and exit"),
+    cl::cat(category));
 static cl::opt<bool> timing("timing",
                             cl::desc("Report build and verify times and the IR size on stderr"),
                             cl::cat(category));
@@ -85,8 +91,27 @@ int main(int argc, char **argv) {
     llvm::errs() << "ds-model: error: " << error << "\n";
     return 1;
   }
+  for (const std::string &note : source.notes)
+    llvm::errs() << "ds-model: note: " << note << "\n";
   if (printConfig) {
     llvm::outs() << source.configText;
+    return 0;
+  }
+  if (printHfConfig) {
+    ds::config::ModelConfig config;
+    std::string json;
+    if (source.configText.empty() ||
+        !ds::config::parseTextprotoConfig(source.configText, inputPath, config,
+                                          error) ||
+        !ds::config::exportHfConfigJson(config, json, error)) {
+      llvm::errs() << "ds-model: error: "
+                   << (source.configText.empty()
+                           ? inputPath + ": not a model config"
+                           : error)
+                   << "\n";
+      return 1;
+    }
+    llvm::outs() << json;
     return 0;
   }
 

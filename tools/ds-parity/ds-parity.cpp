@@ -16,6 +16,7 @@
 #include "dialects/ds/DsDialect.h"
 #include "dialects/ds/reference/Interpreter.h"
 #include "frontend/ModelSource.h"
+#include "frontend/weights/Weights.h"
 #include "passes/Passes.h"
 #include "passes/codegen/Artifact.h"
 #include "passes/lower/Pipeline.h"
@@ -50,7 +51,9 @@ static cl::opt<std::string> passes("passes",
                                    cl::desc("Pass pipeline to run first"),
                                    cl::cat(category));
 static cl::list<std::string> inputFiles(
-    "inputs", cl::desc("safetensors files with arguments by name"),
+    "inputs",
+    cl::desc("safetensors files (or checkpoint directories) with arguments by "
+             "name; a checkpoint directory given as the model comes first"),
     cl::cat(category));
 static cl::opt<std::string> inputsDir(
     "inputs-dir",
@@ -155,11 +158,26 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
-  ds::frontend::ModelSource source;
+  // A model built from a config takes its batch shape from the tokens in
+  // --inputs, as ds-interp does.
+  ds::frontend::ConfigOverrides overrides;
   std::string error;
-  if (!ds::frontend::loadModelSource(context, sourceMgr, inputPath, {},
+  for (const std::string &path : inputFiles) {
+    ds::frontend::WeightFiles files;
+    if (!files.add(path, error))
+      return fail(error);
+    if (const ds::rt::TensorEntry *tokens = files.find("tokens").entry;
+        tokens && tokens->shape.size() == 2) {
+      overrides.batchSize = tokens->shape[0];
+      overrides.seqLen = tokens->shape[1];
+    }
+  }
+  ds::frontend::ModelSource source;
+  if (!ds::frontend::loadModelSource(context, sourceMgr, inputPath, overrides,
                                      source, error))
     return fail(error);
+  for (const std::string &note : source.notes)
+    llvm::errs() << "ds-parity: note: " << note << "\n";
   mlir::ModuleOp module = *source.module;
   if (mlir::failed(mlir::verify(module)))
     return fail(inputPath + ": the module does not verify");
@@ -183,10 +201,16 @@ int main(int argc, char **argv) {
     names = supported;
   }
 
-  std::vector<std::unique_ptr<ds::rt::SafetensorsReader>> readers;
-  for (const std::string &path : inputFiles) {
-    readers.push_back(ds::rt::SafetensorsReader::open(path, error));
-    if (!readers.back())
+  // Arguments by name: a checkpoint directory's weights first, then the
+  // --inputs files, a later source overriding an earlier one. Stacked
+  // parameters also come from their per-layer (Hugging Face) slices.
+  std::vector<ds::frontend::WeightFiles> sources;
+  std::vector<std::string> sourcePaths(inputFiles.begin(), inputFiles.end());
+  if (!source.checkpointDirectory.empty())
+    sourcePaths.insert(sourcePaths.begin(), source.checkpointDirectory);
+  for (const std::string &path : sourcePaths) {
+    sources.emplace_back();
+    if (!sources.back().add(path, error))
       return fail(error);
   }
 
@@ -205,14 +229,10 @@ int main(int argc, char **argv) {
       return fail(inputPath + ": no function @" + name);
     Case c;
     c.entry = name;
-    std::unique_ptr<ds::rt::SafetensorsReader> own;
-    if (!inputsDir.empty()) {
-      own = ds::rt::SafetensorsReader::open(inputsDir + "/" + name +
-                                                ".safetensors",
-                                            error);
-      if (!own)
-        return fail(error);
-    }
+    ds::frontend::WeightFiles own;
+    if (!inputsDir.empty() &&
+        !own.add(inputsDir + "/" + name + ".safetensors", error))
+      return fail(error);
     for (unsigned i = 0; i < function.getNumArguments(); ++i) {
       auto type = mlir::cast<mlir::RankedTensorType>(
           function.getArgument(i).getType());
@@ -220,27 +240,23 @@ int main(int argc, char **argv) {
           mlir::ds::reference::elementKindOf(type.getElementType());
       if (!kind)
         return fail("@" + name + ": unsupported argument type");
-      Tensor tensor(*kind, std::vector<int64_t>(type.getShape().begin(),
-                                                type.getShape().end()));
+      std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+      Tensor tensor(*kind, shape);
       std::string argName = argumentName(function, i);
-      const ds::rt::TensorEntry *found = nullptr;
-      const ds::rt::SafetensorsReader *from = nullptr;
-      for (auto &reader : readers)
-        if (const ds::rt::TensorEntry *entry = reader->find(argName)) {
-          found = entry;
-          from = reader.get();
-        }
-      if (own)
-        if (const ds::rt::TensorEntry *entry = own->find(argName)) {
-          found = entry;
-          from = own.get();
-        }
-      if (found) {
-        if (found->shape != tensor.shape)
+      const ds::frontend::WeightFiles *from = nullptr;
+      for (const ds::frontend::WeightFiles &files : sources)
+        if (files.provides(argName))
+          from = &files;
+      if (!own.empty() && own.provides(argName))
+        from = &own;
+      if (from) {
+        if (!ds::frontend::readNamedTensor(*from, argName, *kind, shape, tensor,
+                                           error))
+          return fail("@" + name + ": input '" + argName + "': " + error);
+        if (tensor.shape != shape)
           return fail("@" + name + ": input '" + argName + "' has shape " +
-                      ds::rt::formatShape(found->shape) + ", expected " +
-                      ds::rt::formatShape(tensor.shape));
-        tensor.values = from->readAsDoubles(*found);
+                      ds::rt::formatShape(tensor.shape) + ", expected " +
+                      ds::rt::formatShape(shape));
       } else {
         std::uniform_real_distribution<double> real(-1.0, 1.0);
         std::uniform_int_distribution<int64_t> integer(

@@ -15,6 +15,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/Executable.h"
 #include "runtime/HostTensor.h"
+#include "runtime/TensorFiles.h"
 #include "runtime/io/Safetensors.h"
 
 #include <algorithm>
@@ -39,16 +40,22 @@ constexpr const char *kUsage =
     "usage: ds-run ARTIFACT_DIR [options]\n"
     "  --list                 list the entries, their arguments and results\n"
     "  --entry=NAME           the entry to run (default: the only one)\n"
-    "  --inputs=FILE          safetensors file with arguments by name; may be\n"
+    "  --inputs=PATH          safetensors file, or checkpoint directory, with\n"
+    "                         arguments by name (stacked parameters also from\n"
+    "                         their per-layer Hugging Face tensors); may be\n"
     "                         repeated, later files override earlier ones\n"
     "  --zero-missing         fill arguments no input file holds with zeros\n"
     "  --steps=N              run N times, feeding each result back into the\n"
     "                         argument of the same name; prints the loss\n"
-    "  --repeat=N             time N runs on the same inputs (after one\n"
-    "                         untimed warm-up run) and print the mean\n"
+    "  --repeat=N             time N runs (after one untimed warm-up run),\n"
+    "                         feeding results back like --steps, and print\n"
+    "                         the median, min, max and mean per run\n"
     "  --print                print each result\n"
     "  --output=FILE          write the results, by name, to a safetensors "
-    "file\n";
+    "file;\n"
+    "                         a result stacking layers or experts is written\n"
+    "                         per layer, under Hugging Face names\n"
+    "  --stacked-names        write stacked results whole instead\n";
 
 struct Options {
   std::string artifact;
@@ -61,6 +68,7 @@ struct Options {
   bool list = false;
   bool print = false;
   bool zeroMissing = false;
+  bool stackedNames = false;
 };
 
 // The error that ends the program: main prints it after "ds-run: ".
@@ -104,6 +112,8 @@ Options parseOptions(int argc, char **argv) {
       options.print = true;
     } else if (argument == "--zero-missing") {
       options.zeroMissing = true;
+    } else if (argument == "--stacked-names") {
+      options.stackedNames = true;
     } else if (auto entry = value("--entry")) {
       options.entry = *entry;
     } else if (auto inputs = value("--inputs")) {
@@ -182,29 +192,24 @@ const EntrySpec &chooseEntry(const Artifact &artifact, const Options &options) {
 }
 
 // Every argument of `entry` from the input files (a later file overrides an
-// earlier one), checked against the manifest here so the message can name the
-// file the wrong tensor came from.
+// earlier one): under its own name, or, for a stacked parameter, from its
+// per-layer slices (a Hugging Face checkpoint directory works as it is).
+// Floats are converted to the argument's type; the shape must match.
 NamedTensors loadArguments(const EntrySpec &entry, const Options &options) {
   NamedTensors arguments;
   std::string error;
   for (const std::string &path : options.inputs) {
-    std::unique_ptr<SafetensorsReader> reader =
-        SafetensorsReader::open(path, error);
-    if (!reader)
+    WeightFiles files;
+    if (!files.add(path, error))
       fail(error);
     for (const ArgumentSpec &argument : entry.arguments) {
-      const TensorEntry *tensor = reader->find(argument.name);
-      if (!tensor)
+      if (!files.provides(argument.name))
         continue;
-      if (tensor->dtype != argument.dtype || tensor->shape != argument.shape)
-        fail(path + ": tensor '" + argument.name + "' is " +
-             formatType(tensor->dtype, tensor->shape) + ", but argument '" +
-             argument.name + "' of entry '" + entry.name + "' is " +
-             formatType(argument.dtype, argument.shape));
-      std::optional<HostTensor> loaded =
-          HostTensor::fromSafetensors(*reader, *tensor, error);
+      std::optional<HostTensor> loaded = readTensor(files, argument, error);
       if (!loaded)
-        fail(error);
+        fail(error + " (argument '" + argument.name + "' of entry '" +
+             entry.name + "' is " +
+             formatType(argument.dtype, argument.shape) + ")");
       arguments.insert_or_assign(argument.name, std::move(*loaded));
     }
   }
@@ -324,15 +329,36 @@ int runTool(int argc, char **argv) {
   };
 
   if (options.repeat > 0) {
+    // Results that feed an argument of the same name (a train step's state)
+    // do so between runs, so that a timed train step trains.
+    auto fed = feedback(entry);
+    auto feed = [&] {
+      for (auto &[index, name] : fed)
+        std::swap(results[index], arguments.find(name)->second);
+    };
     runOnce(); // warm-up: allocates the workspace and results, faults pages in
-    auto start = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < options.repeat; ++i)
+    feed();
+    std::vector<double> times;
+    for (int64_t i = 0; i < options.repeat; ++i) {
+      auto start = std::chrono::steady_clock::now();
       runOnce();
-    std::chrono::duration<double, std::milli> elapsed =
-        std::chrono::steady_clock::now() - start;
-    std::printf("repeat: %" PRId64 " runs of '%s', mean %.6g ms per run\n",
-                options.repeat, entry.name.c_str(),
-                elapsed.count() / double(options.repeat));
+      times.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+      feed();
+    }
+    double total = 0.0;
+    for (double t : times)
+      total += t;
+    std::vector<double> sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t n = sorted.size();
+    const double median =
+        n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    std::printf("repeat: %" PRId64 " runs of '%s', median %.6g ms (min %.6g, "
+                "max %.6g), mean %.6g ms per run\n",
+                options.repeat, entry.name.c_str(), median, sorted.front(),
+                sorted.back(), total / double(n));
   } else {
     auto fed = feedback(entry);
     const ResultSpec *loss = entry.findResult("loss");
@@ -356,11 +382,11 @@ int runTool(int argc, char **argv) {
     for (size_t i = 0; i < results.size(); ++i)
       printResult(entry.results[i].name, results[i]);
   if (!options.output.empty()) {
-    std::vector<RawTensorToWrite> tensors;
+    std::vector<NamedTensorRef> tensors;
     for (size_t i = 0; i < results.size(); ++i)
-      tensors.push_back(results[i].toWrite(entry.results[i].name));
-    if (!writeSafetensorsRaw(options.output, tensors,
-                             {{"format", "pt"}, {"entry", entry.name}}, error))
+      tensors.emplace_back(entry.results[i].name, &results[i]);
+    if (!writeTensors(options.output, tensors, !options.stackedNames,
+                      {{"format", "pt"}, {"entry", entry.name}}, error))
       fail(error);
   }
   return 0;

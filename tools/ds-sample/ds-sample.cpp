@@ -5,7 +5,7 @@
 //             [--temperature=T] [--top-k=K] [--top-p=P] [--seed=S]
 //             [--no-cache]
 //
-// Loads the weights of a ds-train checkpoint (a run directory means its
+// Loads trained weights (a ds-train run directory means its
 // newest intact checkpoint), encodes the prompt with the corpus's tokenizer,
 // and prints text as it is generated.
 //
@@ -31,6 +31,7 @@
 #include "runtime/infer/Decoder.h"
 #include "runtime/infer/Sampler.h"
 #include "runtime/train/Checkpoint.h"
+#include "runtime/train/WeightSource.h"
 #include "tools/ToolArgs.h"
 
 #include <chrono>
@@ -49,7 +50,8 @@ namespace fs = std::filesystem;
 constexpr const char *kUsage =
     "usage: ds-sample ARTIFACT_DIR --checkpoint=PATH --data=DIR [options]\n"
     "  --checkpoint=PATH      a ds-train run directory (its newest intact\n"
-    "                         checkpoint) or one step-N checkpoint\n"
+    "                         checkpoint), one step-N checkpoint, a Hugging\n"
+    "                         Face checkpoint directory or a safetensors file\n"
     "  --data=DIR             the ds-data directory (for its tokenizer)\n"
     "  --prompt=TEXT          text to continue (default: a new line)\n"
     "  --max-tokens=N         tokens to generate (default 200)\n"
@@ -68,23 +70,6 @@ constexpr const char *kUsage =
 int fail(const std::string &message) {
   std::fprintf(stderr, "ds-sample: %s\n", message.c_str());
   return 1;
-}
-
-std::optional<Checkpoint> loadWeights(const std::string &path,
-                                      std::string &error) {
-  if (fs::exists(path + "/checkpoint.json"))
-    return loadCheckpoint(path, error);
-  const std::string directory =
-      fs::is_directory(path + "/checkpoints") ? path + "/checkpoints" : path;
-  if (!fs::is_directory(directory)) {
-    error = path + ": no such checkpoint or run directory";
-    return std::nullopt;
-  }
-  std::vector<std::string> skipped;
-  auto checkpoint = loadLatestCheckpoint(directory, skipped, error);
-  for (const std::string &problem : skipped)
-    std::fprintf(stderr, "ds-sample: warning: skipping %s\n", problem.c_str());
-  return checkpoint;
 }
 
 /// The sequences being generated, one per batch row: all start as the
@@ -282,9 +267,12 @@ int main(int argc, char **argv) {
     return fail("vocabulary mismatch: the model predicts " +
                 std::to_string(vocab) + " tokens but the tokenizer in " +
                 dataDir + " has " + std::to_string(tokenizer->vocabSize()));
-  std::optional<Checkpoint> checkpoint = loadWeights(checkpointPath, error);
-  if (!checkpoint)
+  LoadedWeights checkpoint;
+  if (!loadWeights(checkpointPath, parametersOf(*model.spec), checkpoint,
+                   error))
     return fail(error);
+  for (const std::string &problem : checkpoint.skipped)
+    std::fprintf(stderr, "ds-sample: warning: skipping %s\n", problem.c_str());
 
   // The prompt: its lines, each but the last closed by end-of-sentence.
   std::vector<int32_t> context;
@@ -322,22 +310,19 @@ int main(int argc, char **argv) {
   bool ok;
   if (useCache) {
     std::optional<Decoder> decoder =
-        Decoder::create(artifact, std::move(checkpoint->tensors), error);
+        Decoder::create(artifact, std::move(checkpoint.tensors), error);
     if (!decoder)
-      return fail(checkpoint->path + ": " + error);
+      return fail(checkpoint.origin + ": " + error);
     ok = generateCached(*decoder, g, maxTokens, error);
   } else {
     NamedTensors inputs;
     for (const ArgumentSpec &argument : forward->spec->arguments) {
       if (argument.name == "tokens")
         continue;
-      auto it = checkpoint->tensors.find(argument.name);
-      if (it == checkpoint->tensors.end() ||
-          it->second.dtype() != argument.dtype ||
-          it->second.shape() != argument.shape)
-        return fail(checkpoint->path + ": no tensor '" + argument.name +
-                    "' of the shape the artifact's forward takes (a "
-                    "checkpoint of another model?)");
+      auto it = checkpoint.tensors.find(argument.name);
+      if (it == checkpoint.tensors.end())
+        return fail(checkpoint.origin + ": no tensor '" + argument.name +
+                    "', which the artifact's forward takes");
       inputs.insert_or_assign(argument.name, std::move(it->second));
     }
     auto tokens = HostTensor::zeros(DType::I32, tokensSpec->shape, error);
@@ -354,6 +339,8 @@ int main(int argc, char **argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
           .count();
   if (g.stream) {
+    // The text ends its line before the speed line goes to stderr, so the two
+    // never share a line when both streams go to one terminal or file.
     std::fputc('\n', stdout);
   } else {
     for (int64_t row = 0; row < numSamples; ++row) {
@@ -361,6 +348,7 @@ int main(int argc, char **argv) {
                   tokenizer->decode(g.rows[row]).c_str());
     }
   }
+  std::fflush(stdout);
   std::fprintf(stderr,
                "ds-sample: %lld tokens x %lld in %.2f s (%.0f tokens/s, %s)\n",
                (long long)maxTokens, (long long)batch, seconds,

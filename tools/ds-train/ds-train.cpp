@@ -25,13 +25,21 @@ constexpr const char *kUsage =
     "  --steps=N              total training steps (default 1000)\n"
     "  --eval-every=N         validation loss every N steps (default 100; 0: "
     "only at the end)\n"
-    "  --eval-batches=N       validation batches per evaluation (default 16)\n"
+    "  --eval-batches=N       validation batches per evaluation during the\n"
+    "                         run (default 16; 0: the whole validation shard);\n"
+    "                         the final evaluation covers the whole shard\n"
     "  --checkpoint-every=N   checkpoint every N steps (default 250; 0: only "
     "at the end)\n"
     "  --keep=K               checkpoints to keep (default 3)\n"
     "  --log-every=N          progress line every N steps (default 10)\n"
     "  --seed=S               initial weights and batch order (default 1)\n"
-    "  --time-limit=SECONDS   stop with a checkpoint after this long\n"
+    "  --init=PATH            start from these weights instead of the\n"
+    "                         initializers: a Hugging Face checkpoint\n"
+    "                         directory, a safetensors file, or a ds-train\n"
+    "                         run or checkpoint (fine-tuning)\n"
+    "  --time-limit=SECONDS   stop with a checkpoint after this long; with a\n"
+    "                         train_step compiled with ds-optimizer{schedule-\n"
+    "                         argument=true} the schedule is sized to the time\n"
     "  --resume               continue from the run's newest checkpoint\n"
     "  --quiet                print nothing but errors\n";
 
@@ -73,6 +81,8 @@ int main(int argc, char **argv) {
       options.data = value;
     } else if (flagValue(arg, "--run", value)) {
       options.run = value;
+    } else if (flagValue(arg, "--init", value)) {
+      options.init = value;
     } else if (int64_t *target = integer()) {
       if (!parseInteger(value, *target))
         return fail(std::string(arg.substr(0, arg.find('='))) +

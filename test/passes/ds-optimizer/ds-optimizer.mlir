@@ -1,6 +1,7 @@
 // RUN: ds-opt %s --ds-autodiff --ds-optimizer="lr=0.01 warmup-steps=2 total-steps=10" | FileCheck %s
 // RUN: ds-opt %s --ds-autodiff --ds-optimizer="micro-batches=4 clip-norm=0" | FileCheck %s --check-prefix=MICRO
 // RUN: ds-opt %s --ds-autodiff=seed-argument=true --ds-optimizer="loss-scaling=true" | FileCheck %s --check-prefix=SCALE
+// RUN: ds-opt %s --ds-autodiff --ds-optimizer="warmup-steps=2 schedule-argument=true" | FileCheck %s --check-prefix=SCHEDULE
 
 // The step's signature: step, inputs, parameters, AdamW state for every
 // parameter but the balanced bias; results: loss, expert load, grad_norm, lr,
@@ -55,3 +56,14 @@ func.func @loss(%tokens: tensor<2x3xi32> {ds.name = "tokens"},
   %load = ds.exp %bias : tensor<4xf32>
   return %l, %load : tensor<f32>, tensor<4xf32>
 }
+
+// The schedule's length as an argument: total_steps after step; the cosine
+// runs over max(total - warmup, 1) steps, and a total within the warm-up
+// keeps the peak.
+// SCHEDULE-LABEL: func.func @train_step(
+// SCHEDULE-SAME: %{{.*}}: tensor<i64> {ds.name = "step"}, %[[TOTAL:.*]]: tensor<i64> {ds.name = "total_steps"}
+// SCHEDULE-NOT: ds.name = "total_steps"} ->
+// SCHEDULE: ds.cast %[[TOTAL]]
+// SCHEDULE: ds.max
+// SCHEDULE: ds.cos
+// SCHEDULE: ds.compare le

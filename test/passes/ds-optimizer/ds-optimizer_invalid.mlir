@@ -4,6 +4,8 @@
 // SEED: error: --ds-optimizer: loss-scaling needs the loss seed as an argument of @loss_grad (run --ds-autodiff=seed-argument=true)
 // RUN: not ds-opt %s --ds-autodiff --ds-optimizer="warmup-steps=10 total-steps=5" 2>&1 | FileCheck %s --check-prefix=SCHEDULE
 // SCHEDULE: error: --ds-optimizer: total-steps must exceed warmup-steps (or be 0: no decay)
+// RUN: not ds-opt %s --ds-autodiff --ds-optimizer="total-steps=5 schedule-argument=true" 2>&1 | FileCheck %s --check-prefix=BOTH
+// BOTH: error: --ds-optimizer: schedule-argument takes the schedule's length at run time: give it or total-steps, not both
 // RUN: not ds-opt %s --ds-autodiff --ds-optimizer="beta1=1.5" 2>&1 | FileCheck %s --check-prefix=BETA
 // BETA: error: --ds-optimizer: beta1 and beta2 must lie in [0, 1)
 // RUN: not ds-opt %s --ds-autodiff --ds-optimizer="micro-batches=0" 2>&1 | FileCheck %s --check-prefix=MICRO
