@@ -27,9 +27,10 @@
 #include "frontend/builder/Builders.h"
 #include "frontend/builder/GraphBuilder.h"
 
-#include "frontend/config/model_config.pb.h"
+#include "frontend/config/ModelConfig.h"
 
 #include <cmath>
+#include <map>
 
 using namespace mlir;
 using namespace ::ds::frontend;
@@ -119,6 +120,11 @@ private:
   enum class Graph { forward, decode, prefill };
   Graph graph = Graph::forward;
   bool decoding() const { return graph != Graph::forward; }
+  /// The attention window of the MLA function being built (0: full).
+  int64_t window = 0;
+  IntegerAttr windowAttr(FunctionBuilder &f) const {
+    return window > 0 ? f.i64(window) : IntegerAttr();
+  }
   int64_t B() const { return config.shape().batch_size(); }
   /// Positions per call: the sequence, or one for @decode.
   int64_t T() const {
@@ -237,7 +243,7 @@ DeepSeekBuilder::projectMla(FunctionBuilder &f, Value x, Value positions,
 }
 
 func::FuncOp DeepSeekBuilder::buildMla() {
-  FunctionBuilder f(module, "mla");
+  FunctionBuilder f(module, window > 0 ? "mla_sliding" : "mla");
   auto &b = f.b();
   Value x = f.input(f.tensor({B(), T(), D}, element));
   Value positions = f.input(f.tensor({T()}, b.getI32Type()));
@@ -259,7 +265,7 @@ func::FuncOp DeepSeekBuilder::buildMla() {
   Value o = mlir::ds::AttentionOp::create(b, p.q, k, value,
                                           /*key_length=*/Value(),
                                           /*causal=*/true, f.f64(scale),
-                                          IntegerAttr());
+                                          windowAttr(f));
   o = f.reshape(o, {B(), T(), H * vDim});
   f.at("o_proj");
   return f.finish(f.linear(o, p.oProj));
@@ -271,7 +277,8 @@ func::FuncOp DeepSeekBuilder::buildMla() {
 func::FuncOp DeepSeekBuilder::buildMlaDecode() {
   const int64_t rank = config.mla().kv_lora_rank(), Tc = cacheLength();
   const int64_t N = B() * T();
-  FunctionBuilder f(module, functionName("mla"));
+  FunctionBuilder f(module,
+                    functionName(window > 0 ? "mla_sliding" : "mla"));
   auto &b = f.b();
   Type i32 = b.getI32Type();
   Value x = f.input(f.tensor({B(), T(), D}, element));
@@ -307,7 +314,7 @@ func::FuncOp DeepSeekBuilder::buildMlaDecode() {
   // The values are the cache rows too; their rope part is dropped after.
   Value o = mlir::ds::AttentionOp::create(b, query, keys, keys, length,
                                           /*causal=*/true, f.f64(scale),
-                                          IntegerAttr());
+                                          windowAttr(f));
   o = mlir::ds::SliceOp::create(
       b, o, b.getDenseI64ArrayAttr({0, 0, 0, 0}),
       b.getDenseI64ArrayAttr({B(), T(), H, rank}), DenseI64ArrayAttr());
@@ -484,8 +491,17 @@ void DeepSeekBuilder::build() {
 /// returned updated under the same name.
 void DeepSeekBuilder::buildGraph() {
   const auto &moe = config.moe();
-  func::FuncOp mla = decoding() ? buildMlaDecode() : buildMla();
   std::vector<WeightSpec> attention = attentionSpecs();
+  // The MLA function of each attention window (0: full), built on first use.
+  std::map<int64_t, func::FuncOp> mlaByWindow;
+  auto mlaFor = [&](int64_t w) {
+    func::FuncOp &mla = mlaByWindow[w];
+    if (!mla) {
+      window = w;
+      mla = decoding() ? buildMlaDecode() : buildMla();
+    }
+    return mla;
+  };
 
   // The weights of one layer, in the order its function takes them.
   auto layerSpecs = [&](ArrayRef<WeightSpec> feedForward) {
@@ -496,23 +512,60 @@ void DeepSeekBuilder::buildGraph() {
     return specs;
   };
 
-  func::FuncOp denseLayer, moeLayer;
-  std::vector<WeightSpec> denseSpecs, moeLayerSpecs;
+  // The layers of one feed-forward kind (dense, then MoE): one layer
+  // function per attention window, each layer range scanned in segments
+  // (one segment unless sliding-window and global layers alternate).
+  struct LayerRange {
+    std::string name;
+    bool moe = false;
+    func::FuncOp feedForward;
+    std::vector<WeightSpec> feedForwardSpecs, specs;
+    int64_t begin = 0, end = 0;
+    SmallVector<LayerSegment> segments;
+    Value cache;
+    std::string cacheName;
+  };
+  SmallVector<LayerRange> ranges;
+  // The layer function of each of the range's layers, and its segments.
+  auto addLayers = [&](LayerRange range) {
+    range.specs = layerSpecs(range.feedForwardSpecs);
+    std::map<int64_t, func::FuncOp> byWindow;
+    SmallVector<func::FuncOp> perLayer;
+    for (int64_t layer = range.begin; layer < range.end; ++layer) {
+      const int64_t w = ::ds::config::attentionWindow(config, layer);
+      func::FuncOp &function = byWindow[w];
+      if (!function)
+        function = buildLayer(w > 0 ? range.name + "_sliding" : range.name,
+                              mlaFor(w), attention, range.feedForward,
+                              range.feedForwardSpecs);
+      perLayer.push_back(function);
+    }
+    range.segments = segmentLayers(perLayer, range.begin);
+    ranges.push_back(std::move(range));
+  };
+  mlaFor(::ds::config::attentionWindow(config, 0));
   if (firstMoe > 0) {
-    std::vector<WeightSpec> mlp = mlpSpecs("mlp", config.intermediate_size());
-    func::FuncOp dense = buildMlp("mlp", config.intermediate_size());
-    denseLayer = buildLayer("dense_layer", mla, attention, dense, mlp);
-    denseSpecs = layerSpecs(mlp);
+    LayerRange dense;
+    dense.name = "dense_layer";
+    dense.feedForwardSpecs = mlpSpecs("mlp", config.intermediate_size());
+    dense.feedForward = buildMlp("mlp", config.intermediate_size());
+    dense.begin = 0;
+    dense.end = firstMoe;
+    addLayers(std::move(dense));
   }
   if (firstMoe < numLayers) {
     func::FuncOp shared;
     if (moe.n_shared_experts() > 0)
       shared = buildMlp("shared_experts",
                         moe.moe_intermediate_size() * moe.n_shared_experts());
-    func::FuncOp moeBlock = buildMoe(shared);
-    std::vector<WeightSpec> ff = moeSpecs();
-    moeLayer = buildLayer("moe_layer", mla, attention, moeBlock, ff);
-    moeLayerSpecs = layerSpecs(ff);
+    LayerRange routed;
+    routed.name = "moe_layer";
+    routed.moe = true;
+    routed.feedForward = buildMoe(shared);
+    routed.feedForwardSpecs = moeSpecs();
+    routed.begin = firstMoe;
+    routed.end = numLayers;
+    addLayers(std::move(routed));
   }
 
   FunctionBuilder f(module, graph == Graph::forward ? kForwardEntry
@@ -523,25 +576,13 @@ void DeepSeekBuilder::buildGraph() {
   int64_t V = config.vocab_size();
   Value tokens = f.input(f.tensor({B(), T()}, i32), "tokens");
   Value position, positions;
-  // One cache per layer range (scan), named after it.
-  struct LayerRange {
-    func::FuncOp function;
-    ArrayRef<WeightSpec> specs;
-    int64_t begin, end;
-    Value cache;
-    std::string cacheName;
-  };
-  SmallVector<LayerRange> ranges;
-  if (denseLayer)
-    ranges.push_back({denseLayer, denseSpecs, 0, firstMoe, {}, {}});
-  if (moeLayer)
-    ranges.push_back({moeLayer, moeLayerSpecs, firstMoe, numLayers, {}, {}});
   if (decoding()) {
     // Positions position .. position + T − 1.
     position = f.input(f.tensor({}, i32), "position");
     positions = mlir::ds::AddOp::create(
         b, mlir::ds::IotaOp::create(b, f.tensor({T()}, i32), f.i64(0)),
         position);
+    // One cache per layer range, named after it.
     for (LayerRange &range : ranges) {
       range.cacheName = stackedName("cache.model.layers.", range.begin,
                                     range.end, ".kv");
@@ -563,16 +604,19 @@ void DeepSeekBuilder::buildGraph() {
 
   SmallVector<Value> statistics, caches;
   for (LayerRange &range : ranges) {
-    SmallVector<Value> state;
+    SmallVector<Value> stacked;
     if (range.cache)
-      state.push_back(range.cache);
-    SmallVector<Value> scanned =
-        scanLayers(f, range.function, range.specs, "model.layers.",
-                   range.begin, range.end, h, invariants, element, state);
+      stacked.push_back(range.cache);
+    llvm::append_range(stacked,
+                       addStackedParams(f, range.specs, "model.layers.",
+                                        range.begin, range.end, element));
+    SmallVector<Value> scanned = scanSegments(
+        f, range.segments, range.begin, range.end,
+        functionName(range.name + "_block"), h, invariants, stacked);
     h = scanned[0];
     if (decoding()) {
       caches.push_back(scanned[1]);
-    } else if (range.function == moeLayer) {
+    } else if (range.moe) {
       statistics.push_back(scanned[1]); // expert load [layers, E]
       if (scanned.size() > 2)           // balance loss per layer
         statistics.push_back(mlir::ds::ReduceSumOp::create(
@@ -601,7 +645,7 @@ void DeepSeekBuilder::buildGraph() {
   func::FuncOp forward =
       f.finish(results, ArrayRef<StringRef>(names).take_front(results.size()));
   // The load balances the selection bias of the same layers.
-  if (moeLayer && moe.topk_method() == ::ds::config::NOAUX_TC)
+  if (firstMoe < numLayers && moe.topk_method() == ::ds::config::NOAUX_TC)
     forward.setResultAttr(
         1, mlir::ds::kBalancesAttrName,
         b.getStringAttr(stackedName("model.layers.", firstMoe, numLayers,

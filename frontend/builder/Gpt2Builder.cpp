@@ -18,9 +18,10 @@
 #include "frontend/builder/Builders.h"
 #include "frontend/builder/GraphBuilder.h"
 
-#include "frontend/config/model_config.pb.h"
+#include "frontend/config/ModelConfig.h"
 
 #include <cmath>
+#include <map>
 
 using namespace mlir;
 using namespace ::ds::frontend;
@@ -48,9 +49,11 @@ private:
   }
   std::vector<WeightSpec> attentionSpecs() const;
   std::vector<WeightSpec> mlpSpecs() const;
-  func::FuncOp buildAttention();
+  /// The attention function for a window (0: full attention).
+  func::FuncOp buildAttention(int64_t window);
   func::FuncOp buildMlp();
-  func::FuncOp buildBlock(func::FuncOp attention, func::FuncOp mlp);
+  func::FuncOp buildBlock(StringRef name, func::FuncOp attention,
+                          func::FuncOp mlp);
   Init weightInit() const { return Init::normal(config.initializer_range()); }
   /// GPT-2 scales the init of the projections into the residual stream by
   /// 1/sqrt(2 · layers).
@@ -82,8 +85,9 @@ std::vector<WeightSpec> Gpt2Builder::mlpSpecs() const {
           {"mlp.c_proj.bias", {D}, Init::zeros()}};
 }
 
-func::FuncOp Gpt2Builder::buildAttention() {
-  FunctionBuilder f(module, functionName("attention"));
+func::FuncOp Gpt2Builder::buildAttention(int64_t window) {
+  FunctionBuilder f(module, functionName(window > 0 ? "attention_sliding"
+                                                    : "attention"));
   auto &b = f.b();
   Value x = f.input(f.tensor({B, T, D}, element));
   // Decoding: the position, then this layer's key and value caches.
@@ -111,9 +115,9 @@ func::FuncOp Gpt2Builder::buildAttention() {
     length = mlir::ds::AddOp::create(b, position, f.scalar(b.getI32Type(), T));
   }
   f.at("attention");
-  Value o = mlir::ds::AttentionOp::create(b, parts[0], parts[1], parts[2],
-                                          length, /*causal=*/true, FloatAttr(),
-                                          IntegerAttr());
+  Value o = mlir::ds::AttentionOp::create(
+      b, parts[0], parts[1], parts[2], length, /*causal=*/true, FloatAttr(),
+      window > 0 ? f.i64(window) : IntegerAttr());
   o = f.reshape(o, {B, T, D});
   f.at("c_proj");
   Value out = f.conv1d(o, w[2], w[3]);
@@ -133,8 +137,9 @@ func::FuncOp Gpt2Builder::buildMlp() {
   return f.finish(f.conv1d(hidden, w[2], w[3]));
 }
 
-func::FuncOp Gpt2Builder::buildBlock(func::FuncOp attention, func::FuncOp mlp) {
-  FunctionBuilder f(module, functionName("block"));
+func::FuncOp Gpt2Builder::buildBlock(StringRef name, func::FuncOp attention,
+                                     func::FuncOp mlp) {
+  FunctionBuilder f(module, functionName(name));
   auto &b = f.b();
   Value h = f.input(f.tensor({B, T, D}, element));
   SmallVector<Value> cacheInputs; // decoding: position, key and value caches
@@ -180,9 +185,24 @@ void Gpt2Builder::build() {
 ///   @decode(tokens [B, 1], position, key cache, value cache, parameters...)
 ///       -> (logits [B, 1, V], key cache, value cache).
 void Gpt2Builder::buildGraph() {
-  func::FuncOp attention = buildAttention();
-  func::FuncOp mlp = buildMlp();
-  func::FuncOp block = buildBlock(attention, mlp);
+  const int64_t L = config.num_hidden_layers();
+  // One block function per attention window (0: full), built on first use,
+  // and the segments the layers are scanned in.
+  std::map<int64_t, func::FuncOp> blockByWindow;
+  func::FuncOp mlp;
+  SmallVector<func::FuncOp> perLayer;
+  for (int64_t layer = 0; layer < L; ++layer) {
+    const int64_t window = ::ds::config::attentionWindow(config, layer);
+    func::FuncOp &block = blockByWindow[window];
+    if (!block) {
+      func::FuncOp attention = buildAttention(window);
+      if (!mlp)
+        mlp = buildMlp();
+      block = buildBlock(window > 0 ? "block_sliding" : "block", attention, mlp);
+    }
+    perLayer.push_back(block);
+  }
+  SmallVector<LayerSegment> segments = segmentLayers(perLayer, 0);
 
   std::vector<WeightSpec> blockSpecs{{"ln_1.weight", {D}, Init::ones()},
                                      {"ln_1.bias", {D}, Init::zeros()}};
@@ -197,7 +217,7 @@ void Gpt2Builder::buildGraph() {
                             : T == 1  ? ::ds::frontend::kDecodeEntry
                                       : ::ds::frontend::kPrefillEntry);
   auto &b = f.b();
-  int64_t V = config.vocab_size(), L = config.num_hidden_layers();
+  int64_t V = config.vocab_size();
   Type i32 = b.getI32Type();
   Value tokens = f.input(f.tensor({B, T}, i32), "tokens");
   Value position, positions;
@@ -224,10 +244,12 @@ void Gpt2Builder::buildGraph() {
   Value h = mlir::ds::AddOp::create(
       b, mlir::ds::GatherOp::create(b, wte, tokens, f.i64(0)),
       mlir::ds::GatherOp::create(b, wpe, positions, f.i64(0)));
-  SmallVector<Value> scanned =
-      scanLayers(f, block, blockSpecs, "transformer.h.", 0, L, h,
-                 decoding ? ValueRange(position) : ValueRange(), element,
-                 caches);
+  SmallVector<Value> stacked(caches);
+  llvm::append_range(stacked, addStackedParams(f, blockSpecs, "transformer.h.",
+                                               0, L, element));
+  SmallVector<Value> scanned = scanSegments(
+      f, segments, 0, L, functionName("layers_block"), h,
+      decoding ? ValueRange(position) : ValueRange(), stacked);
   h = scanned[0];
   f.at("ln_f");
   Value lnfw = f.param("transformer.ln_f.weight", {D}, element, Init::ones());

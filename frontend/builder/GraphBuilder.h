@@ -109,6 +109,46 @@ scanLayers(FunctionBuilder &caller, mlir::func::FuncOp layerFunction,
            mlir::ValueRange invariants, mlir::Type elementType,
            mlir::ValueRange stackedState = {});
 
+/// A run of consecutive layers [begin, end) that one ds.scan applies.
+/// `functions` are the layer functions of a block of functions.size()
+/// consecutive layers, a pattern that repeats (end − begin) / size times.
+/// With one function (the usual case) the scan steps layer by layer; with
+/// several (hybrid attention: say three sliding-window layers, then a global
+/// one) it steps block by block through a block function that calls them in
+/// turn, so that the IR does not grow with depth. All the functions take
+/// the same weights and return the same per-layer outputs.
+struct LayerSegment {
+  int64_t begin = 0, end = 0;
+  llvm::SmallVector<mlir::func::FuncOp> functions;
+  int64_t period() const { return int64_t(functions.size()); }
+};
+
+/// Splits layers [begin, begin + perLayer.size()), layer i applying
+/// perLayer[i − begin], into segments: runs of one function, or repeats of
+/// a block of several, whichever covers more layers from each point on.
+llvm::SmallVector<LayerSegment>
+segmentLayers(llvm::ArrayRef<mlir::func::FuncOp> perLayer, int64_t begin);
+
+/// The parameters of layers [begin, end) as arguments of `caller`, each
+/// spec stacked over the layers and named `<prefix>[begin:end].<spec name>`.
+llvm::SmallVector<mlir::Value>
+addStackedParams(FunctionBuilder &caller, llvm::ArrayRef<WeightSpec> specs,
+                 llvm::StringRef prefix, int64_t begin, int64_t end,
+                 mlir::Type elementType);
+
+/// Applies the layers of `segments`, which cover [begin, end) in order, to
+/// `carry`, with one ds.scan per segment. `stacked` holds every per-layer
+/// input (state such as a KV cache, then the weights) stacked over [begin,
+/// end); each segment scans its rows. A block of several layers gets its
+/// block function, named `blockName` (then `blockName`1, ...), and sees the
+/// rows as [blocks, period, ...]. Returns the final carry, then the layer
+/// functions' other results stacked over [begin, end), in layer order.
+llvm::SmallVector<mlir::Value>
+scanSegments(FunctionBuilder &caller, llvm::ArrayRef<LayerSegment> segments,
+             int64_t begin, int64_t end, llvm::StringRef blockName,
+             mlir::Value carry, mlir::ValueRange invariants,
+             mlir::ValueRange stacked);
+
 /// The shape of `value`, a ranked tensor.
 llvm::ArrayRef<int64_t> shapeOf(mlir::Value value);
 

@@ -274,3 +274,115 @@ TEST_F(BuiltModel, Gpt2DecodeMatchesForward) {
 }
 
 } // namespace
+
+/// The forward logits of `module` in f64 for fixed tokens and weights 4x
+/// their initial scale (so attention is far from uniform).
+std::vector<double> forwardLogits(mlir::ModuleOp module) {
+  using ds::frontend::ElementKind;
+  using ds::frontend::Tensor;
+  auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
+  std::vector<Tensor> arguments(forward.getNumArguments());
+  auto tokensType =
+      llvm::cast<mlir::RankedTensorType>(forward.getArgumentTypes()[0]);
+  Tensor tokens(ElementKind::I32, std::vector<int64_t>(tokensType.getShape()));
+  for (size_t i = 0; i < tokens.values.size(); ++i)
+    tokens.values[i] = double((i * 7919 + 13) % 64);
+  arguments[0] = tokens;
+  for (const auto &parameter : ds::frontend::listParameters(forward)) {
+    Tensor value = ds::frontend::initializeParameter(parameter, 3);
+    for (double &x : value.values)
+      x *= 4.0;
+    arguments[parameter.argIndex] = value;
+  }
+  auto results = mlir::ds::reference::interpret(forward, arguments);
+  EXPECT_TRUE(mlir::succeeded(results));
+  return mlir::succeeded(results) ? (*results)[0].values
+                                  : std::vector<double>();
+}
+
+/// Hybrid attention: sliding-window and global layers. One function per
+/// layer kind, a block function for the repeating pattern, IR independent
+/// of depth; the window changes exactly the positions it should; decoding
+/// with the KV cache honours it.
+TEST_F(BuiltModel, HybridAttentionDeepSeek) {
+  build(DS_SOURCE_DIR "/models/tiny-hybrid.textproto");
+  for (const char *name : {"mla", "mla_sliding", "dense_layer_sliding",
+                           "moe_layer", "moe_layer_sliding", "moe_layer_block"})
+    EXPECT_TRUE(module->lookupSymbol<mlir::func::FuncOp>(name)) << name;
+  EXPECT_FALSE(module->lookupSymbol<mlir::func::FuncOp>("dense_layer"));
+  size_t ops = 0, scans = 0;
+  module->walk([&](mlir::Operation *op) {
+    ++ops;
+    scans += llvm::isa<mlir::ds::ScanOp>(op);
+  });
+  // Four times the depth, the same pattern: the same IR.
+  ds::config::ModelConfig deeper = config;
+  deeper.set_num_hidden_layers(1 + 24);
+  deeper.clear_layer_types();
+  deeper.add_layer_types(ds::config::SLIDING_ATTENTION);
+  for (int block = 0; block < 8; ++block)
+    for (auto kind : {ds::config::SLIDING_ATTENTION,
+                      ds::config::SLIDING_ATTENTION,
+                      ds::config::FULL_ATTENTION})
+      deeper.add_layer_types(kind);
+  auto deep = ds::frontend::buildModel(context, deeper);
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(*deep)));
+  size_t deepOps = 0, deepScans = 0;
+  deep->walk([&](mlir::Operation *op) {
+    ++deepOps;
+    deepScans += llvm::isa<mlir::ds::ScanOp>(op);
+  });
+  EXPECT_EQ(ops, deepOps);
+  EXPECT_EQ(scans, deepScans);
+
+  // In f64 with 12 positions and a window of 8: the windowed model's logits
+  // are the full-attention model's at positions 0-7 and differ after.
+  config.set_dtype(ds::config::F64);
+  config.mutable_shape()->set_seq_len(12);
+  module = ds::frontend::buildModel(context, config);
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(*module)));
+  ds::config::ModelConfig full = config;
+  full.clear_sliding_window();
+  full.clear_layer_types();
+  auto fullModule = ds::frontend::buildModel(context, full);
+  std::vector<double> windowed = forwardLogits(*module),
+                      global = forwardLogits(*fullModule);
+  ASSERT_EQ(windowed.size(), global.size());
+  const int64_t B = config.shape().batch_size(), T = 12, V = config.vocab_size();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      double difference = 0, norm = 0;
+      for (int64_t v = 0; v < V; ++v) {
+        size_t i = size_t((b * T + t) * V + v);
+        difference += std::abs(windowed[i] - global[i]);
+        norm += std::abs(global[i]);
+      }
+      if (t < 8)
+        EXPECT_LT(difference, 1e-12 * norm) << "position " << t;
+      else
+        EXPECT_GT(difference, 1e-3 * norm) << "position " << t;
+    }
+  expectDecodeMatchesForward(*module, config);
+}
+
+TEST_F(BuiltModel, HybridAttentionGpt2) {
+  build(DS_SOURCE_DIR "/models/gpt-10m.textproto");
+  config.set_dtype(ds::config::F64);
+  config.set_vocab_size(256);
+  config.set_hidden_size(64);
+  config.set_intermediate_size(256);
+  config.set_num_hidden_layers(4);
+  config.set_num_attention_heads(4);
+  config.set_sliding_window(4);
+  for (auto kind : {ds::config::SLIDING_ATTENTION, ds::config::FULL_ATTENTION,
+                    ds::config::SLIDING_ATTENTION, ds::config::FULL_ATTENTION})
+    config.add_layer_types(kind);
+  config.mutable_shape()->set_batch_size(2);
+  config.mutable_shape()->set_seq_len(10);
+  module = ds::frontend::buildModel(context, config);
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(*module)));
+  for (const char *name : {"attention", "attention_sliding", "block",
+                           "block_sliding", "layers_block"})
+    EXPECT_TRUE(module->lookupSymbol<mlir::func::FuncOp>(name)) << name;
+  expectDecodeMatchesForward(*module, config);
+}
