@@ -258,16 +258,22 @@ TEST_F(BuiltModel, DeepSeekDecodeMatchesForward) {
   }
 }
 
-TEST_F(BuiltModel, Gpt2DecodeMatchesForward) {
-  build(DS_SOURCE_DIR "/models/gpt-10m.textproto");
+/// gpt-10m's config at a size the interpreter runs quickly, in f64.
+void shrinkGpt2(ds::config::ModelConfig &config, int64_t layers,
+                int64_t seqLen) {
   config.set_dtype(ds::config::F64);
   config.set_vocab_size(256);
   config.set_hidden_size(64);
   config.set_intermediate_size(256);
-  config.set_num_hidden_layers(2);
+  config.set_num_hidden_layers(layers);
   config.set_num_attention_heads(4);
   config.mutable_shape()->set_batch_size(2);
-  config.mutable_shape()->set_seq_len(12);
+  config.mutable_shape()->set_seq_len(seqLen);
+}
+
+TEST_F(BuiltModel, Gpt2DecodeMatchesForward) {
+  build(DS_SOURCE_DIR "/models/gpt-10m.textproto");
+  shrinkGpt2(config, /*layers=*/2, /*seqLen=*/12);
   module = ds::frontend::buildModel(context, config);
   ASSERT_TRUE(mlir::succeeded(mlir::verify(*module)));
   expectDecodeMatchesForward(*module, config);
@@ -367,18 +373,11 @@ TEST_F(BuiltModel, HybridAttentionDeepSeek) {
 
 TEST_F(BuiltModel, HybridAttentionGpt2) {
   build(DS_SOURCE_DIR "/models/gpt-10m.textproto");
-  config.set_dtype(ds::config::F64);
-  config.set_vocab_size(256);
-  config.set_hidden_size(64);
-  config.set_intermediate_size(256);
-  config.set_num_hidden_layers(4);
-  config.set_num_attention_heads(4);
+  shrinkGpt2(config, /*layers=*/4, /*seqLen=*/10);
   config.set_sliding_window(4);
   for (auto kind : {ds::config::SLIDING_ATTENTION, ds::config::FULL_ATTENTION,
                     ds::config::SLIDING_ATTENTION, ds::config::FULL_ATTENTION})
     config.add_layer_types(kind);
-  config.mutable_shape()->set_batch_size(2);
-  config.mutable_shape()->set_seq_len(10);
   module = ds::frontend::buildModel(context, config);
   ASSERT_TRUE(mlir::succeeded(mlir::verify(*module)));
   for (const char *name : {"attention", "attention_sliding", "block",

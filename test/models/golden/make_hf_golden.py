@@ -273,14 +273,9 @@ def unfuse(sd):
 
 
 def make_tokens_targets(seed):
-    rng = np.random.default_rng(seed)
-    V = SIZES["vocab_size"]
-    tokens = rng.integers(0, V, size=(B, T), dtype=np.int64).astype(np.int32)
-    targets = rng.integers(0, V, size=(B, T), dtype=np.int64).astype(np.int32)
-    ign = rng.choice(B * T, size=3, replace=False)
-    targets.reshape(-1)[ign] = IGNORE_INDEX
-    assert int((targets == IGNORE_INDEX).sum()) == 3
-    return tokens, targets
+    """make_golden.py's tokens and targets (3 ignored), from their own seed."""
+    return mg.make_tokens_targets(np.random.default_rng(seed), B, T,
+                                  SIZES["vocab_size"])
 
 
 # --------------------------------------------------------------------------
