@@ -1,37 +1,49 @@
 #!/usr/bin/env python3
 """Generation speed: one decoding step with a KV cache, DS against PyTorch,
-and what the cache saves over recomputing the window, in one run.
+the same weights for both, and what the cache saves over recomputing the
+window, in one run.
 
-For each model (f32, the model's batch B and sequence length T, the cache
-full to position T - 1, the most work a step does):
+For each model (f32, the model's batch B and sequence length T from
+models/<name>.textproto, the cache full to position T - 1, the most work a
+step does):
 
+  weights        `ds-model <config> --init-weights=W --seed=1` (Hugging Face
+                 names; norms ones, biases zeros, matrices
+                 N(0, initializer_range)), read by DS and PyTorch alike
   DS decode      @decode (ds-compile --entry=decode,prefill,forward): B new
-                 tokens against the cache; for MLA the cache holds the
-                 compressed latent and the rotary key, with kv_b_proj absorbed
+                 tokens (the sequences' last) at position T - 1 against the
+                 cache that @prefill filled from the same B x T tokens; for
+                 MLA the cache holds the compressed latent and the rotary
+                 key, with kv_b_proj absorbed
   DS prefill     @prefill: B x T tokens into empty caches in one call
   DS forward     @forward over B x T tokens: what each new token costs
                  without a cache
   PyTorch decode bench/torch_models.py's model (checked against JAX there)
                  with a Hugging Face-style cache (per-head keys and values,
-                 decompressed for MLA), under torch.inference_mode; checked
-                 here against the same model's forward
+                 decompressed for MLA), under torch.inference_mode, its cache
+                 filled by decoding the T tokens one by one; checked against
+                 the same model's forward. MoE experts as in train_step.py
+                 (Transformers 5's default grouped_mm; --torch-moe loop)
   PyTorch fwd    the same model's forward over B x T tokens
 
-DS is timed by `ds-run --repeat` (one warm-up run, then the mean of N),
-PyTorch by the mean of N steps after one. Both use all cores. Prints one
-table: ms per call and tokens per second; "DS/PyTorch" is the ratio of DS's
-decoding throughput to PyTorch's, "cache gain" DS forward / DS decode.
+DS's results are checked against PyTorch's: @prefill's logits against the
+PyTorch forward's, @decode's against the PyTorch decoding step's.
+
+Timing: DS by `ds-run --repeat` (one untimed run, then N timed runs; the
+cache a run returns is the next run's), PyTorch by N calls each timed alone
+after --warmup untimed ones. Medians with min–max, ms per call, tokens/s of
+the median; "DS/PyTorch" = PyTorch's median decoding step / DS's, "cache
+gain" = DS forward / DS decode. DS uses OpenMP (OMP_NUM_THREADS, else all
+cores), PyTorch torch.get_num_threads() threads.
 
     bench/setup-reference.sh                      # once: .bench-venv
-    .bench-venv/bin/python bench/decode.py [--build build] [--repeat 50] [models...]
+    .bench-venv/bin/python bench/decode.py [--build build] [--repeat 50] [--warmup 5]
+        [--torch-moe grouped_mm|loop] [models...]
 """
 
 import argparse
-import json
 import math
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,49 +53,44 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from train_step import MODELS, mg  # noqa: E402  (after the path set-up)
+import common  # noqa: E402  (after the path set-up)
+from train_step import MODELS, TORCH_MOE  # noqa: E402
 
 
-def ds_times(build, model, repeat, workdir):
-    """ms per call of @decode (cache full), @prefill and @forward in DS."""
-    tools = os.path.join(build, "bin")
-    config, cfg, _, _, B, T = MODELS[model]
-    artifact = os.path.join(workdir, model)
-    subprocess.run([os.path.join(tools, "ds-compile"),
-                    os.path.join(ROOT, "models", config),
-                    "--entry=decode,prefill,forward", "--quiet", "-o", artifact],
-                   check=True)
-    with open(os.path.join(artifact, "manifest.json")) as f:
-        manifest = json.load(f)
-    entry = next(e for e in manifest["entries"] if e["name"] == "decode")
-    rng = np.random.default_rng(1)
-    vocab = cfg["vocab_size"]
-    inputs = {}
-    for argument in entry["arguments"]:
-        if argument["role"] == "param" or argument["name"].startswith("cache."):
-            inputs[argument["name"]] = (rng.standard_normal(argument["shape"]) *
-                                        0.02).astype(np.float32)
-    path = os.path.join(workdir, model + "-weights.safetensors")
-    mg.write_safetensors(path, inputs)
-    # One new token per sequence at T - 1; for @prefill and @forward, T.
-    step_path = os.path.join(workdir, model + "-step.safetensors")
-    mg.write_safetensors(step_path, {
-        "tokens": rng.integers(0, vocab, (B, 1)).astype(np.int32),
-        "position": np.array(T - 1, np.int32)})
-    sequence_path = os.path.join(workdir, model + "-sequence.safetensors")
-    mg.write_safetensors(sequence_path, {
-        "tokens": rng.integers(0, vocab, (B, T)).astype(np.int32),
-        "position": np.array(0, np.int32)})
+def ds_times(build, model, prep, tokens, repeat, forward_repeat, workdir):
+    """DS: ({entry: (median, min, max) ms}, prefill logits [B, T, V],
+    decode logits [B, V])."""
+    ds_compile, ds_run = common.tool(build, "ds-compile"), common.tool(build, "ds-run")
+    config = MODELS[model][0]
+    artifact = os.path.join(workdir, model + "-decode")
+    common.run([ds_compile, os.path.join(ROOT, "models", config),
+                "--entry=decode,prefill,forward", "--quiet", "-o", artifact])
+    B, T = tokens.shape
+    sequence = os.path.join(workdir, model + "-sequence.safetensors")
+    common.write_safetensors(sequence, {"tokens": tokens.astype(np.int32),
+                                        "position": np.array(0, np.int32)})
+    # One new token per sequence, the last, at T - 1 (its cache entries
+    # rewritten with the same values).
+    last = os.path.join(workdir, model + "-last.safetensors")
+    common.write_safetensors(last, {"tokens": tokens[:, -1:].astype(np.int32),
+                                    "position": np.array(T - 1, np.int32)})
+    weights = "--inputs=" + prep["weights"]
+    prefilled = os.path.join(workdir, model + "-prefilled.safetensors")
+    common.run([ds_run, artifact, "--entry=prefill", weights, "--inputs=" + sequence,
+                "--zero-missing", "--output=" + prefilled])
+    decoded = os.path.join(workdir, model + "-decoded.safetensors")
+    common.run([ds_run, artifact, "--entry=decode", weights, "--inputs=" + prefilled,
+                "--inputs=" + last, "--output=" + decoded])
     times = {}
-    for name in ("decode", "prefill", "forward"):
-        tokens = step_path if name == "decode" else sequence_path
-        out = subprocess.run([os.path.join(tools, "ds-run"), artifact,
-                              "--entry=" + name, "--inputs=" + path,
-                              "--inputs=" + tokens, "--zero-missing",
-                              "--repeat=%d" % repeat],
-                             check=True, capture_output=True, text=True).stdout
-        times[name] = float(re.search(r"mean ([0-9.]+) ms per run", out).group(1))
-    return times
+    for name, inputs, runs in (("decode", [prefilled, last], repeat),
+                               ("prefill", [sequence], forward_repeat),
+                               ("forward", [sequence], forward_repeat)):
+        out = common.run([ds_run, artifact, "--entry=" + name, weights] +
+                         ["--inputs=" + p for p in inputs] +
+                         ["--zero-missing", "--repeat=%d" % runs])
+        times[name] = common.parse_repeat(out)
+    return (times, common.read_safetensors(prefilled)["logits"],
+            common.read_safetensors(decoded)["logits"].reshape(B, -1))
 
 
 def torch_decoder(kind, cfg, W, B, Tc):
@@ -159,17 +166,30 @@ def torch_decoder(kind, cfg, W, B, Tc):
     return step
 
 
-def torch_times(model, repeat):
-    """ms per decoding step (cache full to T - 1) and per forward in PyTorch,
-    after checking that decoding gives the forward's logits."""
+def torch_times(kind, cfg, weights, tokens, repeat, forward_repeat, warmup, moe_impl):
+    """PyTorch: ({"decode", "forward": (median, min, max) ms}, forward logits
+    [B, T, V], decode logits [B, V]), after checking that decoding gives the
+    forward's logits."""
     import torch
     import torch_models as tm
 
-    _, cfg, weights, kind, B, T = MODELS[model]
-    W = tm.to_torch_weights(weights(cfg, 1).w)
+    B, T = tokens.shape
+    if kind == "dsv3" and moe_impl == "grouped_mm":
+        weights = tm.stack_experts(cfg, weights)
+    W = tm.to_torch_weights(weights)
     forward = tm.resolve_forward(kind)
-    tokens = torch.from_numpy(
-        np.random.default_rng(2).integers(0, cfg["vocab_size"], (B, T))).long()
+    tokens = torch.from_numpy(tokens).long()
+
+    def timed(function, runs):
+        for _ in range(warmup):
+            function()
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            function()
+            times.append((time.perf_counter() - start) * 1000.0)
+        return common.stats(times)
+
     with torch.inference_mode():
         step = torch_decoder(kind, cfg, W, B, T)
         logits, _ = forward(cfg, W, tokens)
@@ -177,57 +197,85 @@ def torch_times(model, repeat):
             last = step(tokens[:, position:position + 1], position)
         error = float((last - logits[:, -1]).norm() / logits[:, -1].norm())
         if not error < 1e-4:
-            raise RuntimeError("%s: PyTorch decoding differs from its forward "
-                               "(relative error %.2e)" % (model, error))
+            raise RuntimeError("PyTorch decoding differs from its forward "
+                               "(relative error %.2e)" % error)
         one = tokens[:, -1:]
-        step(one, T - 1)
-        start = time.perf_counter()
-        for _ in range(repeat):
-            step(one, T - 1)
-        decode_ms = (time.perf_counter() - start) * 1000.0 / repeat
-        forward(cfg, W, tokens)
-        start = time.perf_counter()
-        runs = max(3, repeat // 8)
-        for _ in range(runs):
-            forward(cfg, W, tokens)
-        forward_ms = (time.perf_counter() - start) * 1000.0 / runs
-    return decode_ms, forward_ms
+        times = {"decode": timed(lambda: step(one, T - 1), repeat),
+                 "forward": timed(lambda: forward(cfg, W, tokens), forward_repeat)}
+    return times, logits.numpy(), last.numpy(), torch.get_num_threads(), torch.__version__
+
+
+def relative(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=50,
+                        help="timed decoding steps (>= 10); prefill and forward: a fifth, "
+                             "at least 10")
+    parser.add_argument("--warmup", type=int, default=5,
+                        help="untimed PyTorch calls before the timed ones")
+    parser.add_argument("--torch-moe", default=TORCH_MOE, choices=["grouped_mm", "loop"],
+                        help="PyTorch's MoE experts: Transformers 5's default grouped_mm, "
+                             "or its eager loop over experts")
     parser.add_argument("models", nargs="*", default=list(MODELS))
     args = parser.parse_args()
+    if args.repeat < 10:
+        parser.error("--repeat must be at least 10")
+    try:
+        import torch  # noqa: F401
+    except ImportError as error:
+        sys.exit("error: PyTorch is missing (bench/setup-reference.sh): %s" % error)
+    forward_repeat = max(10, args.repeat // 5)
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for model in args.models:
-            _, _, _, _, B, T = MODELS[model]
-            ds = ds_times(args.build, model, args.repeat, workdir)
-            try:
-                torch_decode, torch_forward = torch_times(model, args.repeat)
-            except ImportError as error:
-                print("PyTorch unavailable: %s" % error, file=sys.stderr)
-                torch_decode = torch_forward = float("nan")
-            rows.append((model, B, T, ds, torch_decode, torch_forward))
-    print("decoding, f32, %d threads, cache full (position T-1); ms per call "
-          "(tokens/s)" % os.cpu_count())
-    print("| model | B x T | DS decode | PyTorch decode | DS/PyTorch | DS prefill "
+            if model not in MODELS:
+                parser.error("unknown model %r (one of %s)" % (model, ", ".join(MODELS)))
+            prep = common.make_model(args.build, MODELS[model][0], workdir)
+            B, T = prep["B"], prep["T"]
+            tokens, _ = common.make_batch(prep["cfg"]["vocab_size"], B, T)
+            ds, ds_prefill, ds_decode = ds_times(args.build, model, prep, tokens, args.repeat,
+                                                 forward_repeat, workdir)
+            pt, pt_forward, pt_decode, threads, version = torch_times(
+                MODELS[model][1], prep["cfg"], common.read_safetensors(prep["weights"]),
+                tokens, args.repeat, forward_repeat, args.warmup, args.torch_moe)
+            rows.append((model, B, T, ds, pt, relative(ds_prefill, pt_forward),
+                         relative(ds_decode, pt_decode)))
+    print("Decoding, f32, the cache full (position T - 1); median (min–max) ms per call "
+          "[tokens/s at the median]; %d timed decoding steps, %d prefill and forward calls"
+          % (args.repeat, forward_repeat))
+    print("CPU: %s" % common.cpu_name())
+    print("Threads: DS %s; PyTorch %d (torch.get_num_threads(), torch %s); "
+          "os.cpu_count() = %d" % (common.ds_threads(), threads, version, os.cpu_count()))
+    print("PyTorch: eager, torch.inference_mode; tiny-moe's experts %s" % args.torch_moe)
+    print()
+    print("| model | B × T | DS decode | PyTorch decode | DS/PyTorch | DS prefill "
           "| DS forward | PyTorch forward | cache gain |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-
-    def cell(ms, tokens):
-        return "%.2f (%.0f)" % (ms, tokens / ms * 1000.0) if ms == ms else "-"
-
-    for model, B, T, ds, torch_decode, torch_forward in rows:
-        print("| %s | %d x %d | %s | %s | %s | %s | %.1f | %s | %.1f |" % (
-            model, B, T, cell(ds["decode"], B), cell(torch_decode, B),
-            "%.2f" % (torch_decode / ds["decode"]) if torch_decode == torch_decode else "-",
-            cell(ds["prefill"], B * T), ds["forward"],
-            "%.1f" % torch_forward if torch_forward == torch_forward else "-",
-            ds["forward"] / ds["decode"]))
+    for model, B, T, ds, pt, _, _ in rows:
+        print("| %s | %d × %d | %s | %s | %.2f | %s | %s | %s | %.1f |" % (
+            model, B, T, common.cell(ds["decode"], B, 2), common.cell(pt["decode"], B, 2),
+            pt["decode"][0] / ds["decode"][0], common.cell(ds["prefill"], B * T),
+            common.cell(ds["forward"]), common.cell(pt["forward"]),
+            ds["forward"][0] / ds["decode"][0]))
+    print()
+    print("Same weights, same tokens: DS's logits against PyTorch's (relative L2 error)")
+    print()
+    print("| model | DS prefill vs PyTorch forward | DS decode vs PyTorch decode |")
+    print("|---|---:|---:|")
+    bad = False
+    for model, _, _, _, _, prefill_error, decode_error in rows:
+        print("| %s | %.1e | %.1e |" % (model, prefill_error, decode_error))
+        bad |= not (prefill_error < 1e-4 and decode_error < 1e-4)
+    if bad:
+        print("\nMISMATCH: DS's logits differ from PyTorch's", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -22,23 +22,28 @@ Mixtral / DeepSeek moe_infer pattern) -- no dense "every expert on every
 token" shortcut.  The JAX reference gathers each token's K expert weight
 matrices instead; both compute sum_k w_k * expert_{idx_k}(x).
 
-Training step (make_step): forward, cross-entropy, loss.backward() and
-torch.optim.AdamW(lr=1e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1,
-foreach=True), f32.  make_step(..., compile=True) (or make_compiled_step)
-wraps forward + loss in torch.compile; the optimizer step stays eager.
-e_score_correction_bias tensors only move the discrete top-k choice, so they
-get no gradient and are held as non-trainable tensors (not given to AdamW;
-the DeepSeek-V3 aux-loss-free bias update is not part of this step).
-
-Differences from bench/train_step.py's JAX step: torch.optim.AdamW uses
-bias-corrected moments (the JAX step in train_step.py does not) and leaves
-the e_score_correction_bias tensors alone (the JAX step decays them).  Same
-work per step otherwise.
+Training step (make_step, TrainStep): DS's step as bench/common.py defines
+it, f32: forward, mean cross-entropy, loss.backward(),
+torch.nn.utils.clip_grad_norm_(max_norm=1.0), torch.optim.AdamW(lr=1e-3,
+betas=(0.9, 0.95), eps=1e-8) with two parameter groups (weight_decay 0.1, and
+0 for names containing norm, bias, embed, wte, wpe or ln_), and for noaux_tc
+MoE the e_score_correction_bias update b += 1e-3 sign(mean load - load) from
+the forward's per-expert load (the biases get no gradient: they only move
+the discrete top-k choice; they are not given to AdamW).
+optimizer_impl="foreach" or "fused" picks AdamW's implementation.
+compile="model+optimizer" puts forward + loss (and with it, by AOTAutograd,
+the backward) and the clipping + AdamW + bias update each under
+torch.compile; compile="compiled-autograd" compiles the whole step as one
+function with compiled autograd.  bench/jax_models.py is the same step in
+JAX; --check runs both three steps and compares them.
 
     .bench-venv/bin/python bench/torch_models.py --check
-        torch vs JAX (f32): logits, loss, gradients; PASS/FAIL (exit 1 on FAIL)
+        torch vs JAX (f32): logits, loss, gradients, routing; the first step
+        against the formula; three torch steps against three JAX steps; the
+        JAX capacity-dispatch MoE against make_golden's; PASS/FAIL (exit 1)
     .bench-venv/bin/python bench/torch_models.py --try-compile [tiny-dense|tiny-moe]
-        builds the torch.compile'd train step, reports compile time and loss
+        [--strategy S]... [--mode M]... [--optimizer-impl I]...
+        eager against each way of compiling the step: median ms, compile time
 """
 
 import argparse
@@ -53,6 +58,9 @@ import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN_DIR = os.path.join(ROOT, "test", "models", "golden")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+import common  # noqa: E402  (after the path set-up)
 IGNORE_INDEX = -100
 
 # --------------------------------------------------------------------------
@@ -281,15 +289,10 @@ def dsv3_route(cfg, W, m, xf):
     return topk_idx, topk_w, scores, group_idx
 
 
-def dsv3_moe(cfg, W, m, x):
-    """DeepseekV3MoE.  Returns (y, routing info)."""
-    B, T, D = x.shape
-    E, K = cfg["n_routed_experts"], cfg["num_experts_per_tok"]
-    N = B * T
-    xf = x.reshape(N, D)
-    topk_idx, topk_w, scores, group_idx = dsv3_route(cfg, W, m, xf)
-    # routed experts: for each expert, gather the (token, slot) pairs sent to it,
-    # run its SwiGLU on those tokens only, scale, and scatter-add back.
+def experts_loop(W, m, xf, topk_idx, topk_w, E, K):
+    """Hugging Face's "eager" experts (and Mixtral / DeepSeek moe_infer): for
+    each expert, gather the (token, slot) pairs sent to it, run its SwiGLU on
+    those tokens only, scale, and scatter-add back."""
     flat_idx = topk_idx.reshape(-1)                                # [N*K]
     flat_w = topk_w.reshape(-1)
     y = torch.zeros_like(xf)
@@ -301,6 +304,81 @@ def dsv3_moe(cfg, W, m, x):
                         W[m + f"experts.{e}.up_proj.weight"],
                         W[m + f"experts.{e}.down_proj.weight"])
         y = y.index_add(0, tok, ye * flat_w.index_select(0, pair)[:, None])
+    return y
+
+
+def experts_grouped_mm(W, m, xf, topk_idx, topk_w, E, K):
+    """Hugging Face Transformers 5's default experts implementation,
+    "grouped_mm" (transformers/integrations/moe.py grouped_mm_experts_forward):
+    the (token, slot) pairs sorted by expert, two F.grouped_mm over the
+    stacked weights (gate_up_proj [E, 2I, D], down_proj [E, D, I]), weighted,
+    unsorted and summed over the K slots."""
+    N, D = xf.shape
+    ids, perm = torch.sort(topk_idx.reshape(-1))
+    xs = xf[perm // K]
+    counts = torch.histc(ids.float(), bins=E, min=0, max=E - 1)
+    offsets = torch.cumsum(counts, dim=0, dtype=torch.int32)
+    h = F.grouped_mm(xs, W[m + "experts.gate_up_proj"].transpose(-2, -1), offs=offsets)
+    gate, up = h.chunk(2, dim=-1)
+    o = F.grouped_mm(silu(gate) * up, W[m + "experts.down_proj"].transpose(-2, -1),
+                     offs=offsets)
+    o = o * topk_w.reshape(-1)[perm][:, None]
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.arange(perm.numel(), device=perm.device)
+    return o[inverse].view(N, K, D).sum(dim=1)
+
+
+def stack_experts(cfg, W):
+    """Per-expert HF tensors -> Transformers 5's stacked DeepseekV3Experts
+    layout (<mlp>.experts.gate_up_proj [E, 2I, D], .down_proj [E, D, I]),
+    which dsv3_moe runs with experts_grouped_mm. numpy or torch in, same out."""
+    cat = np.concatenate if not isinstance(next(iter(W.values())), torch.Tensor) else torch.cat
+    stack = np.stack if cat is np.concatenate else torch.stack
+    out = dict(W)
+    for i in range(cfg["num_hidden_layers"]):
+        if not dsv3_is_moe_layer(cfg, i):
+            continue
+        m = f"model.layers.{i}.mlp."
+        E = cfg["n_routed_experts"]
+        out[m + "experts.gate_up_proj"] = stack(
+            [cat([out.pop(m + f"experts.{e}.gate_proj.weight"),
+                  out.pop(m + f"experts.{e}.up_proj.weight")]) for e in range(E)])
+        out[m + "experts.down_proj"] = stack(
+            [out.pop(m + f"experts.{e}.down_proj.weight") for e in range(E)])
+    return out
+
+
+def unstack_experts(W):
+    """The inverse of stack_experts (numpy or torch)."""
+    out = {}
+    for k, v in W.items():
+        if k.endswith("experts.gate_up_proj"):
+            m, I = k[:-len("gate_up_proj")], v.shape[1] // 2
+            for e in range(v.shape[0]):
+                out[f"{m}{e}.gate_proj.weight"] = v[e, :I]
+                out[f"{m}{e}.up_proj.weight"] = v[e, I:]
+        elif k.endswith("experts.down_proj"):
+            for e in range(v.shape[0]):
+                out[f"{k[:-len('down_proj')]}{e}.down_proj.weight"] = v[e]
+        else:
+            out[k] = v
+    return out
+
+
+MOE_IMPLS = ("loop", "grouped_mm")
+
+
+def dsv3_moe(cfg, W, m, x):
+    """DeepseekV3MoE.  Returns (y, routing info).  The routed experts run as
+    experts_grouped_mm when W holds them stacked (stack_experts), else as
+    experts_loop."""
+    B, T, D = x.shape
+    E, K = cfg["n_routed_experts"], cfg["num_experts_per_tok"]
+    N = B * T
+    xf = x.reshape(N, D)
+    topk_idx, topk_w, scores, group_idx = dsv3_route(cfg, W, m, xf)
+    experts = experts_grouped_mm if m + "experts.gate_up_proj" in W else experts_loop
+    y = experts(W, m, xf, topk_idx, topk_w, E, K)
     # shared experts
     y = y + swiglu_mlp(xf, W[m + "shared_experts.gate_proj.weight"],
                        W[m + "shared_experts.up_proj.weight"],
@@ -341,8 +419,18 @@ def dsv3_forward(cfg, W, tokens, attn_impl="sdpa"):
 
 FORWARDS = {"gpt2": gpt2_forward, "tiny-dense": gpt2_forward,
             "dsv3": dsv3_forward, "deepseek_v3": dsv3_forward, "tiny-moe": dsv3_forward}
-ADAMW = {"lr": 1e-3, "betas": (0.9, 0.95), "eps": 1e-8, "weight_decay": 0.1}
-NO_GRAD_SUFFIXES = ("e_score_correction_bias",)
+ADAMW = {"lr": common.LR, "betas": common.BETAS, "eps": common.EPS,
+         "weight_decay": common.WEIGHT_DECAY}
+NO_GRAD_SUFFIXES = (common.BALANCED_SUFFIX,)
+# How the whole step is compiled (compile=...):
+#   "model+optimizer"    torch.compile(forward + loss) -- AOTAutograd compiles
+#                        its backward too -- and torch.compile(clipping +
+#                        AdamW step + MoE bias update); zero_grad and the
+#                        backward() call itself stay in Python
+#   "compiled-autograd"  one torch.compile'd function doing zero_grad,
+#                        forward, loss, backward() (traced by compiled
+#                        autograd), clipping, AdamW and the bias update
+COMPILE_STRATEGIES = ("model+optimizer", "compiled-autograd")
 
 
 def resolve_forward(model_name_or_forward):
@@ -355,48 +443,108 @@ def resolve_forward(model_name_or_forward):
                          f"one of {sorted(FORWARDS)} or a forward(cfg, W, tokens)") from None
 
 
+def expert_load(routing, n_experts):
+    """[MoE layers, E] f32: how many (token, k) choices each expert got, per
+    MoE layer in layer order (the load DS's bias update balances)."""
+    return torch.stack([F.one_hot(routing[i]["topk_idx"].reshape(-1), n_experts)
+                        .sum(0).to(torch.float32) for i in sorted(routing)])
+
+
 class CompileError(RuntimeError):
-    """torch.compile could not build the forward + loss function."""
+    """torch.compile could not build the train step."""
 
 
 class TrainStep:
-    """One full f32 train step: forward, cross-entropy, backward, AdamW.
+    """One full f32 train step, DS's (bench/common.py): forward, mean
+    cross-entropy, backward, global-norm clipping at 1.0, AdamW with
+    bias correction and decoupled weight decay on every parameter but the
+    norms, biases and embeddings (two parameter groups), and for noaux_tc
+    MoE the e_score_correction_bias update by sign(mean load - load).
 
     step(tokens, targets) -> loss (detached 0-d tensor; call .item() to sync).
     Attributes: params (dict name -> tensor, trainable ones have
-    requires_grad), optimizer, loss_fn (the possibly compiled forward + loss).
+    requires_grad), optimizer, biases (the balanced MoE biases, in layer
+    order), compile_seconds (of the first call, when compiled).
+
+    compile: False (eager) or one of COMPILE_STRATEGIES; compile_kwargs go
+    to every torch.compile call (mode=..., dynamic=...). optimizer_impl:
+    "foreach" or "fused" (torch.optim.AdamW's implementations; same math).
+    moe_impl: "loop" (experts_loop, per-expert tensors) or "grouped_mm"
+    (experts_grouped_mm, the experts stacked as in Transformers 5).
     """
 
     def __init__(self, model_name_or_forward, cfg, weights, compile=False, device="cpu",
-                 attn_impl="sdpa", compile_kwargs=None, **adamw):
+                 attn_impl="sdpa", compile_kwargs=None, optimizer_impl="foreach",
+                 moe_impl="loop", **adamw):
         forward = resolve_forward(model_name_or_forward)
         self.cfg = cfg
         self.device = torch.device(device)
+        if moe_impl not in MOE_IMPLS:
+            raise ValueError(f"moe_impl must be one of {MOE_IMPLS}")
+        if moe_impl == "grouped_mm" and forward is dsv3_forward:
+            weights = stack_experts(cfg, weights)
         self.params = to_torch_weights(weights, torch.float32, self.device)
-        trainable = []
+        decay, no_decay = [], []
         for k, v in self.params.items():
             if not k.endswith(NO_GRAD_SUFFIXES):
                 v.requires_grad_(True)
-                trainable.append(v)
+                (decay if common.decays(k) else no_decay).append(v)
+        self.trainable = decay + no_decay
+        self.biases = [self.params[f"model.layers.{i}.mlp.gate.{common.BALANCED_SUFFIX}"]
+                       for i in range(cfg.get("num_hidden_layers", 0))
+                       if forward is dsv3_forward and dsv3_is_moe_layer(cfg, i)]
         hp = dict(ADAMW, **adamw)
-        self.optimizer = torch.optim.AdamW(trainable, foreach=True, **hp)
+        wd = hp.pop("weight_decay")
+        impl = {"foreach": {"foreach": True}, "fused": {"fused": True}}[optimizer_impl]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}],
+            **hp, **impl)
+        n_experts = cfg.get("n_routed_experts")
 
         def loss_fn(W, tokens, targets):
-            logits, _ = forward(cfg, W, tokens, attn_impl=attn_impl)
-            return cross_entropy(logits, targets)
+            logits, routing = forward(cfg, W, tokens, attn_impl=attn_impl)
+            loss = cross_entropy(logits, targets)
+            return loss, (expert_load(routing, n_experts) if routing else None)
+
+        def update(loads):
+            torch.nn.utils.clip_grad_norm_(self.trainable, common.CLIP_NORM)
+            self.optimizer.step()
+            if loads is not None:
+                with torch.no_grad():
+                    for b, load in zip(self.biases, loads.unbind(0)):
+                        b.add_(torch.sign(load.mean() - load), alpha=common.BIAS_UPDATE_SPEED)
+
+        def step(tokens, targets):
+            self.optimizer.zero_grad(set_to_none=True)
+            loss, loads = self.loss_fn(self.params, tokens, targets)
+            loss.backward()
+            self.update(loads)
+            return loss.detach()
 
         self.compiled = compile
         self.compile_seconds = None
+        self.loss_fn, self.update, self.step = loss_fn, update, step
         if compile:
+            if compile not in COMPILE_STRATEGIES:
+                raise ValueError(f"compile must be False or one of {COMPILE_STRATEGIES}")
+            import torch._dynamo as dynamo
             if forward is dsv3_forward:
                 # per-expert token counts (nonzero) are data-dependent sizes;
                 # capture them in the graph instead of breaking it 16x per layer.
-                import torch._dynamo as dynamo
                 dynamo.config.capture_dynamic_output_shape_ops = True
-            self.loss_fn = torch.compile(loss_fn, **(compile_kwargs or {}))
-        else:
-            self.loss_fn = loss_fn
+            kw = dict(compile_kwargs or {})
+            if compile == "model+optimizer":
+                self.loss_fn = torch.compile(loss_fn, **kw)
+                self.update = torch.compile(update, **kw)
+            else:
+                dynamo.config.compiled_autograd = True
+                self.step = torch.compile(step, **kw)
         self._first = True
+
+    def hf_params(self):
+        """The parameters as numpy arrays under their Hugging Face names (one
+        tensor per expert)."""
+        return unstack_experts({k: v.detach().numpy().copy() for k, v in self.params.items()})
 
     def _tensor(self, x):
         if isinstance(x, torch.Tensor):
@@ -408,36 +556,29 @@ class TrainStep:
         if self.compiled and self._first:
             start = time.perf_counter()
             try:
-                loss = self._step(tokens, targets)
+                loss = self.step(tokens, targets)
             except Exception as error:  # noqa: BLE001 - rethrown with the reason
-                raise CompileError(f"torch.compile of the forward + loss failed: "
-                                   f"{type(error).__name__}: {error}") from error
+                raise CompileError(f"torch.compile ({self.compiled}) of the train step "
+                                   f"failed: {type(error).__name__}: {error}") from error
             self.compile_seconds = time.perf_counter() - start
             self._first = False
             return loss
         self._first = False
-        return self._step(tokens, targets)
-
-    def _step(self, tokens, targets):
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.params, tokens, targets)
-        loss.backward()
-        self.optimizer.step()
-        return loss.detach()
+        return self.step(tokens, targets)
 
 
 def make_step(model_name_or_forward, cfg, weights, compile=False, device="cpu",
               attn_impl="sdpa", **kwargs):
-    """Callable step(tokens, targets) -> loss doing one PyTorch-eager train step.
+    """Callable step(tokens, targets) -> loss doing one PyTorch train step
+    (TrainStep: DS's step).
 
     model_name_or_forward: "tiny-dense"/"gpt2", "tiny-moe"/"dsv3", or a
-    forward(cfg, W, tokens, attn_impl=...) -> (logits, info).  weights: dict of
-    HF-named numpy arrays (e.g. make_golden.gpt2_weights(cfg, 1).w) or tensors;
-    copied to f32 tensors.  compile=True wraps forward + loss in torch.compile
-    (the optimizer step stays eager); the first call compiles, and raises
-    CompileError with the reason if that fails.  Extra keyword arguments go to
-    torch.optim.AdamW (lr, betas, eps, weight_decay) or, as compile_kwargs=,
-    to torch.compile.
+    forward(cfg, W, tokens, attn_impl=...) -> (logits, routing).  weights: dict
+    of HF-named numpy arrays or tensors; copied to f32 tensors.  compile:
+    False or one of COMPILE_STRATEGIES; the first call compiles, and raises
+    CompileError with the reason if that fails.  Other keyword arguments:
+    compile_kwargs= (to torch.compile), optimizer_impl=, or AdamW's lr,
+    betas, eps, weight_decay.
     """
     return TrainStep(model_name_or_forward, cfg, weights, compile=compile, device=device,
                      attn_impl=attn_impl, **kwargs)
@@ -445,9 +586,9 @@ def make_step(model_name_or_forward, cfg, weights, compile=False, device="cpu",
 
 def make_compiled_step(model_name_or_forward, cfg, weights, device="cpu", attn_impl="sdpa",
                        **kwargs):
-    """make_step(..., compile=True)."""
-    return make_step(model_name_or_forward, cfg, weights, compile=True, device=device,
-                     attn_impl=attn_impl, **kwargs)
+    """make_step(..., compile="model+optimizer")."""
+    return make_step(model_name_or_forward, cfg, weights, compile="model+optimizer",
+                     device=device, attn_impl=attn_impl, **kwargs)
 
 
 # --------------------------------------------------------------------------
@@ -487,8 +628,11 @@ def _check_model(mg, name, cfg, wm, jax_forward, torch_forward, B, T, grad_names
 
     ok = True
     lines = []
-    for impl in ("sdpa", "math"):
-        W = to_torch_weights(wm.w)
+    variants = [("sdpa", "loop"), ("math", "loop")]
+    if torch_forward is dsv3_forward:
+        variants.append(("sdpa", "grouped_mm"))
+    for impl, moe_impl in variants:
+        W = to_torch_weights(stack_experts(cfg, wm.w) if moe_impl == "grouped_mm" else wm.w)
         for k, v in W.items():
             if not k.endswith(NO_GRAD_SUFFIXES):
                 v.requires_grad_(True)
@@ -499,10 +643,9 @@ def _check_model(mg, name, cfg, wm, jax_forward, torch_forward, B, T, grad_names
         r_logits = _rel(logits.detach().numpy(), jlogits)
         r_loss = _rel(loss.detach().numpy(), jl)
         worst_grad, worst_name = 0.0, None
-        for k in W:
-            if W[k].grad is None:
-                continue
-            r = _rel(W[k].grad.numpy(), np.asarray(jgrad[k]))
+        grads = unstack_experts({k: v.grad.numpy() for k, v in W.items() if v.grad is not None})
+        for k, g in grads.items():
+            r = _rel(g, np.asarray(jgrad[k]))
             if r > worst_grad:
                 worst_grad, worst_name = r, k
         routed_same = True
@@ -513,13 +656,14 @@ def _check_model(mg, name, cfg, wm, jax_forward, torch_forward, B, T, grad_names
                 routed_same = False
         good = max(r_logits, r_loss, worst_grad) <= TOL and routed_same
         ok &= good
-        lines.append(f"  attn={impl:4s}  logits {r_logits:.2e}  loss {r_loss:.2e} "
+        tag = f"attn={impl:4s}" + ("" if moe_impl == "loop" else f" experts={moe_impl}")
+        lines.append(f"  {tag}  logits {r_logits:.2e}  loss {r_loss:.2e} "
                      f"(jax {float(jl):.7f}, torch {float(loss.detach()):.7f})  "
-                     f"grad(all {sum(W[k].grad is not None for k in W)} tensors) "
+                     f"grad(all {len(grads)} tensors) "
                      f"{worst_grad:.2e} [{worst_name}]"
                      + ("" if not jrouting else f"  routing {'same' if routed_same else 'DIFFERS'}")
                      + ("" if good else "  <-- FAIL"))
-        if impl == "sdpa":
+        if impl == "sdpa" and moe_impl == "loop":
             for k in grad_names:
                 lines.append(f"      grad {k:52s} {_rel(W[k].grad.numpy(), np.asarray(jgrad[k])):.2e}")
     margin = ""
@@ -534,45 +678,86 @@ def _check_model(mg, name, cfg, wm, jax_forward, torch_forward, B, T, grad_names
 
 
 def _check_step(mg):
-    """make_step runs; its first loss equals the forward's; loss goes down."""
-    cfg, w = mg.GPT2_CFG, mg.gpt2_weights(mg.GPT2_CFG, 1).w
-    tokens, targets = mg.make_tokens_targets(np.random.default_rng(5), 2, 32, cfg["vocab_size"])
-    step = make_step("tiny-dense", cfg, w)
-    W0 = to_torch_weights(w)
-    for v in W0.values():
-        v.requires_grad_(True)
-    loss0 = cross_entropy(gpt2_forward(cfg, W0, torch.from_numpy(tokens).long())[0],
-                          torch.from_numpy(targets))
-    loss0.backward()
-    l0 = float(loss0.detach())
-    losses = [float(step(tokens, targets))]
-    # first AdamW step by hand (t = 1: m_hat = g, v_hat = g^2, decoupled decay)
-    lr, wd, eps = ADAMW["lr"], ADAMW["weight_decay"], ADAMW["eps"]
-    upd = 0.0
-    for k, p0 in W0.items():
-        p0, g = p0.detach().double(), p0.grad.double()
-        want = p0 * (1 - lr * wd) - lr * g / (g.abs() + eps)
-        # allowed: 1e-4 of the step size, plus f32 rounding of the parameter
-        allowed = TOL * lr + 2 * np.finfo(np.float32).eps * p0.abs()
-        upd = max(upd, float(((step.params[k].detach().double() - want).abs()
-                              / allowed).max()))
-    losses += [float(step(tokens, targets)) for _ in range(2)]
-    ok = abs(losses[0] - l0) <= TOL * abs(l0) and losses[2] < losses[0] and upd <= 1
-    print(f"make_step: first AdamW update vs by-hand formula (f64): max |diff| / "
-          f"(1e-4 lr + 2 ulp(p)) = {upd:.2f}" + ("" if upd <= 1 else "  <-- FAIL"))
-    cfg2, w2 = mg.DSV3_CFG, mg.dsv3_weights(mg.DSV3_CFG, 1).w
-    step2 = make_step("tiny-moe", cfg2, w2)
-    tokens2, targets2 = mg.make_tokens_targets(np.random.default_rng(6), 2, 32, cfg2["vocab_size"])
-    losses2 = [float(step2(tokens2, targets2)) for _ in range(3)]
-    bias = [k for k in step2.params if k.endswith(NO_GRAD_SUFFIXES)]
-    bias_same = all(np.array_equal(step2.params[k].numpy(), np.asarray(w2[k], np.float32))
-                    for k in bias)
-    ok &= losses2[2] < losses2[0] and bias_same and len(bias) == 3
-    if not bias_same:
-        print("make_step: e_score_correction_bias changed  <-- FAIL")
-    print(f"make_step: tiny-dense losses {', '.join(f'{x:.5f}' for x in losses)} "
-          f"(forward {l0:.5f}); tiny-moe losses {', '.join(f'{x:.5f}' for x in losses2)}"
-          + ("" if ok else "  <-- FAIL"))
+    """make_step runs DS's step: its first update equals the by-hand formula
+    (clipping, AdamW at t = 1, decay groups, the MoE bias update), loss goes
+    down, and three steps of PyTorch eager equal three of bench/jax_models.py's
+    JAX step (losses, every parameter)."""
+    import jax_models
+
+    ok = True
+    for name, kind, cfg, w, seed in (
+            ("tiny-dense", "gpt2", mg.GPT2_CFG, mg.gpt2_weights(mg.GPT2_CFG, 1).w, 5),
+            ("tiny-moe", "dsv3", mg.DSV3_CFG, mg.dsv3_weights(mg.DSV3_CFG, 1).w, 6)):
+        tokens, targets = mg.make_tokens_targets(np.random.default_rng(seed), 2, 32,
+                                                 cfg["vocab_size"])
+        step = make_step(kind, cfg, w)
+        # the first step by hand, in f64, from the forward's gradients
+        W0 = to_torch_weights(w)
+        for k, v in W0.items():
+            if not k.endswith(NO_GRAD_SUFFIXES):
+                v.requires_grad_(True)
+        logits, routing = resolve_forward(kind)(cfg, W0, torch.from_numpy(tokens).long())
+        loss0 = cross_entropy(logits, torch.from_numpy(targets))
+        loss0.backward()
+        l0 = float(loss0.detach())
+        grads = {k: v.grad.double() for k, v in W0.items() if v.grad is not None}
+        norm = math.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+        clip = min(1.0, common.CLIP_NORM / (norm + common.CLIP_EPS))
+        lr, wd, eps = ADAMW["lr"], ADAMW["weight_decay"], ADAMW["eps"]
+        want = {}
+        for k, g in grads.items():
+            p0, g = W0[k].detach().double(), g * clip
+            want[k] = p0 * (1 - lr * wd if common.decays(k) else 1.0) - lr * g / (g.abs() + eps)
+        loads = expert_load(routing, cfg.get("n_routed_experts")) if routing else []
+        for i, load in zip(sorted(routing), loads):
+            k = f"model.layers.{i}.mlp.gate.{common.BALANCED_SUFFIX}"
+            want[k] = W0[k].double() + common.BIAS_UPDATE_SPEED * torch.sign(
+                load.mean() - load).double()
+        losses = [float(step(tokens, targets))]
+        upd = 0.0
+        for k, p1 in want.items():
+            # allowed: 1e-4 of the step size, plus f32 rounding of the parameter
+            allowed = TOL * lr + 2 * np.finfo(np.float32).eps * p1.abs()
+            upd = max(upd, float(((step.params[k].detach().double() - p1).abs()
+                                  / allowed).max()))
+        losses += [float(step(tokens, targets)) for _ in range(2)]
+        good = (abs(losses[0] - l0) <= TOL * abs(l0) and losses[2] < losses[0] and upd <= 1
+                and len(want) == len(w))
+        # the JAX step, three steps from the same weights
+        state = jax_models.init_state(kind, cfg, w)
+        jstep = jax_models.make_train_step(kind, cfg)
+        jlosses = []
+        for _ in range(3):
+            state, jl = jstep(state, tokens, targets)
+            jlosses.append(float(jl))
+        jw = jax_models.to_hf(state[1], state[2])
+        dloss = max(abs(a - b) / abs(b) for a, b in zip(losses, jlosses))
+        off, off_name, largest = common.agreement(step.hf_params(), jw, lr)
+        jgood = dloss <= TOL and off <= common.AGREEMENT_TOLERANCE
+        if kind == "dsv3":   # and the grouped_mm experts, three steps too
+            gstep = make_step(kind, cfg, w, moe_impl="grouped_mm")
+            glosses = [float(gstep(tokens, targets)) for _ in range(3)]
+            gdloss = max(abs(a - b) / abs(b) for a, b in zip(glosses, jlosses))
+            goff, goff_name, glargest = common.agreement(gstep.hf_params(), jw, lr)
+            ggood = gdloss <= TOL and goff <= common.AGREEMENT_TOLERANCE
+            ok &= ggood
+            extra = (f"  3 steps, PyTorch experts=grouped_mm vs JAX: losses {gdloss:.1e}; "
+                     f"parameters: worst tensor has {goff:.2%} of elements off by > 0.01 lr "
+                     f"[{goff_name}], max {glargest:.2f} lr" + ("" if ggood else "  <-- FAIL"))
+        else:
+            extra = None
+        ok &= good and jgood
+        print(f"make_step {name}: first update vs by-hand (f64, clip {clip:.3f}, "
+              f"{sum(common.decays(k) for k in grads)}/{len(grads)} decayed"
+              f"{', %d biases balanced' % len(loads) if len(loads) else ''}): max |diff| / "
+              f"(1e-4 lr + 2 ulp(p)) = {upd:.2f}; losses "
+              f"{', '.join(f'{x:.5f}' for x in losses)} (forward {l0:.5f})"
+              + ("" if good else "  <-- FAIL"))
+        print(f"  3 steps, PyTorch vs JAX (jax_models): losses {dloss:.1e} (relative); "
+              f"parameters: worst tensor has {off:.2%} of elements off by > 0.01 lr "
+              f"[{off_name}], max {largest:.2f} lr" + ("" if jgood else "  <-- FAIL"))
+        if extra:
+            print(extra)
     return ok
 
 
@@ -598,33 +783,51 @@ def check():
                         "model.layers.3.mlp.shared_experts.up_proj.weight",
                         "lm_head.weight"], rng)
     ok &= _check_step(mg)
+    import jax_models
+    ok &= jax_models.check(TOL)
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
 
-def try_compile(model):
+def try_compile(model, strategies, modes, optimizer_impls, steps, warmup, moe_impls=("loop",)):
+    """Times PyTorch eager against each compile strategy x mode (and each
+    AdamW and experts implementation): median ms of `steps` steps after
+    `warmup`."""
     mg = _import_golden()
     if model == "tiny-dense":
-        cfg, w = mg.GPT2_CFG, mg.gpt2_weights(mg.GPT2_CFG, 1).w
+        kind, cfg, w = "gpt2", mg.GPT2_CFG, mg.gpt2_weights(mg.GPT2_CFG, 1).w
     else:
-        cfg, w = mg.DSV3_CFG, mg.dsv3_weights(mg.DSV3_CFG, 1).w
+        kind, cfg, w = "dsv3", mg.DSV3_CFG, mg.dsv3_weights(mg.DSV3_CFG, 1).w
     tokens, targets = mg.make_tokens_targets(np.random.default_rng(7), 2, 32, cfg["vocab_size"])
-    eager, compiled = make_step(model, cfg, w), make_compiled_step(model, cfg, w)
-    try:
-        lc = [float(compiled(tokens, targets))]
-    except CompileError as error:
-        print(f"{model}: {error}")
-        return 1
-    print(f"{model}: first compiled step (compile + run) {compiled.compile_seconds:.1f} s")
-    lc += [float(compiled(tokens, targets)) for _ in range(2)]
-    le = [float(eager(tokens, targets)) for _ in range(3)]
-    print(f"  compiled losses {lc}\n  eager losses    {le}")
-    for tag, step in (("eager", eager), ("compiled", compiled)):
-        start = time.perf_counter()
-        for _ in range(5):
-            step(tokens, targets)
-        print(f"  {tag:8s} {(time.perf_counter() - start) / 5 * 1000:.2f} ms/step "
-              f"({torch.get_num_threads()} threads)")
+    print(f"{model}: torch {torch.__version__}, {torch.get_num_threads()} threads; "
+          f"median (min-max) ms of {steps} steps after {warmup}")
+    combos = [(impl, moe) for moe in (moe_impls if kind == "dsv3" else ["loop"])
+              for impl in optimizer_impls]
+    for impl, moe_impl in combos:
+        for strategy in ["eager"] + list(strategies):
+            for mode in ([None] if strategy == "eager" else modes):
+                import torch._dynamo as dynamo
+                dynamo.reset()
+                dynamo.config.compiled_autograd = False
+                kwargs = {} if mode in (None, "default") else {"mode": mode}
+                step = make_step(kind, cfg, w, optimizer_impl=impl, moe_impl=moe_impl,
+                                 compile=False if strategy == "eager" else strategy,
+                                 compile_kwargs=kwargs)
+                tag = f"{impl:7s} {moe_impl:10s} {strategy:17s} {mode or '':26s}"
+                try:
+                    losses = [float(step(tokens, targets)) for _ in range(warmup)]
+                except CompileError as error:
+                    print(f"  {tag} {error}")
+                    continue
+                times = []
+                for _ in range(steps):
+                    start = time.perf_counter()
+                    step(tokens, targets).item()
+                    times.append((time.perf_counter() - start) * 1000)
+                med, lo, hi = common.stats(times)
+                first = f"  first step {step.compile_seconds:.1f} s" if step.compiled else ""
+                print(f"  {tag} {med:8.2f} ({lo:.2f}-{hi:.2f}) ms{first}  losses "
+                      f"{losses[0]:.5f} .. {losses[-1]:.5f}", flush=True)
     return 0
 
 
@@ -633,13 +836,29 @@ def main():
     parser.add_argument("--check", action="store_true", help="torch vs JAX, PASS/FAIL")
     parser.add_argument("--try-compile", metavar="MODEL", nargs="?", const="tiny-dense",
                         choices=["tiny-dense", "tiny-moe"])
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--strategy", action="append", choices=COMPILE_STRATEGIES,
+                        help="with --try-compile (default: all)")
+    parser.add_argument("--mode", action="append",
+                        help="torch.compile mode with --try-compile (default: default and "
+                             "max-autotune-no-cudagraphs)")
+    parser.add_argument("--optimizer-impl", action="append", choices=["foreach", "fused"],
+                        help="with --try-compile (default: foreach)")
+    parser.add_argument("--moe-impl", action="append", choices=MOE_IMPLS,
+                        help="tiny-moe's experts with --try-compile (default: loop)")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch.set_num_threads (default: PyTorch's own choice)")
     args = parser.parse_args()
     if args.check:
         return check()
     if args.try_compile:
-        torch.set_num_threads(args.threads)
-        return try_compile(args.try_compile)
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        return try_compile(args.try_compile, args.strategy or COMPILE_STRATEGIES,
+                           args.mode or ["default", "max-autotune-no-cudagraphs"],
+                           args.optimizer_impl or ["foreach"], args.steps, args.warmup,
+                           args.moe_impl or ["loop"])
     parser.print_help()
     return 0
 

@@ -3,12 +3,26 @@
 #include "runtime/Artifact.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <sys/stat.h>
 
 namespace ds::rt {
 namespace {
+
+/// The compiled code's kernels run OpenBLAS single-threaded inside their
+/// own OpenMP threads (kernels/cpu/Blas.h). OpenBLAS's pthread build would
+/// otherwise start a pool of its own when the library loads, and its idle
+/// workers spin for a while before they sleep: in a short-lived process, or
+/// for the first fraction of a second of any, they take a core from the
+/// OpenMP threads, and short calls (a decoding step) ran 3-4x slower in
+/// about a third of the processes. Asking for one thread before OpenBLAS
+/// loads (with the model library) means the pool is never started. A value
+/// the user set is kept.
+void keepBlasSingleThreaded() {
+  ::setenv("OPENBLAS_NUM_THREADS", "1", /*overwrite=*/0);
+}
 
 std::string dlopenError() {
   const char *message = ::dlerror();
@@ -66,6 +80,7 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
       libraryPath = "./" + libraryPath;
     artifact->libraryPath_ = libraryPath;
     ::dlerror(); // clear a stale message
+    keepBlasSingleThreaded();
     artifact->handle_ = ::dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!artifact->handle_) {
       error = manifestPath + ": cannot load library: " + dlopenError();
