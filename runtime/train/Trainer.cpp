@@ -196,6 +196,7 @@ private:
   bool saveState(std::string &error);
   bool sizeScheduleToTimeLimit(double perStep, double elapsed,
                                std::string &error);
+  void followTimeLimit(double elapsed);
 
   const TrainOptions &options;
   std::shared_ptr<const Artifact> artifact;
@@ -211,6 +212,10 @@ private:
   int64_t target = 0;
   /// train_step's `total_steps` argument (the schedule's length), if any.
   HostTensor *totalSteps = nullptr;
+  /// Whether the schedule's length follows --time-limit, and the seconds the
+  /// end of the run takes (the final evaluation and checkpoint).
+  bool scheduleFollowsTime = false;
+  double endSeconds = 0.0;
   std::unique_ptr<Executable> executable;
   std::vector<const HostTensor *> arguments;
   std::vector<HostTensor *> replaces;
@@ -537,22 +542,44 @@ bool TrainingRun::sizeScheduleToTimeLimit(double perStep, double elapsed,
     perStepAll += sampleEval / double(options.evalEvery);
   if (options.checkpointEvery > 0)
     perStepAll += checkpointSeconds / double(options.checkpointEvery);
-  const double remaining = options.timeLimitSeconds -
-                           (elapsed + 3 * batchSeconds) -
-                           batchSeconds * double(shard) - checkpointSeconds;
+  // What the end costs: the evaluation on the whole shard, a checkpoint.
+  endSeconds = batchSeconds * double(shard) + checkpointSeconds;
+  const double remaining =
+      options.timeLimitSeconds - (elapsed + 3 * batchSeconds) - endSeconds;
   const int64_t fit =
       stepsDone + int64_t(std::max(0.0, 0.97 * remaining / perStepAll));
   target = std::clamp<int64_t>(fit, stepsDone + 1, options.steps);
   totalSteps->dataAs<int64_t>()[0] = target;
+  scheduleFollowsTime = true;
   say("schedule: %lld steps fit in %.0f s at %.1f ms per step (with "
-      "evaluations and checkpoints); the learning rate decays to its floor "
-      "at the last\n",
+      "evaluations and checkpoints; re-estimated as the run goes); the "
+      "learning rate decays to its floor at the last\n",
       static_cast<long long>(target), options.timeLimitSeconds,
       perStep * 1e3);
   metrics.write({{"step", stepsDone},
                  {"schedule_steps", target},
                  {"ms_per_step", perStep * 1e3}});
   return true;
+}
+
+/// Keeps the schedule's length on the time limit as the run goes: the
+/// speed of a shared machine drifts (on the 2-core development machine, by
+/// 40 % over a 5-minute run), so the length is re-estimated from the
+/// average time per step so far, evaluations and checkpoints included.
+/// Small corrections are skipped; the ones made are recorded.
+void TrainingRun::followTimeLimit(double elapsed) {
+  const double perStep = elapsed / double(stepsDone - firstStep);
+  const double remaining = options.timeLimitSeconds - elapsed - endSeconds;
+  const int64_t fit =
+      stepsDone + int64_t(std::max(0.0, 0.98 * remaining / perStep));
+  const int64_t next = std::clamp<int64_t>(fit, stepsDone + 1, options.steps);
+  if (std::abs(next - target) <= std::max<int64_t>(2, target / 200))
+    return;
+  target = next;
+  totalSteps->dataAs<int64_t>()[0] = target;
+  metrics.write({{"step", stepsDone},
+                 {"schedule_steps", target},
+                 {"ms_per_step", perStep * 1e3}});
 }
 
 /// The weights @loss takes, copied from the training state.
@@ -625,6 +652,8 @@ bool TrainingRun::run(std::string &error) {
                                    elapsed, error))
         return false;
     }
+    if (scheduleFollowsTime && stepsDone % options.logEvery == 0)
+      followTimeLimit(since(start));
     const bool last = stepsDone == target;
     stoppedEarly = !last && options.timeLimitSeconds > 0 &&
                    since(start) >= options.timeLimitSeconds;

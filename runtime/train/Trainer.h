@@ -51,8 +51,9 @@ struct TrainOptions {
   /// Stop (with a checkpoint) once this many seconds have passed; 0: never.
   /// When train_step takes its schedule's length (`total_steps`, see
   /// ds-optimizer's schedule-argument), a fresh run measures its speed over
-  /// the first steps and sets the length to the steps the time allows, so
-  /// the learning rate decays to its floor by the end.
+  /// the first steps and sets the length to the steps the time allows,
+  /// re-estimated from the average speed at every progress line, so the
+  /// learning rate decays to its floor by the end.
   double timeLimitSeconds = 0;
   bool quiet = false;
 };

@@ -5,8 +5,9 @@ Usage: check-schedule.py RUN_DIR TIME_LIMIT PEAK_LR MIN_LR_RATIO
 
 Timing on a shared machine varies, so this checks the rule, not the number:
 the run recorded the schedule it chose (a step count that, at the measured
-speed, fits the time), never went past it, and if it reached the end the
-learning rate was at its floor there. Prints one line; exits 1 on a failure.
+speed, fits the time, re-estimated as the run went), never went past the
+last one, and if it reached it the learning rate was at its floor there.
+Prints one line; exits 1 on a failure.
 """
 import json
 import sys
@@ -15,12 +16,13 @@ run, limit, peak, ratio = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), f
 records = [json.loads(line) for line in open(run + "/metrics.jsonl")]
 schedules = [r for r in records if "schedule_steps" in r]
 steps = [r for r in records if "loss" in r]
-if len(schedules) != 1:
-    sys.exit("expected one schedule record, got %d" % len(schedules))
-planned = schedules[0]["schedule_steps"]
-if planned * schedules[0]["ms_per_step"] / 1e3 > limit:
+if not schedules:
+    sys.exit("no schedule record")
+first = schedules[0]
+if first["schedule_steps"] * first["ms_per_step"] / 1e3 > limit:
     sys.exit("the schedule (%d steps at %.2f ms) does not fit in %g s"
-             % (planned, schedules[0]["ms_per_step"], limit))
+             % (first["schedule_steps"], first["ms_per_step"], limit))
+planned = schedules[-1]["schedule_steps"]
 last = steps[-1]
 if last["step"] > planned:
     sys.exit("ran %d steps, past the schedule's %d" % (last["step"], planned))
