@@ -1,13 +1,13 @@
 //===- Manifest.cpp - An artifact's manifest.json -------------------------===//
 //
-// The checks throw a FieldError internally (nlohmann-json reports by
-// exception too) and parse() turns the first one into the error message; the
-// public API never throws.
+// Every field is read through runtime/io/JsonReader.h; parse() reports the
+// first problem it finds. Nothing here throws.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Manifest.h"
 #include "runtime/HostTensor.h"
+#include "runtime/io/JsonReader.h"
 
 #include <nlohmann/json.hpp>
 
@@ -24,94 +24,6 @@ namespace {
 
 using json = nlohmann::json;
 
-struct FieldError {
-  std::string field;
-  std::string message;
-};
-
-[[noreturn]] void fail(const std::string &field, std::string message) {
-  throw FieldError{field, std::move(message)};
-}
-
-std::string join(const std::string &where, const std::string &key) {
-  return where.empty() ? key : where + "." + key;
-}
-
-std::string indexed(const std::string &where, size_t index) {
-  return where + "[" + std::to_string(index) + "]";
-}
-
-// A short rendering of a value for "expected X, got Y" messages.
-std::string describe(const json &value) {
-  if (value.is_string() || value.is_number() || value.is_boolean() ||
-      value.is_null()) {
-    std::string text = value.dump();
-    return text.size() > 40 ? text.substr(0, 40) + "..." : text;
-  }
-  return std::string("an ") + value.type_name();
-}
-
-const json &require(const json &object, const char *key,
-                    const std::string &where) {
-  auto it = object.find(key);
-  if (it == object.end())
-    fail(join(where, key), "missing");
-  return *it;
-}
-
-void expectObject(const json &value, const std::string &field) {
-  if (!value.is_object())
-    fail(field, "expected an object, got " + describe(value));
-}
-
-void expectArray(const json &value, const std::string &field) {
-  if (!value.is_array())
-    fail(field, "expected an array, got " + describe(value));
-}
-
-std::string asString(const json &value, const std::string &field) {
-  if (!value.is_string())
-    fail(field, "expected a string, got " + describe(value));
-  return value.get<std::string>();
-}
-
-std::string requireString(const json &object, const char *key,
-                          const std::string &where, bool allowEmpty = false) {
-  std::string field = join(where, key);
-  std::string text = asString(require(object, key, where), field);
-  if (text.empty() && !allowEmpty)
-    fail(field, "must not be empty");
-  return text;
-}
-
-std::string optionalString(const json &object, const char *key,
-                           const std::string &where) {
-  auto it = object.find(key);
-  return it == object.end() ? std::string() : asString(*it, join(where, key));
-}
-
-// Sizes and counts: JSON integers in [0, 2^63).
-int64_t asCount(const json &value, const std::string &field) {
-  if (value.is_number_unsigned()) {
-    uint64_t number = value.get<uint64_t>();
-    if (number > uint64_t(std::numeric_limits<int64_t>::max()))
-      fail(field, "value " + value.dump() + " is too large");
-    return int64_t(number);
-  }
-  if (value.is_number_integer()) {
-    int64_t number = value.get<int64_t>();
-    if (number < 0)
-      fail(field, "must not be negative, got " + value.dump());
-    return number;
-  }
-  fail(field, "expected a non-negative integer, got " + describe(value));
-}
-
-int64_t requireCount(const json &object, const char *key,
-                     const std::string &where) {
-  return asCount(require(object, key, where), join(where, key));
-}
-
 bool isIdentifier(const std::string &text) {
   if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0])))
     return false;
@@ -121,158 +33,180 @@ bool isIdentifier(const std::string &text) {
   return true;
 }
 
-void parseTensor(const json &value, const std::string &where,
-                 TensorSpec &spec) {
-  expectObject(value, where);
-  spec.name = requireString(value, "name", where);
-  std::string dtypeField = join(where, "dtype");
-  std::string dtype = requireString(value, "dtype", where);
-  std::optional<DType> parsed = parseDType(dtype);
-  if (!parsed)
-    fail(dtypeField, "unknown dtype '" + dtype +
-                         "' (expected a safetensors name such as F32)");
-  spec.dtype = *parsed;
-  std::string shapeField = join(where, "shape");
-  const json &shape = require(value, "shape", where);
-  expectArray(shape, shapeField);
-  for (size_t i = 0; i < shape.size(); ++i)
-    spec.shape.push_back(asCount(shape[i], indexed(shapeField, i)));
+/// A string field that must not be empty.
+std::string nonEmptyString(JsonReader &r, const char *key) {
+  std::optional<std::string> text = r.requireString(key);
+  if (text && text->empty())
+    r.fail(key, "must not be empty");
+  return text.value_or("");
+}
+
+void parseTensor(JsonReader &r, TensorSpec &spec) {
+  spec.name = nonEmptyString(r, "name");
+  if (std::optional<std::string> dtype = r.requireString("dtype")) {
+    if (std::optional<DType> parsed = parseDType(*dtype))
+      spec.dtype = *parsed;
+    else
+      r.fail("dtype", "unknown dtype '" + *dtype +
+                          "' (expected a safetensors name such as F32)");
+  }
+  const json *shape = r.requireArray("shape");
+  if (!shape || !r.ok())
+    return;
+  for (size_t i = 0; i < shape->size(); ++i) {
+    std::string problem;
+    std::optional<int64_t> dim = JsonReader::asCount(
+        (*shape)[i], r.field("shape") + "[" + std::to_string(i) + "]",
+        problem);
+    if (!dim) {
+      r.report(problem);
+      return;
+    }
+    spec.shape.push_back(*dim);
+  }
   std::string problem;
-  if (!tensorByteSize(spec.dtype, spec.shape, spec.byteSize, problem))
-    fail(shapeField, problem);
+  if (!tensorByteSize(spec.dtype, spec.shape, spec.byteSize, problem)) {
+    r.fail("shape", problem);
+    return;
+  }
   spec.numElements = int64_t(spec.byteSize / dtypeSize(spec.dtype));
 }
 
-double asNumber(const json &value, const std::string &field) {
-  if (!value.is_number())
-    fail(field, "expected a number, got " + describe(value));
-  return value.get<double>();
+void parseInit(JsonReader &r, ParamInit &init) {
+  if (std::optional<std::string> kind = r.requireString("kind");
+      kind && !parseInitKind(*kind, init.kind))
+    r.fail("kind", "unknown initializer \"" + *kind + "\"");
+  init.a = r.requireNumber("a").value_or(0.0);
+  init.b = r.requireNumber("b").value_or(0.0);
 }
 
-ParamInit parseInit(const json &value, const std::string &field) {
-  expectObject(value, field);
-  ParamInit init;
-  const std::string kind = asString(require(value, "kind", field), join(field, "kind"));
-  if (!parseInitKind(kind, init.kind))
-    fail(join(field, "kind"), "unknown initializer \"" + kind + "\"");
-  init.a = asNumber(require(value, "a", field), join(field, "a"));
-  init.b = asNumber(require(value, "b", field), join(field, "b"));
-  return init;
-}
-
-ArgumentRole parseRole(const json &object, const std::string &where) {
-  std::string role = requireString(object, "role", where);
-  if (role == "input")
+ArgumentRole parseRole(JsonReader &r) {
+  std::optional<std::string> role = r.requireString("role");
+  if (!role || *role == "input")
     return ArgumentRole::Input;
-  if (role == "param")
+  if (*role == "param")
     return ArgumentRole::Param;
-  if (role == "state")
+  if (*role == "state")
     return ArgumentRole::State;
-  fail(join(where, "role"),
-       "expected \"input\", \"param\" or \"state\", got \"" + role + "\"");
+  r.fail("role",
+         "expected \"input\", \"param\" or \"state\", got \"" + *role + "\"");
+  return ArgumentRole::Input;
 }
 
 // Names must be unique within a list, or name lookups would be ambiguous.
 template <typename Spec>
-void checkUniqueNames(const std::vector<Spec> &specs,
-                      const std::string &where) {
+void checkUniqueNames(const std::vector<Spec> &specs, JsonReader &r,
+                      const char *key) {
   std::set<std::string_view> seen;
   for (size_t i = 0; i < specs.size(); ++i)
     if (!seen.insert(specs[i].name).second)
-      fail(indexed(where, i) + ".name",
-           "duplicate name '" + specs[i].name + "'");
+      r.fail(std::string(key) + "[" + std::to_string(i) + "].name",
+             "duplicate name '" + specs[i].name + "'");
 }
 
-EntrySpec parseEntry(const json &value, const std::string &where) {
-  expectObject(value, where);
+/// The tensors of an entry's `key` array, each read by `parse`.
+template <typename Spec, typename Parse>
+void parseTensors(JsonReader &r, const char *key, std::vector<Spec> &specs,
+                  Parse parse) {
+  const json *list = r.requireArray(key);
+  for (size_t i = 0; list && r.ok() && i < list->size(); ++i) {
+    JsonReader element = r.element(*list, key, i);
+    Spec spec;
+    if (element.ok())
+      parse(element, spec);
+    specs.push_back(std::move(spec));
+  }
+  if (r.ok())
+    checkUniqueNames(specs, r, key);
+}
+
+EntrySpec parseEntry(JsonReader &r) {
   EntrySpec entry;
-  entry.name = requireString(value, "name", where);
-  entry.symbol = requireString(value, "symbol", where);
-  if (!isIdentifier(entry.symbol))
-    fail(join(where, "symbol"), "'" + entry.symbol + "' is not a C identifier");
-  int64_t workspace = requireCount(value, "workspace_bytes", where);
-  if (uint64_t(workspace) > std::numeric_limits<size_t>::max())
-    fail(join(where, "workspace_bytes"), "too large for this machine");
-  entry.workspaceBytes = size_t(workspace);
-
-  if (auto it = value.find("memory"); it != value.end()) {
-    std::string memoryField = join(where, "memory");
-    expectObject(*it, memoryField);
-    MemoryStats memory;
-    memory.peakBytes = uint64_t(requireCount(*it, "peak_bytes", memoryField));
-    memory.buffers = uint64_t(requireCount(*it, "buffers", memoryField));
-    memory.unplannedBytes =
-        uint64_t(requireCount(*it, "unplanned_bytes", memoryField));
-    entry.memory = memory;
+  if (!r.ok())
+    return entry;
+  entry.name = nonEmptyString(r, "name");
+  entry.symbol = nonEmptyString(r, "symbol");
+  if (r.ok() && !isIdentifier(entry.symbol))
+    r.fail("symbol", "'" + entry.symbol + "' is not a C identifier");
+  if (std::optional<int64_t> workspace = r.requireCount("workspace_bytes")) {
+    if (uint64_t(*workspace) > std::numeric_limits<size_t>::max())
+      r.fail("workspace_bytes", "too large for this machine");
+    entry.workspaceBytes = size_t(*workspace);
   }
-
-  std::string argumentsField = join(where, "arguments");
-  const json &arguments = require(value, "arguments", where);
-  expectArray(arguments, argumentsField);
-  for (size_t i = 0; i < arguments.size(); ++i) {
-    std::string field = indexed(argumentsField, i);
-    ArgumentSpec argument;
-    parseTensor(arguments[i], field, argument);
-    argument.role = parseRole(arguments[i], field);
-    if (auto it = arguments[i].find("init"); it != arguments[i].end())
-      argument.init = parseInit(*it, join(field, "init"));
-    entry.arguments.push_back(std::move(argument));
+  if (const json *memory = r.object("memory")) {
+    JsonReader m = r.child(*memory, "memory");
+    MemoryStats stats;
+    stats.peakBytes = uint64_t(m.requireCount("peak_bytes").value_or(0));
+    stats.buffers = uint64_t(m.requireCount("buffers").value_or(0));
+    stats.unplannedBytes =
+        uint64_t(m.requireCount("unplanned_bytes").value_or(0));
+    entry.memory = stats;
   }
-  checkUniqueNames(entry.arguments, argumentsField);
-
-  std::string resultsField = join(where, "results");
-  const json &results = require(value, "results", where);
-  expectArray(results, resultsField);
-  for (size_t i = 0; i < results.size(); ++i) {
-    std::string field = indexed(resultsField, i);
-    ResultSpec result;
-    parseTensor(results[i], field, result);
-    if (results[i].contains("balances"))
-      result.balances = requireString(results[i], "balances", field);
-    entry.results.push_back(std::move(result));
-  }
-  checkUniqueNames(entry.results, resultsField);
+  parseTensors(r, "arguments", entry.arguments,
+               [](JsonReader &a, ArgumentSpec &argument) {
+                 parseTensor(a, argument);
+                 argument.role = parseRole(a);
+                 if (const json *init = a.object("init")) {
+                   JsonReader i = a.child(*init, "init");
+                   ParamInit parsed;
+                   parseInit(i, parsed);
+                   argument.init = parsed;
+                 }
+               });
+  parseTensors(r, "results", entry.results,
+               [](JsonReader &a, ResultSpec &result) {
+                 parseTensor(a, result);
+                 if (std::optional<std::string> balances = a.string("balances"))
+                   result.balances = *balances;
+               });
   return entry;
 }
 
-Manifest parseManifest(const json &root) {
-  if (!root.is_object())
-    fail("(top level)", "expected an object, got " + describe(root));
+Manifest parseManifest(JsonReader &r) {
   Manifest manifest;
-  manifest.format = requireString(root, "format", "");
-  if (manifest.format != kManifestFormat)
-    fail("format", "expected \"" + std::string(kManifestFormat) + "\", got \"" +
-                       manifest.format + "\"");
-  manifest.version = requireCount(root, "version", "");
-  if (manifest.version != kManifestVersion)
-    fail("version", "this runtime reads version " +
-                        std::to_string(kManifestVersion) + ", got " +
-                        std::to_string(manifest.version));
-  manifest.target = requireString(root, "target", "");
-  manifest.library = requireString(root, "library", "");
-  manifest.triple = optionalString(root, "triple", "");
-  manifest.cpu = optionalString(root, "cpu", "");
-  manifest.cacheKey = optionalString(root, "cache_key", "");
-  manifest.source = optionalString(root, "source", "");
-
-  const json &entries = require(root, "entries", "");
-  expectArray(entries, "entries");
-  if (entries.empty())
-    fail("entries", "the artifact has no entry points");
-  for (size_t i = 0; i < entries.size(); ++i)
-    manifest.entries.push_back(parseEntry(entries[i], indexed("entries", i)));
-  checkUniqueNames(manifest.entries, "entries");
-  std::set<std::string_view> symbols;
-  for (size_t i = 0; i < manifest.entries.size(); ++i)
-    if (!symbols.insert(manifest.entries[i].symbol).second)
-      fail(indexed("entries", i) + ".symbol",
-           "duplicate symbol '" + manifest.entries[i].symbol + "'");
-
-  if (auto it = root.find("sites"); it != root.end()) {
-    expectArray(*it, "sites");
-    for (size_t i = 0; i < it->size(); ++i)
-      manifest.sites.push_back(asString((*it)[i], indexed("sites", i)));
+  if (!r.ok())
+    return manifest;
+  manifest.format = nonEmptyString(r, "format");
+  if (r.ok() && manifest.format != kManifestFormat)
+    r.fail("format", "expected \"" + std::string(kManifestFormat) +
+                         "\", got \"" + manifest.format + "\"");
+  if (std::optional<int64_t> version = r.requireCount("version")) {
+    manifest.version = *version;
+    if (manifest.version != kManifestVersion)
+      r.fail("version", "this runtime reads version " +
+                            std::to_string(kManifestVersion) + ", got " +
+                            std::to_string(manifest.version));
   }
+  manifest.target = nonEmptyString(r, "target");
+  manifest.library = nonEmptyString(r, "library");
+  manifest.triple = r.string("triple").value_or("");
+  manifest.cpu = r.string("cpu").value_or("");
+  manifest.cacheKey = r.string("cache_key").value_or("");
+  manifest.source = r.string("source").value_or("");
+  if (const json *entries = r.requireArray("entries")) {
+    if (entries->empty())
+      r.fail("entries", "the artifact has no entry points");
+    for (size_t i = 0; r.ok() && i < entries->size(); ++i) {
+      JsonReader entry = r.element(*entries, "entries", i);
+      manifest.entries.push_back(parseEntry(entry));
+    }
+  }
+  if (r.ok())
+    checkUniqueNames(manifest.entries, r, "entries");
+  std::set<std::string_view> symbols;
+  for (size_t i = 0; r.ok() && i < manifest.entries.size(); ++i)
+    if (!symbols.insert(manifest.entries[i].symbol).second)
+      r.fail("entries[" + std::to_string(i) + "].symbol",
+             "duplicate symbol '" + manifest.entries[i].symbol + "'");
+  if (const json *sites = r.array("sites"))
+    for (size_t i = 0; r.ok() && i < sites->size(); ++i) {
+      std::string problem;
+      if (auto site = JsonReader::asString(
+              (*sites)[i], "sites[" + std::to_string(i) + "]", problem))
+        manifest.sites.push_back(*site);
+      else
+        r.report(problem);
+    }
   return manifest;
 }
 
@@ -309,17 +243,22 @@ const ResultSpec *EntrySpec::findResult(std::string_view name) const {
 std::optional<Manifest> Manifest::parse(std::string_view text,
                                         const std::string &path,
                                         std::string &error) {
-  try {
-    json root = json::parse(text);
-    return parseManifest(root);
-  } catch (const FieldError &e) {
-    error = path + ": " + e.field + ": " + e.message;
-  } catch (const json::parse_error &e) {
-    error = path + ": not valid JSON: " + e.what();
-  } catch (const std::exception &e) { // allocation failure, UTF-8 errors
-    error = path + ": " + e.what();
+  std::string problem;
+  std::optional<json> root = parseJson(text, path, problem);
+  if (!root) {
+    error = path + ": not valid JSON: " +
+            problem.substr(std::min(problem.size(), path.size() + 2));
+    return std::nullopt;
   }
-  return std::nullopt;
+  std::vector<std::string> problems;
+  JsonReader r(*root, path, "", problems);
+  Manifest manifest = parseManifest(r);
+  if (!problems.empty()) {
+    // The first problem: later ones may only follow from it.
+    error = problems.front();
+    return std::nullopt;
+  }
+  return manifest;
 }
 
 std::optional<Manifest> Manifest::load(const std::string &path,

@@ -21,7 +21,7 @@
 
 #include "frontend/config/ModelConfig.h"
 #include "frontend/config/ErrorLines.h"
-#include "frontend/config/JsonObjectReader.h"
+#include "runtime/io/JsonReader.h"
 
 #include <nlohmann/json.hpp>
 
@@ -97,10 +97,10 @@ class Import {
 public:
   Import(const json &object, std::string source, ModelConfig &config)
       : source(std::move(source)), config(config),
-        root(object, "", this->source, errors) {}
+        root(object, this->source, "", errors) {}
 
   bool ok() const { return errors.empty(); }
-  void fail(const std::string &message) { root.fail(message); }
+  void fail(const std::string &message) { root.report(message); }
 
   /// Keys nobody consumed: no-effect keys become one note, the rest errors.
   void accountForKeys();
@@ -111,7 +111,7 @@ public:
   std::string source;
   ModelConfig &config;
   std::vector<std::string> errors, notes;
-  JsonObjectReader root;
+  ds::rt::JsonReader root;
 
 private:
   void importDtype();
@@ -272,11 +272,11 @@ struct RopeFields {
 };
 
 /// Reads a rope_parameters or rope_scaling object.
-RopeFields readRopeObject(JsonObjectReader &r) {
+RopeFields readRopeObject(ds::rt::JsonReader &r) {
   RopeFields f;
   auto note = [&](const char *field, const char *key) {
     if (r.has(key))
-      f.origin[field] = r.name(key);
+      f.origin[field] = r.field(key);
   };
   note("theta", "rope_theta");
   note("factor", "factor");
@@ -290,11 +290,11 @@ RopeFields readRopeObject(JsonObjectReader &r) {
   std::optional<std::string> type = r.string("rope_type");
   std::optional<std::string> legacyType = r.string("type");
   if (type && legacyType && *type != *legacyType)
-    r.fail("'" + r.name("rope_type") + "' (" + *type + ") and '" +
-           r.name("type") + "' (" + *legacyType + ") disagree");
+    r.report("'" + r.field("rope_type") + "' (" + *type + ") and '" +
+             r.field("type") + "' (" + *legacyType + ") disagree");
   f.type = type ? type : legacyType;
   if (f.type)
-    f.origin["type"] = r.name(type ? "rope_type" : "type");
+    f.origin["type"] = r.field(type ? "rope_type" : "type");
   f.factor = r.number("factor");
   f.originalMax = r.integer("original_max_position_embeddings");
   f.betaFast = r.number("beta_fast");
@@ -305,7 +305,7 @@ RopeFields readRopeObject(JsonObjectReader &r) {
   f.partialRotary = r.number("partial_rotary_factor");
   f.truncate = r.boolean("truncate");
   for (const std::string &key : r.unconsumed())
-    r.fail("unknown key '" + r.name(key) +
+    r.report("unknown key '" + r.field(key) +
            "' (DS implements rope types default and yarn with rope_theta, "
            "factor, original_max_position_embeddings, beta_fast, beta_slow, "
            "mscale and mscale_all_dim)");
@@ -343,19 +343,19 @@ double yarnMscale(double factor, double mscale) {
 void Import::importRope() {
   RopeFields rope;
   const std::string paramsKey = "rope_parameters", scalingKey = "rope_scaling";
-  if (const json *params = root.nestedObject(paramsKey)) {
+  if (const json *params = root.object(paramsKey)) {
     if (std::any_of(params->begin(), params->end(),
                     [](const json &value) { return value.is_object(); })) {
       fail("'rope_parameters' holds one set per layer type; DS supports one "
            "rotary embedding for all layers");
       return;
     }
-    JsonObjectReader r(*params, paramsKey + ".", source, errors);
+    ds::rt::JsonReader r = root.child(*params, paramsKey);
     rope = readRopeObject(r);
   }
   RopeFields legacy;
-  if (const json *scaling = root.nestedObject(scalingKey)) {
-    JsonObjectReader r(*scaling, scalingKey + ".", source, errors);
+  if (const json *scaling = root.object(scalingKey)) {
+    ds::rt::JsonReader r = root.child(*scaling, scalingKey);
     legacy = readRopeObject(r);
   }
   RopeFields top;
@@ -658,16 +658,6 @@ std::string nameFromSource(const std::string &sourceName) {
   return name.empty() ? std::string("model") : name;
 }
 
-/// nlohmann's messages start with "[json.exception.parse_error.101] ".
-std::string stripExceptionId(const std::string &what) {
-  if (!what.empty() && what[0] == '[') {
-    size_t close = what.find("] ");
-    if (close != std::string::npos)
-      return what.substr(close + 2);
-  }
-  return what;
-}
-
 } // namespace
 
 bool importHfConfigJson(std::string_view text, const std::string &sourceName,
@@ -678,46 +668,38 @@ bool importHfConfigJson(std::string_view text, const std::string &sourceName,
   config.Clear();
   const std::string source =
       sourceName.empty() ? std::string("config.json") : sourceName;
-  try {
-    json root = json::parse(text.begin(), text.end());
-    if (!root.is_object()) {
-      error = source + ": expected a JSON object at the top level, got " +
-              root.type_name();
-      return false;
-    }
-    Import im(root, source, config);
-    const char *supported = "supported: deepseek_v2, deepseek_v3, gpt2";
-    std::optional<std::string> modelType = im.root.string("model_type");
-    if (!modelType) {
-      if (im.ok())
-        im.fail(std::string("missing 'model_type' (") + supported + ")");
-    } else if (*modelType == "deepseek_v2" || *modelType == "deepseek_v3") {
-      im.importDeepseek(*modelType == "deepseek_v3");
-      im.accountForKeys();
-    } else if (*modelType == "gpt2") {
-      im.importGpt2();
-      im.accountForKeys();
-    } else {
-      im.fail("model_type '" + *modelType + "' is not supported (" +
-              supported + ")");
-    }
-    if (!im.ok()) {
-      error = joinLines(im.errors);
-      return false;
-    }
-    if (notes)
-      notes->insert(notes->end(), im.notes.begin(), im.notes.end());
-    config.set_name(nameFromSource(source));
-    return true;
-  } catch (const json::parse_error &e) {
-    error = source + ": invalid JSON: " + stripExceptionId(e.what()) +
-            " (byte " + std::to_string(e.byte) + ")";
-  } catch (const std::exception &e) {
-    error = source + ": cannot import config: " + stripExceptionId(e.what());
-  } catch (...) {
-    error = source + ": cannot import config: unknown error";
+  std::optional<json> root = ds::rt::parseJson(text, source, error);
+  if (!root)
+    return false;
+  if (!root->is_object()) {
+    error = source + ": expected a JSON object at the top level, got " +
+            root->type_name();
+    return false;
   }
-  return false;
+  Import im(*root, source, config);
+  const char *supported = "supported: deepseek_v2, deepseek_v3, gpt2";
+  std::optional<std::string> modelType = im.root.string("model_type");
+  if (!modelType) {
+    if (im.ok())
+      im.fail(std::string("missing 'model_type' (") + supported + ")");
+  } else if (*modelType == "deepseek_v2" || *modelType == "deepseek_v3") {
+    im.importDeepseek(*modelType == "deepseek_v3");
+    im.accountForKeys();
+  } else if (*modelType == "gpt2") {
+    im.importGpt2();
+    im.accountForKeys();
+  } else {
+    im.fail("model_type '" + *modelType + "' is not supported (" + supported +
+            ")");
+  }
+  if (!im.ok()) {
+    error = joinLines(im.errors);
+    return false;
+  }
+  if (notes)
+    notes->insert(notes->end(), im.notes.begin(), im.notes.end());
+  config.set_name(nameFromSource(source));
+  return true;
 }
 
 } // namespace ds::config

@@ -2,6 +2,7 @@
 
 #include "runtime/io/WeightFiles.h"
 
+#include "runtime/io/JsonReader.h"
 #include "runtime/io/ParamNamePattern.h"
 
 #include <nlohmann/json.hpp>
@@ -10,9 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace ds::rt {
 
@@ -118,17 +117,18 @@ bool WeightFiles::add(const std::string &path, std::string &error) {
 bool WeightFiles::addIndexed(const std::string &directory,
                              const std::string &indexPath,
                              std::string &error) {
-  std::ifstream in(indexPath);
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json index = nlohmann::json::parse(text.str(), nullptr, false);
-  if (!in || index.is_discarded() || !index.is_object() ||
-      !index.contains("weight_map") || !index["weight_map"].is_object()) {
-    error = indexPath + ": not a safetensors index (a JSON object with a "
-                        "\"weight_map\" object)";
+  std::optional<nlohmann::json> index = readJsonFile(indexPath, error);
+  if (!index)
+    return false;
+  std::vector<std::string> problems;
+  JsonReader r(*index, indexPath, "", problems);
+  const nlohmann::json *weightMap = r.requireObject("weight_map");
+  r.object("metadata");
+  if (!r.ok()) {
+    error = joinProblems(problems);
     return false;
   }
-  const nlohmann::json &map = index["weight_map"];
+  const nlohmann::json &map = *weightMap;
   std::set<std::string> shards;
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (!it->is_string() || it->get<std::string>().empty() ||
@@ -140,7 +140,7 @@ bool WeightFiles::addIndexed(const std::string &directory,
     shards.insert(it->get<std::string>());
   }
   if (shards.empty()) {
-    error = indexPath + ": the weight_map lists no tensors";
+    error = indexPath + ": weight_map: lists no tensors";
     return false;
   }
   for (const std::string &shard : shards)

@@ -3,6 +3,7 @@
 #include "runtime/train/Checkpoint.h"
 
 #include "runtime/data/AtomicFile.h"
+#include "runtime/io/JsonReader.h"
 #include "runtime/io/Safetensors.h"
 
 #include <nlohmann/json.hpp>
@@ -152,53 +153,86 @@ bool saveCheckpoint(const std::string &directory, const CheckpointInfo &info,
   return true;
 }
 
+namespace {
+
+/// Reads checkpoint.json into `checkpoint.info`, with the state file's
+/// recorded size and checksum. Every field is checked (type, range) and the
+/// step must be the one the directory is named after.
+bool readInfo(const std::string &path, Checkpoint &checkpoint,
+              uint64_t &stateBytes, std::string &stateHash,
+              std::string &error) {
+  const std::string infoPath = path + "/" + kInfoFile;
+  std::optional<nlohmann::json> json = readJsonFile(infoPath, error);
+  if (!json)
+    return false;
+  std::vector<std::string> problems;
+  JsonReader r(*json, infoPath, "", problems);
+  if (auto format = r.requireString("format"); format && *format != kFormat)
+    r.fail("format", "expected \"" + std::string(kFormat) + "\", got \"" +
+                         *format + "\"");
+  if (auto step = r.requireCount("step")) {
+    const int64_t named = stepOf(fs::path(path).filename().string());
+    if (named >= 0 && named != *step)
+      r.fail("step", std::to_string(*step) + " is not the directory's step " +
+                         std::to_string(named));
+    checkpoint.info.step = *step;
+  }
+  if (const nlohmann::json *data = r.requireObject("data")) {
+    JsonReader d = r.child(*data, "data");
+    checkpoint.info.data.epoch = d.requireUnsigned("epoch").value_or(0);
+    checkpoint.info.data.cursor = d.requireUnsigned("cursor").value_or(0);
+  }
+  checkpoint.info.seed = r.requireUnsigned("seed").value_or(0);
+  if (auto notes = r.stringMap("notes"))
+    checkpoint.info.notes = std::move(*notes);
+  if (const nlohmann::json *files = r.requireObject("files")) {
+    JsonReader f = r.child(*files, "files");
+    if (const nlohmann::json *state = f.requireObject(kStateFile)) {
+      JsonReader s = f.child(*state, kStateFile);
+      stateBytes = uint64_t(s.requireCount("bytes").value_or(0));
+      stateHash = s.requireString("fnv1a64").value_or("");
+    }
+  }
+  if (!r.ok()) {
+    error = joinProblems(problems);
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
 std::optional<Checkpoint> loadCheckpoint(const std::string &path,
                                          std::string &error) {
-  std::ifstream in(path + "/" + kInfoFile);
-  if (!in) {
+  std::error_code ec;
+  if (!fs::exists(path + "/" + kInfoFile, ec)) {
     error = path + ": no " + kInfoFile;
-    return std::nullopt;
-  }
-  nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
-  if (json.is_discarded() || !json.is_object() ||
-      json.value("format", "") != kFormat) {
-    error = path + "/" + kInfoFile + ": not a " + kFormat + " description";
     return std::nullopt;
   }
   Checkpoint checkpoint;
   checkpoint.path = path;
-  try {
-    checkpoint.info.step = json.at("step").get<int64_t>();
-    checkpoint.info.data.epoch = json.at("data").at("epoch").get<uint64_t>();
-    checkpoint.info.data.cursor = json.at("data").at("cursor").get<uint64_t>();
-    checkpoint.info.seed = json.at("seed").get<uint64_t>();
-    checkpoint.info.notes =
-        json.at("notes").get<std::map<std::string, std::string>>();
-    const auto &file = json.at("files").at(kStateFile);
-    const uint64_t wantBytes = file.at("bytes").get<uint64_t>();
-    const std::string wantHash = file.at("fnv1a64").get<std::string>();
-    uint64_t hash = 0, bytes = 0;
-    const std::string state = path + "/" + kStateFile;
-    if (!checksumFile(state, hash, bytes, error))
-      return std::nullopt;
-    if (bytes != wantBytes || hex(hash) != wantHash) {
-      error = state + ": damaged: " + std::to_string(bytes) +
-              " bytes with checksum " + hex(hash) + ", written as " +
-              std::to_string(wantBytes) + " bytes with checksum " + wantHash;
-      return std::nullopt;
-    }
-    auto reader = SafetensorsReader::open(state, error);
-    if (!reader)
-      return std::nullopt;
-    for (const TensorEntry &entry : reader->tensors()) {
-      auto tensor = HostTensor::fromSafetensors(*reader, entry, error);
-      if (!tensor)
-        return std::nullopt;
-      checkpoint.tensors.emplace(entry.name, std::move(*tensor));
-    }
-  } catch (const nlohmann::json::exception &e) {
-    error = path + "/" + kInfoFile + ": " + e.what();
+  uint64_t wantBytes = 0;
+  std::string wantHash;
+  if (!readInfo(path, checkpoint, wantBytes, wantHash, error))
     return std::nullopt;
+  uint64_t hash = 0, bytes = 0;
+  const std::string state = path + "/" + kStateFile;
+  if (!checksumFile(state, hash, bytes, error))
+    return std::nullopt;
+  if (bytes != wantBytes || hex(hash) != wantHash) {
+    error = state + ": damaged: " + std::to_string(bytes) +
+            " bytes with checksum " + hex(hash) + ", written as " +
+            std::to_string(wantBytes) + " bytes with checksum " + wantHash;
+    return std::nullopt;
+  }
+  auto reader = SafetensorsReader::open(state, error);
+  if (!reader)
+    return std::nullopt;
+  for (const TensorEntry &entry : reader->tensors()) {
+    auto tensor = HostTensor::fromSafetensors(*reader, entry, error);
+    if (!tensor)
+      return std::nullopt;
+    checkpoint.tensors.emplace(entry.name, std::move(*tensor));
   }
   return checkpoint;
 }

@@ -5,6 +5,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/Executable.h"
 #include "runtime/data/Batcher.h"
+#include "runtime/io/JsonReader.h"
 #include "runtime/io/ParamInit.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/LossPlot.h"
@@ -139,26 +140,44 @@ std::string formatDuration(double seconds) {
 }
 
 /// metrics.jsonl: appended line by line; a resumed run first drops the
-/// records after its checkpoint (and a torn last line).
+/// records after its checkpoint, a torn last line, and lines of another
+/// shape than the loop writes (a step that is a count; losses that are
+/// numbers), which are kept for the loss curve.
 class MetricsLog {
 public:
+  /// A record read back: its step and losses (NaN when absent).
+  struct Record {
+    int64_t step;
+    double loss, valLoss;
+  };
   bool open(const std::string &path, int64_t keepThrough,
-            std::vector<json> &kept, std::string &error) {
+            std::vector<Record> &kept, std::string &error) {
     std::ifstream in(path);
     std::string line;
+    std::vector<std::string> lines;
     while (keepThrough >= 0 && std::getline(in, line)) {
-      json record = json::parse(line, nullptr, false);
-      if (!record.is_discarded() && record.is_object() &&
-          record.value("step", int64_t(-1)) <= keepThrough)
-        kept.push_back(std::move(record));
+      std::string ignored;
+      std::optional<nlohmann::json> parsed = parseJson(line, path, ignored);
+      if (!parsed || !parsed->is_object())
+        continue;
+      std::vector<std::string> problems;
+      JsonReader r(*parsed, path, "", problems);
+      std::optional<int64_t> step = r.requireCount("step");
+      std::optional<double> loss = r.number("loss"), valLoss =
+                                                         r.number("val_loss");
+      if (!r.ok() || *step > keepThrough)
+        continue;
+      kept.push_back({*step, loss.value_or(std::nan("")),
+                      valLoss.value_or(std::nan(""))});
+      lines.push_back(line);
     }
     out_.open(path, std::ios::trunc);
     if (!out_) {
       error = path + ": cannot write";
       return false;
     }
-    for (const json &record : kept)
-      out_ << record.dump() << "\n";
+    for (const std::string &kept : lines)
+      out_ << kept << "\n";
     out_.flush();
     return true;
   }
@@ -354,18 +373,16 @@ bool TrainingRun::openLogs(std::string &error) {
     error = options.run + ": cannot create: " + ec.message();
     return false;
   }
-  std::vector<json> history;
+  std::vector<MetricsLog::Record> history;
   if (!metrics.open(options.run + "/metrics.jsonl", resumed ? stepsDone : -1,
                     history, error))
     return false;
   curve.baseline = data.unigramLoss;
-  for (const json &record : history) {
-    if (record.contains("loss"))
-      curve.train.emplace_back(record["step"].get<double>(),
-                               record["loss"].get<double>());
-    if (record.contains("val_loss"))
-      curve.val.emplace_back(record["step"].get<double>(),
-                             record["val_loss"].get<double>());
+  for (const MetricsLog::Record &record : history) {
+    if (std::isfinite(record.loss))
+      curve.train.emplace_back(double(record.step), record.loss);
+    if (std::isfinite(record.valLoss))
+      curve.val.emplace_back(double(record.step), record.valLoss);
   }
   return true;
 }

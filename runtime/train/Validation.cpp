@@ -3,32 +3,19 @@
 #include "runtime/train/Validation.h"
 
 #include "runtime/data/Batcher.h"
-
-#include <nlohmann/json.hpp>
+#include "runtime/data/DataSummary.h"
 
 #include <algorithm>
-#include <fstream>
 
 namespace ds::rt {
 
 bool loadDataSet(const std::string &directory, DataSet &data,
                  std::string &error) {
-  const std::string summaryPath = directory + "/data.json";
-  std::ifstream in(summaryPath);
-  if (!in) {
-    error = summaryPath + ": cannot read (prepare the corpus with `ds-data "
-                          "prepare CORPUS -o " + directory + "`)";
+  DataSummary summary;
+  if (!DataSummary::read(directory, summary, error))
     return false;
-  }
-  nlohmann::json summary = nlohmann::json::parse(in, nullptr, false);
-  if (summary.is_discarded() || !summary.is_object() ||
-      summary.value("format", "") != "ds-data/1" ||
-      !summary.contains("vocab_size")) {
-    error = summaryPath + ": not a ds-data/1 summary";
-    return false;
-  }
-  data.vocabSize = summary.value("vocab_size", 0u);
-  data.unigramLoss = summary.value("unigram_val_loss", 0.0);
+  data.vocabSize = summary.vocabSize;
+  data.unigramLoss = summary.unigramValLoss;
   data.train = TokenShard::open(directory + "/train.tokens", error);
   if (!data.train)
     return false;

@@ -632,15 +632,15 @@ TEST(ConfigTest, JsonSyntaxError) {
 
 TEST(ConfigTest, JsonWrongType) {
   EXPECT_EQ(importError(R"({"model_type": "deepseek_v3", "hidden_size": "7168"})"),
-            "config.json: 'hidden_size' must be an integer, got string \"7168\"");
+            "config.json: hidden_size: expected an integer, got \"7168\"");
   EXPECT_EQ(importError(R"({"model_type": "deepseek_v3", "vocab_size": 1.5})"),
-            "config.json: 'vocab_size' must be an integer, got 1.5");
+            "config.json: vocab_size: expected an integer, got 1.5");
   EXPECT_EQ(
       importError(R"({"model_type": "deepseek_v3", "norm_topk_prob": 1,
                       "n_routed_experts": 8})"),
-      "config.json: 'norm_topk_prob' must be a boolean, got number 1");
+      "config.json: norm_topk_prob: expected a boolean, got 1");
   EXPECT_EQ(importError(R"({"model_type": "gpt2", "layer_norm_epsilon": "x"})"),
-            "config.json: 'layer_norm_epsilon' must be a number, got string \"x\"");
+            "config.json: layer_norm_epsilon: expected a number, got \"x\"");
   EXPECT_EQ(importError("[1, 2]"),
             "config.json: expected a JSON object at the top level, got array");
 }

@@ -447,8 +447,9 @@ TEST_F(RuntimeTest, MalformedManifestsNameFileAndField) {
               "entries[0].memory: expected an object");
   expectError(mutated([](json &m) { m["entries"][1].erase("arguments"); }),
               "entries[1].arguments: missing");
+  // JSON null reads as absent (runtime/io/JsonReader.h).
   expectError(mutated([](json &m) { m["entries"][1]["results"] = nullptr; }),
-              "entries[1].results: expected an array, got null");
+              "entries[1].results: missing");
   expectError(
       mutated([](json &m) { m["entries"][0]["arguments"][1]["shape"] = {-4}; }),
       "entries[0].arguments[1].shape[0]: must not be negative, got -4");

@@ -184,9 +184,10 @@ TEST_F(WeightFilesTest, ShardedCheckpointWithIndex) {
        "model-00003-of-00002.safetensors: "},
       {R"({"weight_map": {"a": "../elsewhere.safetensors"}})",
        "must be a file name in the directory"},
-      {R"({"weight_map": {}})", "the weight_map lists no tensors"},
-      {R"({"weights": {}})", "not a safetensors index"},
-      {"not json", "not a safetensors index"},
+      {R"({"weight_map": {}})", "weight_map: lists no tensors"},
+      {R"({"weights": {}})", "weight_map: missing"},
+      {R"({"weight_map": [1]})", "weight_map: expected an object, got an array"},
+      {"not json", "invalid JSON"},
   };
   for (const Case &c : cases) {
     writeText(index, c.index);

@@ -17,11 +17,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/data/AtomicFile.h"
+#include "runtime/data/DataSummary.h"
 #include "runtime/data/TokenShard.h"
 #include "runtime/data/Tokenizer.h"
 #include "tools/ToolArgs.h"
 
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -234,20 +234,17 @@ int prepare(const Options &options) {
       !TokenShard::write(options.output + "/val.tokens", val, vocab, error))
     return fail(error);
   const double baseline = unigramLoss(train, val, int(vocab));
-  nlohmann::ordered_json summary;
-  summary["format"] = "ds-data/1";
-  summary["tokenizer"] = "tokenizer.model";
-  summary["vocab_size"] = vocab;
-  summary["eos_id"] = tokenizer->eosId();
-  summary["train"] = {{"file", "train.tokens"}, {"tokens", train.size()}};
-  summary["val"] = {{"file", "val.tokens"}, {"tokens", val.size()}};
-  summary["lines"] = lines.size();
-  summary["val_fraction"] = options.valFraction;
-  summary["seed"] = options.seed;
-  summary["unigram_val_loss"] = baseline;
-  summary["corpus"] = files;
-  if (!writeFileAtomically(options.output + "/data.json",
-                           summary.dump(2) + "\n", error))
+  DataSummary summary;
+  summary.vocabSize = vocab;
+  summary.eosId = tokenizer->eosId();
+  summary.trainTokens = int64_t(train.size());
+  summary.valTokens = int64_t(val.size());
+  summary.lines = int64_t(lines.size());
+  summary.valFraction = options.valFraction;
+  summary.seed = options.seed;
+  summary.unigramValLoss = baseline;
+  summary.corpus = files;
+  if (!summary.write(options.output, error))
     return fail(error);
   std::printf("ds-data: %zu lines from %zu file(s) -> %s\n"
               "  tokenizer: %u pieces (BPE)%s\n"
@@ -262,15 +259,10 @@ int prepare(const Options &options) {
 }
 
 int info(const std::string &directory) {
-  std::ifstream in(directory + "/data.json");
-  if (!in)
-    return fail(directory + "/data.json: cannot read (run `ds-data prepare`)");
-  nlohmann::json summary =
-      nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (summary.is_discarded() || !summary.is_object() ||
-      summary.value("format", "") != "ds-data/1")
-    return fail(directory + "/data.json: not a ds-data/1 summary");
+  DataSummary summary;
   std::string error;
+  if (!DataSummary::read(directory, summary, error))
+    return fail(error);
   auto tokenizer = Tokenizer::load(directory + "/tokenizer.model", error);
   if (!tokenizer)
     return fail(error);
@@ -288,7 +280,7 @@ int info(const std::string &directory) {
   }
   std::printf("tokenizer: %d pieces\nunigram baseline: %.4f nats/token\n",
               tokenizer->vocabSize(),
-              summary.value("unigram_val_loss", 0.0));
+              summary.unigramValLoss);
   return 0;
 }
 
