@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <sstream>
 #include <sys/stat.h>
 
 namespace ds::rt {
@@ -22,6 +23,47 @@ namespace {
 /// the user set is kept.
 void keepBlasSingleThreaded() {
   ::setenv("OPENBLAS_NUM_THREADS", "1", /*overwrite=*/0);
+}
+
+/// The library's own description of its entry points (Manifest::abiText)
+/// must be the manifest's: compiled code trusts its buffers' sizes, so a
+/// manifest edited, truncated or copied from another build would make it
+/// read and write out of bounds. The first line that differs is named.
+bool checkAbi(const Manifest &manifest, void *handle,
+              const std::string &manifestPath, const std::string &libraryPath,
+              std::string &error) {
+  ::dlerror();
+  const char *compiled =
+      static_cast<const char *>(::dlsym(handle, kAbiSymbol));
+  if (!compiled) {
+    error = libraryPath + ": no '" + kAbiSymbol +
+            "' symbol describing its entry points (built by an older "
+            "ds-compile? compile the model again)";
+    return false;
+  }
+  const std::string described = manifest.abiText();
+  if (described == compiled)
+    return true;
+  // Report the first line where they part.
+  std::istringstream mine(described), theirs(compiled);
+  std::string a, b;
+  int line = 0;
+  while (true) {
+    ++line;
+    const bool moreMine = bool(std::getline(mine, a));
+    const bool moreTheirs = bool(std::getline(theirs, b));
+    if (!moreMine)
+      a = "(nothing)";
+    if (!moreTheirs)
+      b = "(nothing)";
+    if (a != b || (!moreMine && !moreTheirs))
+      break;
+  }
+  error = manifestPath + ": does not describe " + libraryPath +
+          ", refused (line " + std::to_string(line) +
+          " of the entry points' description: the manifest has '" + a +
+          "', the library was compiled with '" + b + "')";
+  return false;
 }
 
 std::string dlopenError() {
@@ -86,6 +128,9 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
       error = manifestPath + ": cannot load library: " + dlopenError();
       return nullptr;
     }
+    if (!checkAbi(artifact->manifest_, artifact->handle_, manifestPath,
+                  libraryPath, error))
+      return nullptr;
     const std::vector<EntrySpec> &specs = artifact->manifest_.entries;
     for (size_t i = 0; i < specs.size(); ++i) {
       ::dlerror();

@@ -28,48 +28,6 @@ AlignedBytes allocateAligned(size_t size, bool zeroFill) {
   return AlignedBytes(bytes);
 }
 
-bool tensorByteSize(DType dtype, const std::vector<int64_t> &shape,
-                    size_t &byteSize, std::string &error) {
-  size_t count = 1;
-  bool overflow = false;
-  for (int64_t dim : shape) {
-    if (dim < 0) {
-      error = "shape " + formatShape(shape) + " has a negative dimension";
-      return false;
-    }
-    if (dim != 0 && count > std::numeric_limits<size_t>::max() / size_t(dim))
-      overflow = true;
-    else
-      count *= size_t(dim);
-  }
-  // A zero dimension empties the tensor whatever the others are, so only an
-  // overflow with no zero dimension is an error.
-  if (count != 0 && overflow) {
-    error = "shape " + formatShape(shape) + " has too many elements";
-    return false;
-  }
-  if (overflow)
-    count = 0;
-  size_t elementSize = dtypeSize(dtype);
-  if (count > std::numeric_limits<size_t>::max() / elementSize) {
-    error = "shape " + formatShape(shape) + " has too many bytes";
-    return false;
-  }
-  byteSize = count * elementSize;
-  return true;
-}
-
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
-std::string formatType(DType dtype, const std::vector<int64_t> &shape) {
-  return std::string(dtypeName(dtype)) + " " + formatShape(shape);
-}
-
 std::optional<HostTensor>
 HostTensor::zeros(DType dtype, std::vector<int64_t> shape, std::string &error) {
   try {

@@ -44,16 +44,6 @@ using AlignedBytes = std::unique_ptr<uint8_t[], AlignedFree>;
 /// unless `zeroFill` is false; null when the allocation fails.
 AlignedBytes allocateAligned(size_t size, bool zeroFill = true);
 
-/// Bytes a tensor of `shape` and `dtype` occupies. False (and `error` set)
-/// for a negative dimension or a size that does not fit in size_t.
-bool tensorByteSize(DType dtype, const std::vector<int64_t> &shape,
-                    size_t &byteSize, std::string &error);
-
-/// "[2, 3]"; "[]" for a scalar.
-std::string formatShape(const std::vector<int64_t> &shape);
-/// "F32 [2, 3]": how errors and listings name a tensor type.
-std::string formatType(DType dtype, const std::vector<int64_t> &shape);
-
 /// Move-only: a copy of a large tensor should be visible in the code
 /// (clone()), and a copy constructor could not report a failed allocation.
 class HostTensor {

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Manifest.h"
-#include "runtime/HostTensor.h"
+#include "runtime/io/DType.h"
 #include "runtime/io/JsonReader.h"
 
 #include <nlohmann/json.hpp>
@@ -284,6 +284,29 @@ std::optional<Manifest> Manifest::load(const std::string &path,
 
 const EntrySpec *Manifest::findEntry(std::string_view name) const {
   return findByName(entries, name);
+}
+
+namespace {
+void appendTensor(std::string &text, const char *kind, const TensorSpec &spec) {
+  text += std::string(kind) + " " + spec.name + " " + dtypeName(spec.dtype) +
+          "[";
+  for (size_t i = 0; i < spec.shape.size(); ++i)
+    text += (i ? "x" : "") + std::to_string(spec.shape[i]);
+  text += "]\n";
+}
+} // namespace
+
+std::string Manifest::abiText() const {
+  std::string text;
+  for (const EntrySpec &entry : entries) {
+    text += "entry " + entry.name + " " + entry.symbol + " " +
+            std::to_string(entry.workspaceBytes) + "\n";
+    for (const ArgumentSpec &argument : entry.arguments)
+      appendTensor(text, "arg", argument);
+    for (const ResultSpec &result : entry.results)
+      appendTensor(text, "result", result);
+  }
+  return text;
 }
 
 std::string Manifest::siteName(int32_t site) const {

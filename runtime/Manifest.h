@@ -27,6 +27,10 @@
 
 namespace ds::rt {
 
+/// The symbol of model.so holding its ABI text (Manifest::abiText), a
+/// NUL-terminated string.
+constexpr const char *kAbiSymbol = "ds_abi";
+
 /// The manifest "format" and "version" this runtime reads.
 constexpr std::string_view kManifestFormat = "ds-artifact";
 constexpr int64_t kManifestVersion = 1;
@@ -101,6 +105,20 @@ struct Manifest {
                                       std::string &error);
 
   const EntrySpec *findEntry(std::string_view name) const;
+
+  /// What the compiled code relies on, one line per entry, argument and
+  /// result: every entry's name, symbol and workspace size, and the name,
+  /// dtype and shape of each argument and result, in order:
+  ///
+  ///   entry add ds_entry_add 16
+  ///   arg a F32[4]
+  ///   result c F32[2x3]
+  ///
+  /// ds-compile embeds the same text in model.so (kAbiSymbol), and
+  /// Artifact::load refuses a manifest whose text differs from its
+  /// library's: the library would read and write buffers of the sizes it
+  /// was compiled for, whatever the manifest says.
+  std::string abiText() const;
   /// sites[site], or a placeholder naming the index when the manifest has no
   /// such site (the code and the manifest disagree; say so, do not crash).
   std::string siteName(int32_t site) const;

@@ -6,7 +6,10 @@
 #include "passes/codegen/NativeCode.h"
 #include "passes/lower/Pipeline.h"
 
+#include "runtime/Manifest.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "passes/Passes.h"
 
@@ -143,6 +146,31 @@ bool writeAtomically(const std::string &path, StringRef text,
   return true;
 }
 
+/// Adds `ds_abi` to the LLVM module: the runtime's description of the
+/// entry points (ds::rt::Manifest::abiText) of `manifestText`, computed by
+/// the runtime's own code from the manifest as the runtime will parse it,
+/// so that the two sides cannot disagree on the format.
+LogicalResult embedAbiText(ModuleOp module, const std::string &manifestText,
+                           std::string &error) {
+  std::string problem;
+  std::optional<::ds::rt::Manifest> parsed =
+      ::ds::rt::Manifest::parse(manifestText, "manifest.json", problem);
+  if (!parsed) {
+    error = "internal error: the manifest does not parse: " + problem;
+    return failure();
+  }
+  std::string abi = parsed->abiText();
+  abi.push_back('\0');
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToEnd(module.getBody());
+  auto type = LLVM::LLVMArrayType::get(IntegerType::get(module.getContext(), 8),
+                                       abi.size());
+  LLVM::GlobalOp::create(b, module.getLoc(), type, /*isConstant=*/true,
+                         LLVM::Linkage::External, ::ds::rt::kAbiSymbol,
+                         b.getStringAttr(abi));
+  return success();
+}
+
 } // namespace
 
 void registerCompilerDialectsAndPasses(DialectRegistry &registry) {
@@ -248,6 +276,29 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
     return failure();
   report.lowerSeconds = secondsSince(start);
 
+  // The manifest, and the description of the entry points the library
+  // carries so that the runtime can refuse a manifest that does not match.
+  NativeTarget target = hostTarget();
+  llvm::json::Object manifest{
+      {"format", "ds-artifact"},
+      {"version", 1},
+      {"target", "cpu"},
+      {"triple", target.triple},
+      {"cpu", target.cpu},
+      {"library", "model.so"},
+      {"cache_key", options.cacheKey},
+      {"source", options.source},
+      {"entries", std::move(entryJson)},
+      {"sites", std::move(sites)}};
+  std::string text;
+  {
+    llvm::raw_string_ostream os(text);
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
+       << "\n";
+  }
+  if (failed(embedAbiText(module, text, error)))
+    return failure();
+
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
     error = outputDir + ": " + ec.message();
     return failure();
@@ -260,7 +311,6 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
   // An old manifest must never describe a new library: it goes first.
   llvm::sys::fs::remove(inDir("manifest.json"));
   start = std::chrono::steady_clock::now();
-  NativeTarget target = hostTarget();
   std::string objectPath = inDir("model.o");
   if (failed(emitObjectFile(module, target, options.optLevel, objectPath,
                             options.keepIntermediates ? inDir("model.ll") : "",
@@ -284,20 +334,6 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
     llvm::sys::fs::remove(objectPath);
   report.linkSeconds = secondsSince(start);
 
-  llvm::json::Object manifest{
-      {"format", "ds-artifact"},
-      {"version", 1},
-      {"target", "cpu"},
-      {"triple", target.triple},
-      {"cpu", target.cpu},
-      {"library", "model.so"},
-      {"cache_key", options.cacheKey},
-      {"source", options.source},
-      {"entries", std::move(entryJson)},
-      {"sites", std::move(sites)}};
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
   if (!writeAtomically(inDir("manifest.json"), text, error))
     return failure();
   (void)ctx;

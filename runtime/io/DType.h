@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace ds::rt {
 
@@ -61,6 +63,17 @@ void encodeScalar(DType dtype, double value, uint8_t *bytes);
 
 /// The value `dtype` stores for `value`: decodeScalar(encodeScalar(value)).
 double roundToDType(DType dtype, double value);
+
+/// Bytes a tensor of `shape` and `dtype` occupies: the product of the
+/// dimensions, checked. False (and `error` set) for a negative dimension or a
+/// size that does not fit in size_t.
+bool tensorByteSize(DType dtype, const std::vector<int64_t> &shape,
+                    size_t &byteSize, std::string &error);
+
+/// "[2, 3]"; "[]" for a scalar.
+std::string formatShape(const std::vector<int64_t> &shape);
+/// "F32 [2, 3]": how errors and listings name a tensor type.
+std::string formatType(DType dtype, const std::vector<int64_t> &shape);
 
 } // namespace ds::rt
 

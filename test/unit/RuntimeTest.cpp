@@ -361,10 +361,36 @@ TEST_F(RuntimeTest, LoadErrorsNameTheProblem) {
   EXPECT_FALSE(Artifact::load(directory_, error));
   EXPECT_TRUE(contains(error, "no manifest.json")) << error;
 
+  // A manifest that does not describe its library is refused before any
+  // entry can run with buffers of the wrong sizes (the library's ds_abi).
   json manifest = fakeManifest();
   manifest["entries"][2]["symbol"] = "ds_entry_nowhere";
   EXPECT_FALSE(Artifact::load(artifactWith(manifest.dump(), "symbol"), error));
-  EXPECT_TRUE(contains(error, "entry 'divide': no symbol 'ds_entry_nowhere'"))
+  EXPECT_TRUE(contains(error, "line 10 of the entry points' description: the "
+                              "manifest has 'entry divide ds_entry_nowhere 0', "
+                              "the library was compiled with 'entry divide "
+                              "ds_entry_divide 0'"))
+      << error;
+  manifest = fakeManifest();
+  manifest["entries"][0]["arguments"][1]["shape"] = {8};
+  EXPECT_FALSE(Artifact::load(artifactWith(manifest.dump(), "shape"), error));
+  EXPECT_TRUE(contains(error, "the manifest has 'arg b F32[8]', the library "
+                              "was compiled with 'arg b F32[4]'"))
+      << error;
+  manifest = fakeManifest();
+  manifest["entries"][0]["arguments"].erase(0);
+  EXPECT_FALSE(Artifact::load(artifactWith(manifest.dump(), "dropped"), error));
+  EXPECT_TRUE(contains(error, "does not describe")) << error;
+  manifest = fakeManifest();
+  manifest["entries"][3]["workspace_bytes"] = 8;
+  EXPECT_FALSE(Artifact::load(artifactWith(manifest.dump(), "workspace"), error));
+  EXPECT_TRUE(contains(error, "'entry train_step ds_entry_train_step 8'"))
+      << error;
+  manifest = fakeManifest();
+  manifest["entries"].erase(4);
+  EXPECT_FALSE(Artifact::load(artifactWith(manifest.dump(), "fewer"), error));
+  EXPECT_TRUE(contains(error, "the manifest has '(nothing)', the library was "
+                              "compiled with 'entry shift ds_entry_shift 0'"))
       << error;
 
   manifest = fakeManifest();

@@ -2,7 +2,8 @@
 """Sets fields of a JSON file in place, for malformed-input tests.
 
 Usage: edit-json.py FILE PATH=VALUE...
-  PATH   keys joined by '.', e.g. data.epoch
+  PATH   keys joined by '.', e.g. data.epoch; a number indexes a list
+         (entries.0.arguments.1.shape)
   VALUE  JSON text (1, "512", 1e300, null), or the word DELETE to remove the
          key. Numbers are written as given (1e300 stays 1e300), so values no
          C++ integer holds reach the reader as they would from a hostile file.
@@ -20,7 +21,9 @@ for i, edit in enumerate(sys.argv[2:]):
     *parents, last = keys.split(".")
     node = document
     for key in parents:
-        node = node[key]
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        last = int(last)
     if value == "DELETE":
         del node[last]
     else:

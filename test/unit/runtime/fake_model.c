@@ -20,6 +20,38 @@
 
 enum { kMisaligned = 99, kAlignmentSite = 2 };
 
+/* What ds-compile embeds in every model.so (runtime/Manifest.h, abiText):
+ * the entry points as fake-manifest.json must describe them, or the runtime
+ * refuses to load it. Update both together. */
+const char ds_abi[] =
+    "entry add ds_entry_add 16\n"
+    "arg a F32[4]\n"
+    "arg b F32[4]\n"
+    "result c F32[4]\n"
+    "entry gather ds_entry_gather 0\n"
+    "arg table F32[5]\n"
+    "arg indices I64[3]\n"
+    "result out F32[3]\n"
+    "result hits I32[5]\n"
+    "entry divide ds_entry_divide 0\n"
+    "arg n I32[2]\n"
+    "arg d I32[2]\n"
+    "result q I32[2]\n"
+    "entry train_step ds_entry_train_step 64\n"
+    "arg step I64[]\n"
+    "arg w F32[2]\n"
+    "arg exp_avg.w F32[2]\n"
+    "arg x F32[2]\n"
+    "result loss F32[]\n"
+    "result w F32[2]\n"
+    "result exp_avg.w F32[2]\n"
+    "result step I64[]\n"
+    "entry shift ds_entry_shift 0\n"
+    "arg x F64[0x3]\n"
+    "arg s F64[]\n"
+    "result y F64[0x3]\n"
+    "result t F64[]\n";
+
 static void fail(ds_status *status, int32_t code, int32_t site, int64_t value,
                  int64_t bound) {
   if (status->code != 0)
