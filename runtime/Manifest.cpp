@@ -232,6 +232,19 @@ const char *roleName(ArgumentRole role) {
   return "?";
 }
 
+uint64_t EntrySpec::memoryBytes() const {
+  uint64_t total = workspaceBytes;
+  auto add = [&](uint64_t bytes) {
+    if (__builtin_add_overflow(total, bytes, &total))
+      total = UINT64_MAX;
+  };
+  for (const ArgumentSpec &argument : arguments)
+    add(argument.byteSize);
+  for (const ResultSpec &result : results)
+    add(result.byteSize);
+  return total;
+}
+
 const ArgumentSpec *EntrySpec::findArgument(std::string_view name) const {
   return findByName(arguments, name);
 }

@@ -79,6 +79,10 @@ struct EntrySpec {
   std::vector<ArgumentSpec> arguments;
   std::vector<ResultSpec> results;
 
+  /// Bytes one run needs: its arguments, results and workspace (saturating
+  /// at 2^64 - 1), for runtime/io/Memory.h's check before allocating.
+  uint64_t memoryBytes() const;
+
   /// Null when there is none of that name.
   const ArgumentSpec *findArgument(std::string_view name) const;
   const ResultSpec *findResult(std::string_view name) const;

@@ -21,6 +21,13 @@ namespace {
 
 std::string str(int64_t v) { return std::to_string(v); }
 
+/// The largest size any config field may hold (2^31 - 1, as Hugging Face's
+/// configs and PyTorch's embedding indices allow).
+constexpr int64_t kMaxSize = 2147483647;
+/// The most elements one tensor of the model may have; beyond it element
+/// counts (and the byte sizes of f64 tensors) no longer fit in 64 bits.
+constexpr int64_t kMaxElements = int64_t(1) << 59;
+
 std::string str(double v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%g", v);
@@ -51,14 +58,21 @@ public:
     return checkPositive(value, field);
   }
 
+  /// A size or count: > 0, and small enough that the builders' products of
+  /// two sizes cannot overflow (checkTensorSizes bounds the tensors).
   bool checkPositive(int64_t value, const std::string &field) {
-    if (value > 0)
+    if (value > 0 && value <= kMaxSize)
       return true;
-    fail(field + " (" + str(value) + ") must be > 0");
+    fail(field + " (" + str(value) + ") must be " +
+         (value > 0 ? "at most " + str(kMaxSize) : std::string("> 0")));
     return false;
   }
 
   bool checkNonNegative(int64_t value, const std::string &field) {
+    if (value > kMaxSize) {
+      fail(field + " (" + str(value) + ") must be at most " + str(kMaxSize));
+      return false;
+    }
     if (value >= 0)
       return true;
     fail(field + " (" + str(value) + ") must be >= 0");
@@ -156,10 +170,13 @@ void finalizeRopeScaling(ModelConfig &config, Checker &c) {
   if (!config.has_rope_scaling())
     return;
   Yarn &yarn = *config.mutable_rope_scaling();
+  // The rules of #ds.yarn (dialects/ds/DsDialect.cpp), named by field.
   if (!yarn.has_factor())
     c.missing("rope_scaling.factor");
-  else if (!std::isfinite(yarn.factor()) || yarn.factor() < 1)
-    c.fail("rope_scaling.factor (" + str(yarn.factor()) + ") must be >= 1");
+  else if (!std::isfinite(yarn.factor()) || !(yarn.factor() > 1))
+    c.fail("rope_scaling.factor (" + str(yarn.factor()) +
+           ") must be finite and > 1 (a factor of 1 is no scaling: remove "
+           "rope_scaling)");
   c.requirePositive(yarn.has_original_max_position_embeddings(),
                     yarn.original_max_position_embeddings(),
                     "rope_scaling.original_max_position_embeddings");
@@ -177,8 +194,106 @@ void finalizeRopeScaling(ModelConfig &config, Checker &c) {
     yarn.set_mscale(1);
   if (!yarn.has_mscale_all_dim())
     yarn.set_mscale_all_dim(0);
-  c.checkFinite(yarn.mscale(), "rope_scaling.mscale");
-  c.checkFinite(yarn.mscale_all_dim(), "rope_scaling.mscale_all_dim");
+  for (auto [value, field] :
+       {std::pair{yarn.mscale(), "rope_scaling.mscale"},
+        std::pair{yarn.mscale_all_dim(), "rope_scaling.mscale_all_dim"}})
+    if (!std::isfinite(value) || value < 0)
+      c.fail(std::string(field) + " (" + str(value) +
+             ") must be finite and >= 0");
+}
+
+/// YaRN's magnitude and MLA's attention scale (DeepSeekBuilder), which the
+/// ops check to be finite and positive: huge mscale values overflow them.
+void checkYarnScales(const ModelConfig &config, Checker &c) {
+  if (!config.has_rope_scaling() || !c.ok())
+    return;
+  const Yarn &y = config.rope_scaling();
+  auto mscale = [&](double m) {
+    return y.factor() <= 1 ? 1.0 : 0.1 * m * std::log(y.factor()) + 1.0;
+  };
+  const double magnitude = mscale(y.mscale()) / mscale(y.mscale_all_dim());
+  const double all = mscale(y.mscale_all_dim());
+  const double scale =
+      all * all /
+      std::sqrt(double(config.mla().qk_nope_head_dim() +
+                       config.mla().qk_rope_head_dim()));
+  if (!std::isfinite(magnitude) || !(magnitude > 0) || !std::isfinite(scale) ||
+      !(scale > 0))
+    c.fail("rope_scaling.mscale (" + str(y.mscale()) +
+           ") and rope_scaling.mscale_all_dim (" + str(y.mscale_all_dim()) +
+           ") give a rotary magnitude or attention scale that is not a "
+           "finite positive number");
+}
+
+/// checked a * b (both >= 0); false on overflow.
+bool multiply(int64_t a, int64_t b, int64_t &product) {
+  return !__builtin_mul_overflow(a, b, &product);
+}
+
+/// Every tensor the builders make is bounded by one of these products of
+/// config sizes; each must stay below kMaxElements, so that no element
+/// count or byte size overflows anywhere downstream.
+void checkTensorSizes(const ModelConfig &config, Checker &c) {
+  if (!c.ok())
+    return;
+  const int64_t B = config.shape().batch_size(), T = config.shape().seq_len(),
+                V = config.vocab_size(), D = config.hidden_size(),
+                L = config.num_hidden_layers(), H = config.num_attention_heads(),
+                P = config.max_position_embeddings();
+  std::vector<std::pair<std::string, std::vector<int64_t>>> products = {
+      {"shape.batch_size x shape.seq_len x vocab_size", {B, T, V}},
+      {"shape.batch_size x shape.seq_len x hidden_size", {B, T, D}},
+      {"vocab_size x hidden_size", {V, D}},
+      {"max_position_embeddings x hidden_size", {P, D}},
+      {"num_hidden_layers x hidden_size x intermediate_size",
+       {L, D, config.has_intermediate_size() ? config.intermediate_size() : 1}},
+      {"num_hidden_layers x hidden_size x 3 x hidden_size", {L, D, 3, D}},
+      {"num_hidden_layers x shape.batch_size x shape.seq_len x hidden_size",
+       {L, B, T, D}}};
+  if (config.architecture() == DEEPSEEK) {
+    const Mla &mla = config.mla();
+    const int64_t head = mla.qk_nope_head_dim() +
+                         std::max(mla.qk_rope_head_dim(), mla.v_head_dim());
+    const int64_t rank = std::max(mla.q_lora_rank(), mla.kv_lora_rank());
+    products.push_back({"num_hidden_layers x num_attention_heads x head dims x "
+                        "max(hidden_size, lora ranks)",
+                        {L, H, head, std::max(D, rank)}});
+    products.push_back({"shape.batch_size x shape.seq_len x "
+                        "num_attention_heads x head dims",
+                        {B, T, H, head + mla.kv_lora_rank()}});
+    products.push_back({"num_hidden_layers x shape.batch_size x shape.seq_len "
+                        "x (kv_lora_rank + qk_rope_head_dim)",
+                        {L, B, T, mla.kv_lora_rank() + mla.qk_rope_head_dim()}});
+    if (config.has_moe() && config.moe().n_routed_experts() > 0) {
+      const Moe &moe = config.moe();
+      products.push_back({"num_hidden_layers x moe.n_routed_experts x "
+                          "moe.moe_intermediate_size x hidden_size",
+                          {L, moe.n_routed_experts(),
+                           moe.moe_intermediate_size(), D}});
+      products.push_back({"num_hidden_layers x moe.n_shared_experts x "
+                          "moe.moe_intermediate_size x hidden_size",
+                          {L, std::max<int64_t>(moe.n_shared_experts(), 1),
+                           moe.moe_intermediate_size(), D}});
+      products.push_back({"shape.batch_size x shape.seq_len x "
+                          "moe.num_experts_per_tok x moe.n_routed_experts",
+                          {B, T, moe.num_experts_per_tok(),
+                           moe.n_routed_experts()}});
+    }
+  } else {
+    products.push_back({"num_hidden_layers x shape.batch_size x shape.seq_len "
+                        "x hidden_size (the KV caches)",
+                        {L, B, T, D}});
+  }
+  for (const auto &[what, factors] : products) {
+    int64_t product = 1;
+    bool fits = true;
+    for (int64_t factor : factors)
+      fits = fits && multiply(product, factor, product) &&
+             product <= kMaxElements;
+    if (!fits)
+      c.fail("the model is too large to describe: " + what +
+             " exceeds 2^59 elements in one tensor");
+  }
 }
 
 /// The MoE block of a DEEPSEEK config with n_routed_experts > 0.
@@ -310,7 +425,10 @@ void finalizeDeepseek(ModelConfig &config, const CommonStatus &common,
     config.set_rope_theta(10000);
   if (!config.has_rope_interleave())
     config.set_rope_interleave(true);
-  c.checkPositive(config.rope_theta(), "rope_theta");
+  // ds.rope's rule: the frequencies are powers of theta.
+  if (!std::isfinite(config.rope_theta()) || !(config.rope_theta() > 1))
+    c.fail("rope_theta (" + str(config.rope_theta()) +
+           ") must be finite and > 1");
   finalizeRopeScaling(config, c);
   finalizeMla(config, c);
 
@@ -420,6 +538,9 @@ bool finalizeModelConfig(ModelConfig &config, const std::string &sourceName,
     finalizeGpt2(config, common, c);
   else if (arch == DEEPSEEK)
     finalizeDeepseek(config, common, c);
+  if (arch == DEEPSEEK)
+    checkYarnScales(config, c);
+  checkTensorSizes(config, c);
 
   if (c.ok())
     return true;

@@ -3,6 +3,7 @@
 #include "frontend/weights/Weights.h"
 
 #include "dialects/ds/DsDialect.h"
+#include "runtime/io/Memory.h"
 #include "runtime/io/ParamInit.h"
 #include "runtime/io/ParamNamePattern.h"
 #include "dialects/ds/reference/Interpreter.h"
@@ -48,6 +49,22 @@ ds::frontend::listParameters(mlir::func::FuncOp function) {
 static_assert(int(mlir::ds::InitKind::zeros) == int(ds::rt::InitKind::Zeros) &&
               int(mlir::ds::InitKind::normal) == int(ds::rt::InitKind::Normal) &&
               int(mlir::ds::InitKind::uniform) == int(ds::rt::InitKind::Uniform));
+
+bool ds::frontend::checkParametersFit(
+    const std::vector<ParameterInfo> &parameters, std::string &error) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const ParameterInfo &parameter : parameters)
+    shapes.push_back(parameter.shape);
+  uint64_t bytes = 0;
+  const std::string what = "the model's " + std::to_string(parameters.size()) +
+                           " parameters (8 bytes per element in the "
+                           "interpreter)";
+  if (!ds::rt::totalBytes(shapes, sizeof(double), bytes)) {
+    error = what + " need more than 2^64 bytes";
+    return false;
+  }
+  return ds::rt::checkMemory(bytes, what, error);
+}
 
 Tensor ds::frontend::initializeParameter(const ParameterInfo &parameter,
                                          uint64_t seed) {

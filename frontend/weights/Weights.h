@@ -49,6 +49,13 @@ struct ParameterInfo {
 /// The parameters of `function`, in argument order.
 std::vector<ParameterInfo> listParameters(mlir::func::FuncOp function);
 
+/// Checks that `parameters` fit in the available memory as the
+/// interpreter's tensors (8 bytes per element), before any is made: a config
+/// asking for more gets `error` stating the bytes required (runtime/io/
+/// Memory.h), not an out-of-memory abort.
+bool checkParametersFit(const std::vector<ParameterInfo> &parameters,
+                        std::string &error);
+
 /// The initial value of `parameter` for `seed` (see the file comment).
 Tensor initializeParameter(const ParameterInfo &parameter, uint64_t seed);
 

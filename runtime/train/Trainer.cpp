@@ -6,6 +6,7 @@
 #include "runtime/Executable.h"
 #include "runtime/data/Batcher.h"
 #include "runtime/io/JsonReader.h"
+#include "runtime/io/Memory.h"
 #include "runtime/io/ParamInit.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/LossPlot.h"
@@ -337,7 +338,10 @@ bool TrainingRun::loadOrStartState(std::string &error) {
     state = std::move(checkpoint->tensors);
     say("resumed from %s (step %lld)\n", checkpoint->path.c_str(),
         static_cast<long long>(stepsDone));
-  } else if (!initialState(*stepSpec, options, state, error)) {
+  } else if (!checkMemory(stepSpec->memoryBytes(),
+                          "train_step's state, batch, results and workspace",
+                          error) ||
+             !initialState(*stepSpec, options, state, error)) {
     return false;
   } else if (!options.init.empty()) {
     say("starting from the weights in %s\n", options.init.c_str());

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -522,7 +524,7 @@ TEST(ConfigTest, RopeScalingRules) {
   c.mutable_rope_scaling()->set_beta_fast(1);
   c.mutable_rope_scaling()->clear_original_max_position_embeddings();
   std::string error = finalizeError(c);
-  EXPECT_NE(error.find("rope_scaling.factor (0.5) must be >= 1"),
+  EXPECT_NE(error.find("rope_scaling.factor (0.5) must be finite and > 1"),
             std::string::npos)
       << error;
   EXPECT_NE(error.find("rope_scaling.beta_fast (1) must be > "
@@ -532,6 +534,77 @@ TEST(ConfigTest, RopeScalingRules) {
   EXPECT_NE(error.find("missing required field "
                        "'rope_scaling.original_max_position_embeddings'"),
             std::string::npos)
+      << error;
+}
+
+/// Every rule an op verifier enforces on a value the builder takes from the
+/// config is checked on the config, naming the field (fuzzing found values
+/// that passed validation and then aborted the builder, or built IR that
+/// did not verify).
+TEST(ConfigTest, VerifierRulesAreConfigRules) {
+  struct Case {
+    std::function<void(ModelConfig &)> change;
+    const char *expected;
+  } cases[] = {
+      {[](ModelConfig &c) { c.set_rope_theta(1); },
+       "rope_theta (1) must be finite and > 1"},
+      {[](ModelConfig &c) { c.set_rope_theta(0.5); },
+       "rope_theta (0.5) must be finite and > 1"},
+      {[](ModelConfig &c) { c.mutable_rope_scaling()->set_factor(1); },
+       "rope_scaling.factor (1) must be finite and > 1"},
+      {[](ModelConfig &c) { c.mutable_rope_scaling()->set_mscale_all_dim(-1); },
+       "rope_scaling.mscale_all_dim (-1) must be finite and >= 0"},
+      {[](ModelConfig &c) { c.mutable_rope_scaling()->set_mscale(-1e308); },
+       "rope_scaling.mscale (-1e+308) must be finite and >= 0"},
+      {[](ModelConfig &c) { c.mutable_rope_scaling()->set_mscale_all_dim(1e308); },
+       "give a rotary magnitude or attention scale that is not a finite "
+       "positive number"},
+      {[](ModelConfig &c) { c.mutable_rope_scaling()->set_beta_fast(NAN); },
+       "rope_scaling.beta_fast (nan) must be a finite number"},
+      {[](ModelConfig &c) { c.set_norm_eps(0); }, "norm_eps (0) must be"},
+      {[](ModelConfig &c) { c.mutable_moe()->set_routed_scaling_factor(INFINITY); },
+       "moe.routed_scaling_factor (inf) must be a finite number > 0"},
+      {[](ModelConfig &c) { c.set_sliding_window(-3); },
+       "sliding_window (-3) must be > 0"},
+  };
+  for (const Case &test : cases) {
+    ModelConfig c = tinyMoe();
+    test.change(c);
+    std::string error = finalizeError(c);
+    EXPECT_NE(error.find(test.expected), std::string::npos)
+        << test.expected << "\n" << error;
+  }
+}
+
+/// Sizes: every field at most 2^31 - 1, and no tensor of the model beyond
+/// 2^59 elements, checked without overflow (fuzzing found
+/// intermediate_size 2^63 - 1 accepted, then std::length_error).
+TEST(ConfigTest, SizesAreBounded) {
+  ModelConfig c = tinyMoe();
+  c.set_intermediate_size(9223372036854775807);
+  EXPECT_NE(finalizeError(c).find("intermediate_size (9223372036854775807) "
+                                  "must be at most 2147483647"),
+            std::string::npos);
+  c = tinyMoe();
+  c.mutable_moe()->set_n_routed_experts(1 << 20);
+  c.mutable_moe()->set_moe_intermediate_size(1 << 20);
+  c.set_hidden_size(1 << 20);
+  std::string error = finalizeError(c);
+  EXPECT_NE(error.find("the model is too large to describe: num_hidden_layers "
+                       "x moe.n_routed_experts x moe.moe_intermediate_size x "
+                       "hidden_size exceeds 2^59 elements in one tensor"),
+            std::string::npos)
+      << error;
+  c = tinyDense();
+  c.set_vocab_size(2147483647);
+  c.mutable_shape()->set_batch_size(2147483647);
+  error = finalizeError(c);
+  EXPECT_NE(error.find("shape.batch_size x shape.seq_len x vocab_size exceeds"),
+            std::string::npos)
+      << error;
+  // DeepSeek-V3 at full size is fine.
+  ModelConfig v3;
+  EXPECT_TRUE(loadModelConfig(kModels + "deepseek-v3.textproto", v3, error))
       << error;
 }
 

@@ -261,6 +261,8 @@ int main(int argc, char **argv) {
   // Parameters: initialised, or read from the weight files.
   std::vector<ds::frontend::ParameterInfo> parameters =
       ds::frontend::listParameters(function);
+  if (!ds::frontend::checkParametersFit(parameters, error))
+    return fail(error);
   std::vector<Tensor> arguments(function.getNumArguments());
   std::vector<bool> isParameter(function.getNumArguments(), false);
   bool initialise = initSeed.getNumOccurrences() > 0;

@@ -135,6 +135,24 @@ int main(int argc, char **argv) {
                  << " s, verify: " << llvm::format("%.3f", verifySeconds)
                  << " s, IR: " << text.size() << " bytes\n";
 
+  // What --init-weights needs is checked before anything is written: a
+  // failing command leaves no output behind.
+  std::vector<ds::frontend::ParameterInfo> parameters;
+  if (!initWeights.empty()) {
+    auto forward = source.module->lookupSymbol<mlir::func::FuncOp>(
+        ds::frontend::kForwardEntry);
+    if (!forward) {
+      llvm::errs() << "ds-model: error: --init-weights needs a @forward "
+                      "function\n";
+      return 1;
+    }
+    parameters = ds::frontend::listParameters(forward);
+    if (!ds::frontend::checkParametersFit(parameters, error)) {
+      llvm::errs() << "ds-model: error: --init-weights: " << error << "\n";
+      return 1;
+    }
+  }
+
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(outputPath, &error);
   if (!output) {
@@ -145,15 +163,6 @@ int main(int argc, char **argv) {
   output->keep();
 
   if (!initWeights.empty()) {
-    auto forward = source.module->lookupSymbol<mlir::func::FuncOp>(
-        ds::frontend::kForwardEntry);
-    if (!forward) {
-      llvm::errs() << "ds-model: error: --init-weights needs a @forward "
-                      "function\n";
-      return 1;
-    }
-    std::vector<ds::frontend::ParameterInfo> parameters =
-        ds::frontend::listParameters(forward);
     std::vector<ds::frontend::Tensor> values;
     for (const auto &parameter : parameters)
       values.push_back(ds::frontend::initializeParameter(parameter, seed));

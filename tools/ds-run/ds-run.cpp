@@ -16,6 +16,7 @@
 #include "runtime/Executable.h"
 #include "runtime/HostTensor.h"
 #include "runtime/TensorFiles.h"
+#include "runtime/io/Memory.h"
 #include "runtime/io/Safetensors.h"
 
 #include <algorithm>
@@ -198,6 +199,11 @@ const EntrySpec &chooseEntry(const Artifact &artifact, const Options &options) {
 NamedTensors loadArguments(const EntrySpec &entry, const Options &options) {
   NamedTensors arguments;
   std::string error;
+  if (!checkMemory(entry.memoryBytes(),
+                   "entry '" + entry.name +
+                       "''s arguments, results and workspace",
+                   error))
+    fail(error);
   for (const std::string &path : options.inputs) {
     WeightFiles files;
     if (!files.add(path, error))
