@@ -3,11 +3,11 @@
 #include "frontend/ModelSource.h"
 
 #include "dialects/ds/DsDialect.h"
+#include "dialects/ds/SafeParse.h"
 #include "frontend/builder/ModelBuilder.h"
 #include "frontend/config/ModelConfig.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <chrono>
@@ -62,7 +62,7 @@ bool ds::frontend::loadModelSource(mlir::MLIRContext &context,
       return false;
     }
     sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-    source.module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    source.module = mlir::ds::parseModuleSafely(sourceMgr, &context);
     if (!source.module) {
       error = path + ": could not parse the module (see the errors above)";
       return false;

@@ -9,6 +9,7 @@
 
 #include "frontend/config/ModelConfig.h"
 #include "frontend/config/ErrorLines.h"
+#include "frontend/config/YarnScale.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,7 +20,9 @@
 namespace ds::config {
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
+// Integers exactly, doubles as ErrorLines.h formats them.
+std::string formatNumber(int64_t v) { return std::to_string(v); }
+using ds::config::formatNumber;
 
 /// The largest size any config field may hold (2^31 - 1, as Hugging Face's
 /// configs and PyTorch's embedding indices allow).
@@ -27,12 +30,6 @@ constexpr int64_t kMaxSize = 2147483647;
 /// The most elements one tensor of the model may have; beyond it element
 /// counts (and the byte sizes of f64 tensors) no longer fit in 64 bits.
 constexpr int64_t kMaxElements = int64_t(1) << 59;
-
-std::string str(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  return buf;
-}
 
 class Checker {
 public:
@@ -63,33 +60,33 @@ public:
   bool checkPositive(int64_t value, const std::string &field) {
     if (value > 0 && value <= kMaxSize)
       return true;
-    fail(field + " (" + str(value) + ") must be " +
-         (value > 0 ? "at most " + str(kMaxSize) : std::string("> 0")));
+    fail(field + " (" + formatNumber(value) + ") must be " +
+         (value > 0 ? "at most " + formatNumber(kMaxSize) : std::string("> 0")));
     return false;
   }
 
   bool checkNonNegative(int64_t value, const std::string &field) {
     if (value > kMaxSize) {
-      fail(field + " (" + str(value) + ") must be at most " + str(kMaxSize));
+      fail(field + " (" + formatNumber(value) + ") must be at most " + formatNumber(kMaxSize));
       return false;
     }
     if (value >= 0)
       return true;
-    fail(field + " (" + str(value) + ") must be >= 0");
+    fail(field + " (" + formatNumber(value) + ") must be >= 0");
     return false;
   }
 
   bool checkPositive(double value, const std::string &field) {
     if (std::isfinite(value) && value > 0)
       return true;
-    fail(field + " (" + str(value) + ") must be a finite number > 0");
+    fail(field + " (" + formatNumber(value) + ") must be a finite number > 0");
     return false;
   }
 
   bool checkFinite(double value, const std::string &field) {
     if (std::isfinite(value))
       return true;
-    fail(field + " (" + str(value) + ") must be a finite number");
+    fail(field + " (" + formatNumber(value) + ") must be a finite number");
     return false;
   }
 
@@ -125,22 +122,22 @@ void finalizeGpt2(ModelConfig &config, const CommonStatus &common,
     if (common.hidden && config.hidden_size() <= INT64_MAX / 4)
       config.set_intermediate_size(4 * config.hidden_size());
     else if (common.hidden)
-      c.fail("hidden_size (" + str(config.hidden_size()) + ") is too large");
+      c.fail("hidden_size (" + formatNumber(config.hidden_size()) + ") is too large");
   } else {
     c.checkPositive(config.intermediate_size(), "intermediate_size");
   }
   if (common.hidden && common.heads &&
       config.hidden_size() % config.num_attention_heads() != 0)
-    c.fail("hidden_size (" + str(config.hidden_size()) +
+    c.fail("hidden_size (" + formatNumber(config.hidden_size()) +
            ") is not divisible by num_attention_heads (" +
-           str(config.num_attention_heads()) + ")");
+           formatNumber(config.num_attention_heads()) + ")");
   if (!config.has_tie_word_embeddings())
     config.set_tie_word_embeddings(true);
   const Shape &shape = config.shape();
   if (common.maxPos && shape.seq_len() > config.max_position_embeddings())
-    c.fail("shape.seq_len (" + str(shape.seq_len()) +
+    c.fail("shape.seq_len (" + formatNumber(shape.seq_len()) +
            ") exceeds max_position_embeddings (" +
-           str(config.max_position_embeddings()) +
+           formatNumber(config.max_position_embeddings()) +
            "), the size of GPT2's learned position table");
 }
 
@@ -161,7 +158,7 @@ void finalizeMla(ModelConfig &config, Checker &c) {
   if (c.requirePositive(mla.has_qk_rope_head_dim(), mla.qk_rope_head_dim(),
                         "mla.qk_rope_head_dim") &&
       mla.qk_rope_head_dim() % 2 != 0)
-    c.fail("mla.qk_rope_head_dim (" + str(mla.qk_rope_head_dim()) +
+    c.fail("mla.qk_rope_head_dim (" + formatNumber(mla.qk_rope_head_dim()) +
            ") must be even");
   c.requirePositive(mla.has_v_head_dim(), mla.v_head_dim(), "mla.v_head_dim");
 }
@@ -174,7 +171,7 @@ void finalizeRopeScaling(ModelConfig &config, Checker &c) {
   if (!yarn.has_factor())
     c.missing("rope_scaling.factor");
   else if (!std::isfinite(yarn.factor()) || !(yarn.factor() > 1))
-    c.fail("rope_scaling.factor (" + str(yarn.factor()) +
+    c.fail("rope_scaling.factor (" + formatNumber(yarn.factor()) +
            ") must be finite and > 1 (a factor of 1 is no scaling: remove "
            "rope_scaling)");
   c.requirePositive(yarn.has_original_max_position_embeddings(),
@@ -187,8 +184,8 @@ void finalizeRopeScaling(ModelConfig &config, Checker &c) {
   bool slowOk = c.checkPositive(yarn.beta_slow(), "rope_scaling.beta_slow");
   if (c.checkFinite(yarn.beta_fast(), "rope_scaling.beta_fast") && slowOk &&
       !(yarn.beta_fast() > yarn.beta_slow()))
-    c.fail("rope_scaling.beta_fast (" + str(yarn.beta_fast()) +
-           ") must be > rope_scaling.beta_slow (" + str(yarn.beta_slow()) +
+    c.fail("rope_scaling.beta_fast (" + formatNumber(yarn.beta_fast()) +
+           ") must be > rope_scaling.beta_slow (" + formatNumber(yarn.beta_slow()) +
            ")");
   if (!yarn.has_mscale())
     yarn.set_mscale(1);
@@ -198,7 +195,7 @@ void finalizeRopeScaling(ModelConfig &config, Checker &c) {
        {std::pair{yarn.mscale(), "rope_scaling.mscale"},
         std::pair{yarn.mscale_all_dim(), "rope_scaling.mscale_all_dim"}})
     if (!std::isfinite(value) || value < 0)
-      c.fail(std::string(field) + " (" + str(value) +
+      c.fail(std::string(field) + " (" + formatNumber(value) +
              ") must be finite and >= 0");
 }
 
@@ -208,19 +205,17 @@ void checkYarnScales(const ModelConfig &config, Checker &c) {
   if (!config.has_rope_scaling() || !c.ok())
     return;
   const Yarn &y = config.rope_scaling();
-  auto mscale = [&](double m) {
-    return y.factor() <= 1 ? 1.0 : 0.1 * m * std::log(y.factor()) + 1.0;
-  };
-  const double magnitude = mscale(y.mscale()) / mscale(y.mscale_all_dim());
-  const double all = mscale(y.mscale_all_dim());
+  const double magnitude =
+      deepseekYarnScale(y.factor(), y.mscale(), y.mscale_all_dim());
+  const double all = yarnMscale(y.factor(), y.mscale_all_dim());
   const double scale =
       all * all /
       std::sqrt(double(config.mla().qk_nope_head_dim() +
                        config.mla().qk_rope_head_dim()));
   if (!std::isfinite(magnitude) || !(magnitude > 0) || !std::isfinite(scale) ||
       !(scale > 0))
-    c.fail("rope_scaling.mscale (" + str(y.mscale()) +
-           ") and rope_scaling.mscale_all_dim (" + str(y.mscale_all_dim()) +
+    c.fail("rope_scaling.mscale (" + formatNumber(y.mscale()) +
+           ") and rope_scaling.mscale_all_dim (" + formatNumber(y.mscale_all_dim()) +
            ") give a rotary magnitude or attention scale that is not a "
            "finite positive number");
 }
@@ -308,11 +303,11 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
   if (!moe.has_num_experts_per_tok())
     c.missing("moe.num_experts_per_tok");
   else if (moe.num_experts_per_tok() < 1)
-    c.fail("moe.num_experts_per_tok (" + str(moe.num_experts_per_tok()) +
+    c.fail("moe.num_experts_per_tok (" + formatNumber(moe.num_experts_per_tok()) +
            ") must be >= 1");
   else if (moe.num_experts_per_tok() > experts)
-    c.fail("moe.num_experts_per_tok (" + str(moe.num_experts_per_tok()) +
-           ") exceeds moe.n_routed_experts (" + str(experts) + ")");
+    c.fail("moe.num_experts_per_tok (" + formatNumber(moe.num_experts_per_tok()) +
+           ") exceeds moe.n_routed_experts (" + formatNumber(experts) + ")");
   else
     topkOk = true;
 
@@ -323,13 +318,13 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
   if (!moe.has_scoring_func() || moe.scoring_func() == SCORING_UNSPECIFIED)
     moe.set_scoring_func(SOFTMAX);
   else if (!ScoringFunc_IsValid(moe.scoring_func()))
-    c.fail("moe.scoring_func (" + str(int64_t(moe.scoring_func())) +
+    c.fail("moe.scoring_func (" + formatNumber(int64_t(moe.scoring_func())) +
            ") is not SOFTMAX or SIGMOID");
 
   if (!moe.has_topk_method() || moe.topk_method() == TOPK_METHOD_UNSPECIFIED)
     moe.set_topk_method(GREEDY);
   else if (!TopkMethod_IsValid(moe.topk_method()))
-    c.fail("moe.topk_method (" + str(int64_t(moe.topk_method())) +
+    c.fail("moe.topk_method (" + formatNumber(int64_t(moe.topk_method())) +
            ") is not GREEDY, GROUP_LIMITED_GREEDY or NOAUX_TC");
 
   if (!(moe.seq_aux_alpha() >= 0.0) || !std::isfinite(moe.seq_aux_alpha()))
@@ -345,10 +340,10 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
     if (!moe.has_n_group())
       moe.set_n_group(1);
     if (moe.n_group() < 1)
-      c.fail("moe.n_group (" + str(moe.n_group()) + ") must be >= 1");
+      c.fail("moe.n_group (" + formatNumber(moe.n_group()) + ") must be >= 1");
     else if (experts % moe.n_group() != 0)
-      c.fail("moe.n_group (" + str(moe.n_group()) +
-             ") does not divide moe.n_routed_experts (" + str(experts) + ")");
+      c.fail("moe.n_group (" + formatNumber(moe.n_group()) +
+             ") does not divide moe.n_routed_experts (" + formatNumber(experts) + ")");
     else
       groupOk = true;
 
@@ -356,10 +351,10 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
     if (!moe.has_topk_group())
       moe.set_topk_group(moe.n_group());
     if (moe.topk_group() < 1)
-      c.fail("moe.topk_group (" + str(moe.topk_group()) + ") must be >= 1");
+      c.fail("moe.topk_group (" + formatNumber(moe.topk_group()) + ") must be >= 1");
     else if (moe.topk_group() > moe.n_group())
-      c.fail("moe.topk_group (" + str(moe.topk_group()) +
-             ") exceeds moe.n_group (" + str(moe.n_group()) + ")");
+      c.fail("moe.topk_group (" + formatNumber(moe.topk_group()) +
+             ") exceeds moe.n_group (" + formatNumber(moe.n_group()) + ")");
     else
       topkGroupOk = true;
 
@@ -367,17 +362,17 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
       const int64_t perGroup = experts / moe.n_group();
       if (topkOk && topkGroupOk &&
           moe.num_experts_per_tok() > moe.topk_group() * perGroup)
-        c.fail("moe.num_experts_per_tok (" + str(moe.num_experts_per_tok()) +
-               ") exceeds the " + str(moe.topk_group() * perGroup) +
-               " experts in moe.topk_group (" + str(moe.topk_group()) +
-               ") groups of " + str(perGroup) + " (moe.n_routed_experts (" +
-               str(experts) + ") / moe.n_group (" + str(moe.n_group()) + "))");
+        c.fail("moe.num_experts_per_tok (" + formatNumber(moe.num_experts_per_tok()) +
+               ") exceeds the " + formatNumber(moe.topk_group() * perGroup) +
+               " experts in moe.topk_group (" + formatNumber(moe.topk_group()) +
+               ") groups of " + formatNumber(perGroup) + " (moe.n_routed_experts (" +
+               formatNumber(experts) + ") / moe.n_group (" + formatNumber(moe.n_group()) + "))");
       if (moe.topk_method() == NOAUX_TC && perGroup < 2)
         c.fail("moe.topk_method NOAUX_TC ranks groups by their two best "
                "experts and needs at least 2 experts per group, got "
                "moe.n_routed_experts (" +
-               str(experts) + ") / moe.n_group (" + str(moe.n_group()) +
-               ") = " + str(perGroup));
+               formatNumber(experts) + ") / moe.n_group (" + formatNumber(moe.n_group()) +
+               ") = " + formatNumber(perGroup));
     }
   }
 
@@ -394,16 +389,16 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
   if (moe.first_k_dense_replace() < 0 ||
       (common.layers &&
        moe.first_k_dense_replace() > config.num_hidden_layers())) {
-    c.fail("moe.first_k_dense_replace (" + str(moe.first_k_dense_replace()) +
+    c.fail("moe.first_k_dense_replace (" + formatNumber(moe.first_k_dense_replace()) +
            ") must be in [0, num_hidden_layers (" +
-           str(config.num_hidden_layers()) + ")]");
+           formatNumber(config.num_hidden_layers()) + ")]");
     firstKOk = false;
   }
 
   if (!moe.has_moe_layer_freq())
     moe.set_moe_layer_freq(1);
   if (moe.moe_layer_freq() != 1)
-    c.fail("moe.moe_layer_freq (" + str(moe.moe_layer_freq()) +
+    c.fail("moe.moe_layer_freq (" + formatNumber(moe.moe_layer_freq()) +
            ") is not supported: only 1 (every layer from "
            "moe.first_k_dense_replace on is MoE)");
 
@@ -411,7 +406,7 @@ void finalizeMoe(ModelConfig &config, const CommonStatus &common, Checker &c) {
     c.requirePositive(config.has_intermediate_size(),
                       config.intermediate_size(), "intermediate_size",
                       "the first moe.first_k_dense_replace (" +
-                          str(moe.first_k_dense_replace()) +
+                          formatNumber(moe.first_k_dense_replace()) +
                           ") layers are dense");
   else if (config.has_intermediate_size())
     c.checkPositive(config.intermediate_size(), "intermediate_size");
@@ -427,7 +422,7 @@ void finalizeDeepseek(ModelConfig &config, const CommonStatus &common,
     config.set_rope_interleave(true);
   // ds.rope's rule: the frequencies are powers of theta.
   if (!std::isfinite(config.rope_theta()) || !(config.rope_theta() > 1))
-    c.fail("rope_theta (" + str(config.rope_theta()) +
+    c.fail("rope_theta (" + formatNumber(config.rope_theta()) +
            ") must be finite and > 1");
   finalizeRopeScaling(config, c);
   finalizeMla(config, c);
@@ -436,7 +431,7 @@ void finalizeDeepseek(ModelConfig &config, const CommonStatus &common,
   if (!moe.has_n_routed_experts())
     moe.set_n_routed_experts(0);
   if (moe.n_routed_experts() < 0) {
-    c.fail("moe.n_routed_experts (" + str(moe.n_routed_experts()) +
+    c.fail("moe.n_routed_experts (" + formatNumber(moe.n_routed_experts()) +
            ") must be >= 0 (0: all layers dense)");
   } else if (moe.n_routed_experts() == 0) {
     c.requirePositive(config.has_intermediate_size(),
@@ -456,18 +451,18 @@ void finalizeAttentionPattern(const ModelConfig &config,
     return;
   if (common.layers &&
       config.layer_types_size() != config.num_hidden_layers())
-    c.fail("layer_types has " + str(int64_t(config.layer_types_size())) +
+    c.fail("layer_types has " + formatNumber(int64_t(config.layer_types_size())) +
            " entries, but num_hidden_layers is " +
-           str(config.num_hidden_layers()) + " (one entry per layer)");
+           formatNumber(config.num_hidden_layers()) + " (one entry per layer)");
   for (int i = 0; i < config.layer_types_size(); ++i) {
     AttentionKind kind = config.layer_types(i);
     if (kind != FULL_ATTENTION && kind != SLIDING_ATTENTION) {
-      c.fail("layer_types[" + str(int64_t(i)) +
+      c.fail("layer_types[" + formatNumber(int64_t(i)) +
              "] must be FULL_ATTENTION or SLIDING_ATTENTION");
       return;
     }
     if (kind == SLIDING_ATTENTION && !config.has_sliding_window()) {
-      c.fail("layer_types[" + str(int64_t(i)) +
+      c.fail("layer_types[" + formatNumber(int64_t(i)) +
              "] is SLIDING_ATTENTION, but sliding_window is not set");
       return;
     }
@@ -488,14 +483,14 @@ bool finalizeModelConfig(ModelConfig &config, const std::string &sourceName,
     c.missing("architecture", "GPT2 or DEEPSEEK");
     arch = ARCHITECTURE_UNSPECIFIED;
   } else if (!Architecture_IsValid(arch)) {
-    c.fail("architecture (" + str(int64_t(arch)) + ") is not GPT2 or DEEPSEEK");
+    c.fail("architecture (" + formatNumber(int64_t(arch)) + ") is not GPT2 or DEEPSEEK");
     arch = ARCHITECTURE_UNSPECIFIED;
   }
 
   if (!config.has_dtype() || config.dtype() == DTYPE_UNSPECIFIED)
     config.set_dtype(F32);
   else if (!DType_IsValid(config.dtype()))
-    c.fail("dtype (" + str(int64_t(config.dtype())) +
+    c.fail("dtype (" + formatNumber(int64_t(config.dtype())) +
            ") is not F32, F64, BF16 or F16");
 
   CommonStatus common;

@@ -1,13 +1,15 @@
 //===- ErrorLines.h - one error per line (private to config) ----*- C++ -*-===//
 //
 // Config loading reports every problem it finds, one per line; the importer
-// and the validator both collect lines and hand them back joined.
+// and the validator both collect lines and hand them back joined, with
+// numbers formatted alike.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DS_FRONTEND_CONFIG_ERRORLINES_H
 #define DS_FRONTEND_CONFIG_ERRORLINES_H
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,13 @@ inline std::string joinLines(const std::vector<std::string> &lines) {
     out += line;
   }
   return out;
+}
+
+/// A number as messages show it: up to 12 significant digits.
+inline std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.12g", value);
+  return text;
 }
 
 } // namespace ds::config

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/config/ModelConfig.h"
+#include "frontend/config/ErrorLines.h"
+#include "frontend/config/YarnScale.h"
 
 #include <nlohmann/json.hpp>
 
@@ -59,6 +61,13 @@ bool exportGpt2(const ModelConfig &config, ordered_json &out,
 bool exportMoe(const ModelConfig &config, bool v3, ordered_json &out,
                std::string &error) {
   const Moe &moe = config.moe();
+  if (v3 && moe.seq_aux_alpha() > 0) {
+    error = "seq_aux_alpha with noaux_tc routing: transformers' deepseek_v3 "
+            "has no sequence-wise balance loss (it ignores aux_loss_alpha and "
+            "seq_aux, and so does DS's import of deepseek_v3), so the export "
+            "would train something else";
+    return false;
+  }
   if (!v3 && moe.norm_topk_prob() && moe.num_experts_per_tok() > 1) {
     error = "norm_topk_prob with a softmax router: transformers' deepseek_v2 "
             "scales the weights instead of normalising them (DeepSeek's own "
@@ -140,6 +149,19 @@ bool exportDeepseek(const ModelConfig &config, ordered_json &out,
   out["rope_theta"] = config.rope_theta();
   if (config.has_rope_scaling()) {
     const Yarn &y = config.rope_scaling();
+    const double deepseek =
+        deepseekYarnScale(y.factor(), y.mscale(), y.mscale_all_dim());
+    const double transformers =
+        transformersYarnScale(y.factor(), y.mscale(), y.mscale_all_dim());
+    if (!yarnScalesAgree(deepseek, transformers)) {
+      error = "rope_scaling.mscale " + formatNumber(y.mscale()) +
+              " with mscale_all_dim " + formatNumber(y.mscale_all_dim()) +
+              ": transformers scales the rotary embedding by " +
+              formatNumber(transformers) + " for these values, DS by " +
+              formatNumber(deepseek) +
+              " (transformers uses the ratio only when both are non-zero)";
+      return false;
+    }
     out["rope_scaling"] = {
         {"type", "yarn"},
         {"factor", y.factor()},

@@ -21,6 +21,7 @@
 
 #include "frontend/config/ModelConfig.h"
 #include "frontend/config/ErrorLines.h"
+#include "frontend/config/YarnScale.h"
 #include "runtime/io/JsonReader.h"
 
 #include <nlohmann/json.hpp>
@@ -86,12 +87,6 @@ bool hasNoEffect(const std::string &key) {
          std::end(kNoEffectKeys);
 }
 
-std::string str(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.12g", value);
-  return text;
-}
-
 /// The state of one import: the config being filled, errors and notes.
 class Import {
 public:
@@ -149,7 +144,7 @@ void Import::accountForKeys() {
 
 void Import::noteDropout(const char *key) {
   if (std::optional<double> p = root.number(key); p && *p != 0.0)
-    notes.push_back(source + ": '" + key + "' is " + str(*p) +
+    notes.push_back(source + ": '" + key + "' is " + formatNumber(*p) +
                     ": DS does not apply dropout, so training differs from "
                     "transformers' (inference does not)");
 }
@@ -325,19 +320,14 @@ void mergeField(std::optional<T> &into, const std::optional<T> &from,
       a = *into;
       b = *from;
     } else {
-      a = str(double(*into));
-      b = str(double(*from));
+      a = formatNumber(double(*into));
+      b = formatNumber(double(*from));
     }
     im.fail("'" + intoKey + "' (" + a + ") and '" + fromKey + "' (" + b +
             ") disagree");
     return;
   }
   into = from;
-}
-
-/// Hugging Face's and DeepSeek's yarn_get_mscale.
-double yarnMscale(double factor, double mscale) {
-  return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
 }
 
 void Import::importRope() {
@@ -393,7 +383,7 @@ void Import::importRope() {
   if (rope.theta)
     config.set_rope_theta(*rope.theta);
   if (rope.partialRotary && *rope.partialRotary != 1.0)
-    fail("'partial_rotary_factor' (" + str(*rope.partialRotary) +
+    fail("'partial_rotary_factor' (" + formatNumber(*rope.partialRotary) +
          ") is not supported: DeepSeek rotates all qk_rope_head_dim channels");
   const bool scalingGiven = rope.factor || rope.originalMax || rope.betaFast ||
                             rope.betaSlow || rope.mscale || rope.mscaleAllDim ||
@@ -441,28 +431,22 @@ void Import::importRope() {
     yarn.set_mscale(*rope.mscale);
   if (rope.mscaleAllDim)
     yarn.set_mscale_all_dim(*rope.mscaleAllDim);
-  // DeepSeek's code scales cos/sin by mscale(factor, mscale) /
-  // mscale(factor, mscale_all_dim) (absent: 1 and 0); transformers does so
-  // only when both are non-zero, and otherwise by mscale(factor, 1). Where
-  // the two disagree the checkpoint's meaning is ambiguous.
+  // Where DeepSeek's code and transformers scale cos/sin differently
+  // (YarnScale.h) the checkpoint's meaning is ambiguous.
   if (yarn.has_factor() && std::isfinite(yarn.factor())) {
-    double f = yarn.factor();
-    double mscale = rope.mscale.value_or(1.0);
-    double all = rope.mscaleAllDim.value_or(0.0);
-    double deepseek = yarnMscale(f, mscale) / yarnMscale(f, all);
-    double transformers =
-        rope.mscale.value_or(0.0) != 0.0 && all != 0.0
-            ? yarnMscale(f, *rope.mscale) / yarnMscale(f, all)
-            : yarnMscale(f, 1.0);
-    if (std::isfinite(deepseek) && std::fabs(deepseek - transformers) >
-                                       1e-12 * std::fabs(transformers))
+    const double f = yarn.factor();
+    const double all = rope.mscaleAllDim.value_or(0.0);
+    const double deepseek =
+        deepseekYarnScale(f, rope.mscale.value_or(1.0), all);
+    const double transformers = transformersYarnScale(f, rope.mscale, all);
+    if (!yarnScalesAgree(deepseek, transformers))
       fail("YaRN with mscale " +
-           (rope.mscale ? str(*rope.mscale) : std::string("absent")) +
+           (rope.mscale ? formatNumber(*rope.mscale) : std::string("absent")) +
            " and mscale_all_dim " +
-           (rope.mscaleAllDim ? str(*rope.mscaleAllDim) : std::string("absent")) +
+           (rope.mscaleAllDim ? formatNumber(*rope.mscaleAllDim) : std::string("absent")) +
            ": transformers and DeepSeek's reference code scale the rotary "
-           "embedding differently for this combination (" + str(transformers) +
-           " vs " + str(deepseek) +
+           "embedding differently for this combination (" + formatNumber(transformers) +
+           " vs " + formatNumber(deepseek) +
            "); give both, or mscale 1 without mscale_all_dim");
   }
 }

@@ -45,7 +45,8 @@ int64_t stepOf(const std::string &name) {
   return step;
 }
 
-/// FNV-1a 64 and size of a file's bytes.
+} // namespace
+
 bool checksumFile(const std::string &path, uint64_t &hash, uint64_t &bytes,
                   std::string &error) {
   std::ifstream in(path, std::ios::binary);
@@ -68,13 +69,11 @@ bool checksumFile(const std::string &path, uint64_t &hash, uint64_t &bytes,
   return true;
 }
 
-std::string hex(uint64_t value) {
+std::string formatChecksum(uint64_t hash) {
   char text[17];
-  std::snprintf(text, sizeof(text), "%016" PRIx64, value);
+  std::snprintf(text, sizeof(text), "%016" PRIx64, hash);
   return text;
 }
-
-} // namespace
 
 std::vector<std::string> listCheckpoints(const std::string &directory) {
   std::vector<std::pair<int64_t, std::string>> found;
@@ -130,7 +129,8 @@ bool saveCheckpoint(const std::string &directory, const CheckpointInfo &info,
   json["data"] = {{"epoch", info.data.epoch}, {"cursor", info.data.cursor}};
   json["seed"] = info.seed;
   json["notes"] = info.notes;
-  json["files"] = {{kStateFile, {{"bytes", bytes}, {"fnv1a64", hex(hash)}}}};
+  json["files"] = {
+      {kStateFile, {{"bytes", bytes}, {"fnv1a64", formatChecksum(hash)}}}};
   if (!writeFileAtomically(partial + "/" + kInfoFile, json.dump(2) + "\n",
                            error))
     return fail(error);
@@ -219,9 +219,9 @@ std::optional<Checkpoint> loadCheckpoint(const std::string &path,
   const std::string state = path + "/" + kStateFile;
   if (!checksumFile(state, hash, bytes, error))
     return std::nullopt;
-  if (bytes != wantBytes || hex(hash) != wantHash) {
+  if (bytes != wantBytes || formatChecksum(hash) != wantHash) {
     error = state + ": damaged: " + std::to_string(bytes) +
-            " bytes with checksum " + hex(hash) + ", written as " +
+            " bytes with checksum " + formatChecksum(hash) + ", written as " +
             std::to_string(wantBytes) + " bytes with checksum " + wantHash;
     return std::nullopt;
   }

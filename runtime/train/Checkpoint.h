@@ -65,6 +65,13 @@ std::optional<Checkpoint> loadLatestCheckpoint(const std::string &directory,
 std::optional<Checkpoint> loadCheckpoint(const std::string &path,
                                          std::string &error);
 
+/// The FNV-1a 64 checksum and the size of the file at `path`, as
+/// checkpoint.json records them for each file (formatChecksum: 16 lowercase
+/// hex digits). Returns false and sets `error` when it cannot be read.
+bool checksumFile(const std::string &path, uint64_t &hash, uint64_t &bytes,
+                  std::string &error);
+std::string formatChecksum(uint64_t hash);
+
 /// The complete checkpoints in `directory`, oldest first, as step-N paths.
 std::vector<std::string> listCheckpoints(const std::string &directory);
 

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/ds/DsDialect.h"
+#include "dialects/ds/SafeParse.h"
 #include "dialects/ds/reference/Interpreter.h"
 #include "passes/autodiff/Autodiff.h"
 
@@ -24,10 +25,10 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -216,8 +217,14 @@ int main(int argc, char **argv) {
   }
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(inputPath, sourceMgr, &context);
+  auto input = llvm::MemoryBuffer::getFileOrSTDIN(inputPath);
+  if (!input) {
+    llvm::errs() << "ds-gradcheck: error: " << inputPath << ": "
+                 << input.getError().message() << "\n";
+    return 1;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*input), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = ds::parseModuleSafely(sourceMgr, &context);
   if (!module)
     return 1;
 
