@@ -33,12 +33,6 @@ usage() {
   exit 2
 }
 
-# MLIR's BumpPtrAllocator, inlined into instrumented DS code, poisons its
-# slabs and uninstrumented libMLIR.so writes to them: manual poisoning is
-# off so that only real errors report (as in tools/test.sh --sanitize).
-export ASAN_OPTIONS="allow_user_poisoning=0:${ASAN_OPTIONS:-}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
-
 # Writes the dictionary entries for quoted identifiers in files.
 quoted_words() {
   grep -ohE '"[A-Za-z_][A-Za-z0-9_.:/-]*"' "$@" | sort -u
@@ -135,10 +129,11 @@ run_target() { # target seconds
   done
   # The manifest and multi-file seeds are larger than libFuzzer's default
   # 4 KiB limit.
+  local start=$SECONDS
   "$binary" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
     -max_len=65536 -dict="$dict" -artifact_prefix="$findings/" \
     -print_final_stats=1 ${DS_FUZZ_ARGS:-} "${inputs[@]}" > "$log" 2>&1
-  local status=$?
+  local status=$? elapsed=$((SECONDS - start))
   local runs cov
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
@@ -148,7 +143,7 @@ run_target() { # target seconds
     ls -t "$findings" | head -1 | sed "s|^|fuzz: input saved as $findings/|"
     return 1
   fi
-  echo "fuzz: $target: ${runs:-0} executions in ${seconds} s, ${cov:-no coverage}, no findings"
+  echo "fuzz: $target: ${runs:-0} executions in ${elapsed} s, ${cov:-no coverage}, no findings"
 }
 
 [ $# -ge 1 ] || usage

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and builds DS, then runs every test: the lit suite (FileCheck tests
-# of ds-opt) and the GoogleTest units (through ctest). Prints both totals and
-# exits non-zero if anything failed.
+# of the tools), the GoogleTest units (through ctest) and a short pass of
+# every fuzz target (DS_FUZZ_SECONDS each, default 20). Prints the totals
+# and exits non-zero if anything failed.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,6 +35,14 @@ echo "== ctest"
 ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$logs/ctest.log"
 ctest_status=${PIPESTATUS[0]}
 
+# Every fuzz target for a short while on its corpus (tools/fuzz.sh): the
+# committed corpus and regressions replay first, so a reader that breaks on
+# a known input fails here.
+echo "== fuzz"
+DS_BUILD_DIR="$build" "$root/tools/fuzz.sh" all "${DS_FUZZ_SECONDS:-20}" 2>&1 |
+  tee "$logs/fuzz.log"
+fuzz_status=${PIPESTATUS[0]}
+
 # Totals from each runner's own summary.
 count() { grep -E "^ *$1: *[0-9]+" "$2" | grep -oE "[0-9]+" | head -1; }
 lit_passed=$(count Passed "$logs/lit.log"); lit_passed=${lit_passed:-0}
@@ -46,15 +55,21 @@ ctest_failed=$(grep -oE "[0-9]+ tests failed" "$logs/ctest.log" | grep -oE "^[0-
 ctest_total=${ctest_total:-0}; ctest_failed=${ctest_failed:-0}
 ctest_passed=$((ctest_total - ctest_failed))
 
+fuzz_passed=$(grep -c ": [0-9]* executions in .* no findings" "$logs/fuzz.log")
+fuzz_failed=$(grep -c ": FAILED" "$logs/fuzz.log")
+
 # A runner that crashed or found nothing counts as a failure.
 if [ "$lit_status" -ne 0 ] && [ "$lit_failed" -eq 0 ]; then lit_failed=1; fi
 if [ "$ctest_status" -ne 0 ] && [ "$ctest_failed" -eq 0 ]; then ctest_failed=1; fi
 if [ "$lit_passed" -eq 0 ]; then lit_failed=$((lit_failed + 1)); fi
 if [ "$ctest_passed" -eq 0 ]; then ctest_failed=$((ctest_failed + 1)); fi
+if [ "$fuzz_status" -ne 0 ] && [ "$fuzz_failed" -eq 0 ]; then fuzz_failed=1; fi
+if [ "$fuzz_passed" -eq 0 ]; then fuzz_failed=$((fuzz_failed + 1)); fi
 
 echo
 echo "== summary"
 echo "lit: $lit_passed passed, $lit_failed failed"
 echo "ctest: $ctest_passed passed, $ctest_failed failed"
-echo "total: $((lit_passed + ctest_passed)) passed, $((lit_failed + ctest_failed)) failed"
-[ "$lit_failed" -eq 0 ] && [ "$ctest_failed" -eq 0 ]
+echo "fuzz: $fuzz_passed targets without findings, $fuzz_failed failed"
+echo "total: $((lit_passed + ctest_passed + fuzz_passed)) passed, $((lit_failed + ctest_failed + fuzz_failed)) failed"
+[ "$lit_failed" -eq 0 ] && [ "$ctest_failed" -eq 0 ] && [ "$fuzz_failed" -eq 0 ]

@@ -125,3 +125,15 @@ void propertyFailed(const std::string &message) {
 }
 
 } // namespace ds::fuzz
+
+// The sanitizer settings every fuzz target runs with, also when a finding
+// is replayed by hand (`ds-fuzz-ir crash-...`). MLIR's BumpPtrAllocator,
+// inlined into instrumented DS code, poisons its slabs, and uninstrumented
+// libMLIR.so then writes to them: manual poisoning is off so that only real
+// errors report (as in tools/test.sh --sanitize).
+extern "C" const char *__asan_default_options() {
+  return "allow_user_poisoning=0";
+}
+extern "C" const char *__ubsan_default_options() {
+  return "print_stacktrace=1:halt_on_error=1";
+}

@@ -373,9 +373,16 @@ int main(int argc, char **argv) {
     named.emplace_back(resultName(function, index), result);
     printSummary(named.back().first, result);
   }
-  if (!outputPath.empty() &&
-      !ds::frontend::saveTensors(outputPath, named, error, !stackedNames))
-    return fail(error);
+  // --output is written only when every comparison passed: a failing
+  // command leaves no file behind (and replaces none).
+  auto finish = [&](bool allWithin) {
+    if (!allWithin)
+      return 1;
+    if (!outputPath.empty() &&
+        !ds::frontend::saveTensors(outputPath, named, error, !stackedNames))
+      return fail(error);
+    return 0;
+  };
 
   bool allWithin = true;
   if (!compareParamsPath.empty())
@@ -383,7 +390,7 @@ int main(int argc, char **argv) {
   if (!error.empty())
     return fail(error);
   if (comparePath.empty())
-    return allWithin ? 0 : 1;
+    return finish(allWithin);
   std::map<std::string, std::string> expected;
   for (const std::string &pair : expectations) {
     size_t equals = pair.find('=');
@@ -420,5 +427,5 @@ int main(int argc, char **argv) {
                  << (within ? " <= " : " > ") << llvm::format("%.0e", rtol.getValue())
                  << (within ? " ok" : " FAILED") << "\n";
   }
-  return allWithin ? 0 : 1;
+  return finish(allWithin);
 }

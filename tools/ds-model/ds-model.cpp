@@ -20,12 +20,11 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -153,23 +152,30 @@ int main(int argc, char **argv) {
     }
   }
 
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      mlir::openOutputFile(outputPath, &error);
-  if (!output) {
-    llvm::errs() << "ds-model: error: " << error << "\n";
+  // Both outputs or neither: the IR goes to a temporary file that replaces
+  // -o's only after the weights (written atomically themselves) are saved.
+  bool weightsFailed = false;
+  llvm::Error written = llvm::writeToOutput(
+      outputPath, [&](llvm::raw_ostream &os) -> llvm::Error {
+        os << text;
+        if (initWeights.empty())
+          return llvm::Error::success();
+        std::vector<ds::frontend::Tensor> values;
+        for (const auto &parameter : parameters)
+          values.push_back(ds::frontend::initializeParameter(parameter, seed));
+        if (ds::frontend::saveParameters(initWeights, parameters, values,
+                                         error))
+          return llvm::Error::success();
+        weightsFailed = true;
+        os.flush(); // see ds-opt.cpp: the temporary file is closed next
+        return llvm::createStringError(error);
+      });
+  if (written) {
+    const std::string message = llvm::toString(std::move(written));
+    llvm::errs() << "ds-model: error: "
+                 << (weightsFailed ? message : outputPath + ": " + message)
+                 << "\n";
     return 1;
-  }
-  output->os() << text;
-  output->keep();
-
-  if (!initWeights.empty()) {
-    std::vector<ds::frontend::Tensor> values;
-    for (const auto &parameter : parameters)
-      values.push_back(ds::frontend::initializeParameter(parameter, seed));
-    if (!ds::frontend::saveParameters(initWeights, parameters, values, error)) {
-      llvm::errs() << "ds-model: error: " << error << "\n";
-      return 1;
-    }
   }
   return 0;
 }

@@ -3,9 +3,10 @@
 // Like mlir-opt: every upstream dialect, pass and extension, plus the `ds`
 // dialect and DS's own passes. Parses .mlir, runs a pass pipeline, prints IR.
 //
-// The one difference from MlirOptMain(argc, argv, ...): the input is read
-// here and checked for the texts MLIR 22's parser crashes on
-// (dialects/ds/SafeParse.h) before MLIR sees it.
+// Two differences from MlirOptMain(argc, argv, ...): the input is read here
+// and checked for the texts MLIR 22's parser crashes on
+// (dialects/ds/SafeParse.h) before MLIR sees it, and -o is replaced
+// atomically, only on success.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +23,8 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace {
 
@@ -75,15 +77,28 @@ int main(int argc, char **argv) {
   }
   if (!checkParserHazards(*input))
     return EXIT_FAILURE;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      mlir::openOutputFile(outputFilename, &errorMessage);
-  if (!output) {
-    llvm::errs() << errorMessage << "\n";
+  // The output replaces -o's file only when the whole pipeline succeeded
+  // (a temporary file, renamed): a failing run leaves an existing file as
+  // it was.
+  bool pipelineFailed = false;
+  llvm::Error written = llvm::writeToOutput(
+      outputFilename, [&](llvm::raw_ostream &os) -> llvm::Error {
+        if (mlir::succeeded(
+                mlir::MlirOptMain(os, std::move(input), registry, config)))
+          return llvm::Error::success();
+        pipelineFailed = true; // its diagnostics are printed already
+        // writeToOutput closes the temporary file before `os` is destroyed:
+        // nothing may be left in its buffer then.
+        os.flush();
+        return llvm::createStringError("ds-opt failed");
+      });
+  if (written) {
+    if (!pipelineFailed)
+      llvm::errs() << "ds-opt: error: " << outputFilename << ": "
+                   << llvm::toString(std::move(written)) << "\n";
+    else
+      llvm::consumeError(std::move(written));
     return EXIT_FAILURE;
   }
-  if (mlir::failed(
-          mlir::MlirOptMain(output->os(), std::move(input), registry, config)))
-    return EXIT_FAILURE;
-  output->keep();
   return EXIT_SUCCESS;
 }
