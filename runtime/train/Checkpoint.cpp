@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <unistd.h>
 
 namespace ds::rt {
@@ -33,6 +34,9 @@ std::string stepName(int64_t step) {
 }
 
 /// The step of a complete checkpoint directory name, or -1.
+/// The step a directory named "step-N" holds, or -1 when the name is not of
+/// that form or N does not fit the counter (so a directory named with a
+/// 30-digit number is not a checkpoint, rather than a wrapped-around step).
 int64_t stepOf(const std::string &name) {
   if (name.size() < 6 || name.compare(0, 5, "step-") != 0)
     return -1;
@@ -40,7 +44,10 @@ int64_t stepOf(const std::string &name) {
   for (size_t i = 5; i < name.size(); ++i) {
     if (name[i] < '0' || name[i] > '9')
       return -1;
-    step = step * 10 + (name[i] - '0');
+    const int digit = name[i] - '0';
+    if (step > (std::numeric_limits<int64_t>::max() - digit) / 10)
+      return -1;
+    step = step * 10 + digit;
   }
   return step;
 }
