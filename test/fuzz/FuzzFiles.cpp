@@ -109,6 +109,15 @@ bool ScratchDirectory::write(const std::vector<InputFile> &files) const {
   return true;
 }
 
+std::optional<std::vector<InputFile>>
+ScratchDirectory::unpack(const uint8_t *data, size_t size) const {
+  auto files =
+      splitFiles(std::string_view(reinterpret_cast<const char *>(data), size));
+  if (!files || !write(*files))
+    return std::nullopt;
+  return files;
+}
+
 std::optional<std::string> readFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)

@@ -58,6 +58,12 @@ public:
   bool write(const std::vector<InputFile> &files) const;
   /// Writes one file under path().
   bool write(const std::string &relative, std::string_view contents) const;
+  /// Splits a fuzz input into its files and writes them under path().
+  /// Returns the files, or nullopt when the input does not describe files
+  /// or they cannot be written (the target then returns -1: libFuzzer
+  /// keeps such inputs out of the corpus).
+  std::optional<std::vector<InputFile>> unpack(const uint8_t *data,
+                                               size_t size) const;
 
 private:
   std::string path_;

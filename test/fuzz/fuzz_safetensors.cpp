@@ -58,13 +58,10 @@ void readEverything(const rt::WeightFiles &weights,
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  auto files = fuzz::splitFiles(
-      std::string_view(reinterpret_cast<const char *>(data), size));
-  if (!files)
-    return -1; // not an input this target reads: keep it out of the corpus
   fuzz::ScratchDirectory scratch;
-  if (!scratch.write(*files))
-    return -1;
+  auto files = scratch.unpack(data, size);
+  if (!files)
+    return -1; // not an input this target reads: kept out of the corpus
   // One file is added as itself (any name), several as a directory.
   const std::string path = files->size() == 1
                                ? scratch.path() + "/" + files->front().path
