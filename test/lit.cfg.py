@@ -19,7 +19,7 @@ config.test_exec_root = os.path.join(config.ds_obj_root, "test")
 path = os.pathsep.join([config.ds_tools_dir, config.llvm_tools_dir,
                         config.environment.get("PATH", os.environ["PATH"])])
 config.environment["PATH"] = path
-for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "ds-run", "ds-compile", "ds-parity", "ds-data", "ds-train", "ds-sample", "ds-export", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
+for tool in ["ds-opt", "ds-model", "ds-interp", "ds-gradcheck", "ds-run", "ds-compile", "ds-parity", "ds-data", "ds-train", "ds-sample", "ds-export", "ds-comm-probe", "FileCheck", "not", "count", "split-file", "mlir-tblgen"]:
     found = shutil.which(tool, path=path)
     if found:
         # Only whole words: "not" must not match inside "does-not-exist".
@@ -30,6 +30,16 @@ config.substitutions.append(("%ds_src_root", config.ds_src_root))
 config.substitutions.append(("%ds_obj_root", config.ds_obj_root))
 config.substitutions.append(("%fake_artifact", config.ds_fake_artifact_dir))
 config.substitutions.append(("%mlir_include_dir", config.mlir_include_dir.split(";")[0]))
+
+# Distributed tests run where DS was built with MPI (tools/setup.sh installs
+# OpenMPI); as root and with more ranks than this machine's cores.
+if config.ds_mpirun and os.path.exists(config.ds_mpirun):
+    config.available_features.add("mpi")
+    config.substitutions.append(
+        ("%mpirun", config.ds_mpirun + " --allow-run-as-root --oversubscribe"))
+
+if config.ds_have_nccl:
+    config.available_features.add("nccl")
 
 # GPU tests run only where a CUDA device is present.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:

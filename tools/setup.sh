@@ -22,6 +22,8 @@ packages=(
   libgtest-dev python3
   # CPU kernels and generated code: OpenBLAS for GEMM, LLVM's OpenMP runtime
   libopenblas-dev libomp-22-dev
+  # distributed training on CPUs: OpenMPI (library and mpirun)
+  libopenmpi-dev openmpi-bin
   # sanitizer runtimes (tools/test.sh --sanitize)
   libclang-rt-22-dev
   # training data: SentencePiece (library and spm_* tools) and the bundled

@@ -1,0 +1,251 @@
+//===- CommunicatorTest.cpp - Collectives against a local reference -------===//
+//
+// Run by ctest alone (the local backend, or MPI with one rank) and under
+// `mpirun -np 2` and `-np 3` (test/unit/CMakeLists.txt). Every rank makes
+// the data of every rank from a seed and the rank number, so each can
+// compute what a collective must return by itself and compare: exact for
+// moves and integer reductions, within a stated relative tolerance for
+// float sums (MPI may combine in any order).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/comm/Communicator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace ds::rt {
+namespace {
+
+/// The communicator the launch asks for, shared by every test (MPI may be
+/// initialized once per process).
+Communicator &comm() {
+  static std::unique_ptr<Communicator> instance = [] {
+    std::string error;
+    std::unique_ptr<Communicator> c = createCommunicator("auto", {}, error);
+    if (!c) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      std::abort();
+    }
+    return c;
+  }();
+  return *instance;
+}
+
+/// Rank r's `count` values of `dtype` (as doubles the type holds exactly),
+/// random and never zero, different per rank and per `salt`.
+std::vector<double> valuesOf(int rank, size_t count, DType dtype, int salt) {
+  std::mt19937_64 random(uint64_t(rank) * 7919 + uint64_t(salt) * 104729 + 1);
+  std::uniform_real_distribution<double> uniform(0.25, 4.0);
+  std::vector<double> values(count);
+  for (double &v : values) {
+    double x = uniform(random) * (random() % 2 ? 1 : -1);
+    if (!isFloat(dtype))
+      x = std::round(x * 1000);
+    v = roundToDType(dtype, x);
+  }
+  return values;
+}
+
+std::vector<uint8_t> encode(const std::vector<double> &values, DType dtype) {
+  std::vector<uint8_t> bytes(values.size() * dtypeSize(dtype));
+  for (size_t i = 0; i < values.size(); ++i)
+    encodeScalar(dtype, values[i], bytes.data() + i * dtypeSize(dtype));
+  return bytes;
+}
+
+std::vector<double> decode(const std::vector<uint8_t> &bytes, DType dtype) {
+  std::vector<double> values(bytes.size() / dtypeSize(dtype));
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = decodeScalar(dtype, bytes.data() + i * dtypeSize(dtype));
+  return values;
+}
+
+double combine(ReduceOp op, double a, double b) {
+  return op == ReduceOp::Sum ? a + b : op == ReduceOp::Max ? std::max(a, b)
+                                                           : std::min(a, b);
+}
+
+/// Relative tolerance of a reduction over `ranks` values of `dtype`: exact
+/// for max/min and integers; a float sum may round at each of ranks-1
+/// combinations.
+double tolerance(DType dtype, ReduceOp op, int ranks) {
+  if (op != ReduceOp::Sum || !isFloat(dtype))
+    return 0;
+  const double epsilon = dtype == DType::F64   ? 0x1p-52
+                         : dtype == DType::F32 ? 0x1p-23
+                         : dtype == DType::F16 ? 0x1p-10
+                                               : 0x1p-7;
+  return epsilon * ranks * 4;
+}
+
+void expectClose(const std::vector<double> &got,
+                 const std::vector<double> &want, double relative,
+                 const std::string &what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    // Sums of values of either sign may cancel: scale by the largest term.
+    const double scale = std::max(std::fabs(want[i]), 4.0 * comm().size());
+    ASSERT_LE(std::fabs(got[i] - want[i]), relative * scale)
+        << what << " element " << i << ": got " << got[i] << ", want "
+        << want[i] << " (rank " << comm().rank() << ")";
+  }
+}
+
+const DType kReducible[] = {DType::F64, DType::F32, DType::F16,
+                            DType::BF16, DType::I64, DType::I32};
+
+TEST(Communicator, AllReduceEveryTypeAndOperation) {
+  Communicator &c = comm();
+  const size_t count = 1000;
+  for (DType dtype : kReducible)
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
+      std::vector<double> want = valuesOf(0, count, dtype, int(op));
+      for (int r = 1; r < c.size(); ++r) {
+        std::vector<double> other = valuesOf(r, count, dtype, int(op));
+        for (size_t i = 0; i < count; ++i)
+          want[i] = combine(op, want[i], other[i]);
+      }
+      std::vector<uint8_t> buffer =
+          encode(valuesOf(c.rank(), count, dtype, int(op)), dtype);
+      std::string error;
+      ASSERT_TRUE(c.allReduce(buffer.data(), count, dtype, op, error)) << error;
+      expectClose(decode(buffer, dtype), want,
+                  tolerance(dtype, op, c.size()),
+                  std::string("all_reduce ") + reduceOpName(op) + " " +
+                      dtypeName(dtype));
+    }
+}
+
+TEST(Communicator, AllGatherIsRankMajor) {
+  Communicator &c = comm();
+  const size_t count = 37;
+  for (DType dtype : {DType::F32, DType::BF16, DType::I64, DType::U8}) {
+    std::vector<uint8_t> input = encode(valuesOf(c.rank(), count, dtype, 1), dtype);
+    std::vector<uint8_t> output(input.size() * size_t(c.size()));
+    std::string error;
+    ASSERT_TRUE(c.allGather(input.data(), output.data(), count, dtype, error))
+        << error;
+    std::vector<double> want;
+    for (int r = 0; r < c.size(); ++r) {
+      std::vector<double> part = valuesOf(r, count, dtype, 1);
+      want.insert(want.end(), part.begin(), part.end());
+    }
+    expectClose(decode(output, dtype), want, 0, "all_gather");
+  }
+}
+
+TEST(Communicator, ReduceScatterGivesEachRankItsBlock) {
+  Communicator &c = comm();
+  const size_t count = 50;
+  const size_t total = count * size_t(c.size());
+  for (DType dtype : {DType::F32, DType::BF16, DType::I32}) {
+    std::vector<double> want = valuesOf(0, total, dtype, 2);
+    for (int r = 1; r < c.size(); ++r) {
+      std::vector<double> other = valuesOf(r, total, dtype, 2);
+      for (size_t i = 0; i < total; ++i)
+        want[i] += other[i];
+    }
+    std::vector<uint8_t> input = encode(valuesOf(c.rank(), total, dtype, 2), dtype);
+    std::vector<uint8_t> output(count * dtypeSize(dtype));
+    std::string error;
+    ASSERT_TRUE(c.reduceScatter(input.data(), output.data(), count, dtype,
+                                ReduceOp::Sum, error))
+        << error;
+    std::vector<double> mine(want.begin() + long(count * size_t(c.rank())),
+                             want.begin() + long(count * size_t(c.rank() + 1)));
+    expectClose(decode(output, dtype), mine,
+                tolerance(dtype, ReduceOp::Sum, c.size()), "reduce_scatter");
+  }
+}
+
+TEST(Communicator, AllToAllTransposesBlocks) {
+  Communicator &c = comm();
+  const size_t count = 11;
+  const size_t total = count * size_t(c.size());
+  std::vector<uint8_t> input =
+      encode(valuesOf(c.rank(), total, DType::F32, 3), DType::F32);
+  std::vector<uint8_t> output(input.size());
+  std::string error;
+  ASSERT_TRUE(c.allToAll(input.data(), output.data(), count, DType::F32, error))
+      << error;
+  std::vector<double> want;
+  for (int r = 0; r < c.size(); ++r) {
+    std::vector<double> theirs = valuesOf(r, total, DType::F32, 3);
+    want.insert(want.end(), theirs.begin() + long(count * size_t(c.rank())),
+                theirs.begin() + long(count * size_t(c.rank() + 1)));
+  }
+  expectClose(decode(output, DType::F32), want, 0, "all_to_all");
+}
+
+TEST(Communicator, BroadcastFromEveryRoot) {
+  Communicator &c = comm();
+  for (int root = 0; root < c.size(); ++root) {
+    std::vector<uint8_t> buffer =
+        encode(valuesOf(c.rank(), 20, DType::F64, 4), DType::F64);
+    std::string error;
+    ASSERT_TRUE(c.broadcast(buffer.data(), 20, DType::F64, root, error)) << error;
+    expectClose(decode(buffer, DType::F64), valuesOf(root, 20, DType::F64, 4), 0,
+                "broadcast");
+  }
+  std::string error;
+  std::vector<uint8_t> buffer(8);
+  EXPECT_FALSE(c.broadcast(buffer.data(), 1, DType::F64, c.size(), error));
+  EXPECT_NE(error.find("is not a rank"), std::string::npos) << error;
+}
+
+TEST(Communicator, RefusesToReduceWhatHasNoArithmetic) {
+  Communicator &c = comm();
+  std::vector<uint8_t> buffer(4);
+  std::string error;
+  EXPECT_FALSE(c.allReduce(buffer.data(), 4, DType::F8_E4M3, ReduceOp::Sum, error));
+  EXPECT_NE(error.find("F8_E4M3 elements cannot be reduced"), std::string::npos)
+      << error;
+  // Every rank refused before communicating: the communicator still works.
+  ASSERT_TRUE(c.barrier(error)) << error;
+}
+
+TEST(Communicator, SameOnAllRanks) {
+  Communicator &c = comm();
+  std::string error;
+  EXPECT_TRUE(checkSameOnAllRanks(c, "the artifact", "abi text", error)) << error;
+  const bool same = checkSameOnAllRanks(
+      c, "the corpus", c.rank() == 0 ? "data" : "other data", error);
+  if (c.size() == 1) {
+    EXPECT_TRUE(same);
+  } else {
+    EXPECT_FALSE(same);
+    EXPECT_NE(error.find("the corpus is not the same on every rank: rank"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find("from rank 0"), std::string::npos) << error;
+  }
+}
+
+TEST(Communicator, LaunchedWorldMatches) {
+  Communicator &c = comm();
+  std::optional<LaunchedWorld> world = launchedWorld();
+  if (!world) {
+    EXPECT_EQ(c.size(), 1);
+    EXPECT_EQ(c.backend(), "local");
+    return;
+  }
+  EXPECT_EQ(world->rank, c.rank());
+  EXPECT_EQ(world->size, c.size());
+}
+
+TEST(Communicator, UnknownBackendIsAnError) {
+  std::string error;
+  EXPECT_EQ(createCommunicator("carrier-pigeon", {}, error), nullptr);
+  EXPECT_NE(error.find("communicator 'carrier-pigeon' is not one this DS was "
+                       "built with (local"),
+            std::string::npos)
+      << error;
+}
+
+} // namespace
+} // namespace ds::rt
