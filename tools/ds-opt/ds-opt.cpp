@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/ds/DsDialect.h"
+#include "dialects/ds/DsSharding.h"
 #include "dialects/ds/SafeParse.h"
 #include "passes/Passes.h"
 #include "passes/lower/Pipeline.h"
@@ -59,6 +60,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::ds::DsDialect>();
+  mlir::ds::registerShardingInterfaceModels(registry);
 
   auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "DS optimizer driver: the ds dialect and all of MLIR\n",

@@ -1,0 +1,39 @@
+//===- DsSharding.h - ShardingInterface for ds ops --------------*- C++ -*-===//
+//
+// Upstream MLIR's `shard` dialect shards an op from its loop structure:
+// iterator types (parallel or reduction), one indexing map per operand and
+// result, and a `partition` that emits the per-rank op and the collectives
+// it needs. This attaches that structure to the ds ops, as external models,
+// so that `sharding-propagation` and `shard-partition` work on ds IR
+// (docs/distributed.md says what they do and do not do in MLIR 22).
+//
+// Covered: the elementwise ops (unary, binary with NumPy broadcasting,
+// select, compare, gelu_grad, cast), matmul (batch, M, N parallel; K a sum
+// reduction: a split K gives a local product and an all_reduce), and the
+// reductions (reduce_sum, reduce_mean, reduce_max: a split reduced axis
+// gives a local reduction and an all_reduce; a mean is rescaled by the
+// number of shards).
+//
+// A size-1 dimension that broadcasts against a larger one is given a loop
+// of its own that no result indexes: upstream's indexing maps must be
+// projected permutations (no constants), and this keeps the broadcast
+// dimension from ever being split.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_DIALECTS_DS_DSSHARDING_H
+#define DS_DIALECTS_DS_DSSHARDING_H
+
+namespace mlir {
+class DialectRegistry;
+} // namespace mlir
+
+namespace mlir::ds {
+
+/// Registers the ds ops' ShardingInterface models (and the shard dialect
+/// they build collectives in).
+void registerShardingInterfaceModels(DialectRegistry &registry);
+
+} // namespace mlir::ds
+
+#endif // DS_DIALECTS_DS_DSSHARDING_H

@@ -1,0 +1,99 @@
+// Upstream MLIR's sharding-propagation and shard-partition on ds ops, through
+// their ShardingInterface models (dialects/ds/DsSharding.h): the per-rank
+// program keeps the ds ops on local shapes and adds exactly the collectives
+// the math needs.
+// RUN: ds-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(sharding-propagation,shard-partition),canonicalize)' | FileCheck %s
+
+// Megatron MLP on 2 ranks: W1 (and its bias) split by columns, W2 by rows.
+// The first product, the bias and gelu are local; the second product sums
+// over the split dimension: one all_reduce, at the end.
+// CHECK-LABEL: func.func @mlp
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[W1:.*]]: tensor<8x8xf32>, %[[B1:.*]]: tensor<8xf32>, %[[W2:.*]]: tensor<8x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT: %[[H:.*]] = ds.matmul %[[X]], %[[W1]] : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT: %[[HB:.*]] = ds.add %[[H]], %[[B1]] : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT: %[[G:.*]] = ds.gelu %[[HB]] : tensor<4x8xf32>
+// CHECK-NEXT: %[[Y:.*]] = ds.matmul %[[G]], %[[W2]] : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT: %[[R:.*]] = shard.all_reduce %[[Y]] on @grid grid_axes = [0] : tensor<4x8xf32> -> tensor<4x8xf32>
+// CHECK-NEXT: return %[[R]]
+shard.grid @grid(shape = 2)
+func.func @mlp(%x: tensor<4x8xf32>, %w1: tensor<8x16xf32>, %b1: tensor<16xf32>, %w2: tensor<16x8xf32>) -> tensor<4x8xf32> {
+  %col = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %w1s = shard.shard %w1 to %col : tensor<8x16xf32>
+  %bias = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %b1s = shard.shard %b1 to %bias : tensor<16xf32>
+  %row = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %w2s = shard.shard %w2 to %row : tensor<16x8xf32>
+  %h = ds.matmul %x, %w1s : (tensor<4x8xf32>, tensor<8x16xf32>) -> tensor<4x16xf32>
+  %hb = ds.add %h, %b1s : (tensor<4x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %g = ds.gelu %hb : tensor<4x16xf32>
+  %y = ds.matmul %g, %w2s : (tensor<4x16xf32>, tensor<16x8xf32>) -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// Data parallel: the batch split, weights replicated. Everything is local
+// down to the mean over the batch, which is the mean of the ranks' means:
+// an all_reduce (sum) scaled by 1/2. A [4, 1] operand broadcasting along
+// dim 1 splits with the batch; reduce_max over the unsplit dim 1 is local.
+// CHECK-LABEL: func.func @loss
+// CHECK-SAME: (%{{.*}}: tensor<2x8xf32>, %{{.*}}: tensor<8x8xf32>, %{{.*}}: tensor<2x1xf32>) -> tensor<f32>
+// CHECK-DAG: %[[HALF:.*]] = ds.constant dense<5.000000e-01> : tensor<f32>
+// CHECK-DAG: ds.matmul {{.*}} : (tensor<2x8xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
+// CHECK: ds.reduce_max {{.*}} axes = [1] keep_dims : tensor<2x8xf32> -> tensor<2x1xf32>
+// CHECK: %[[MEAN:.*]] = ds.reduce_mean {{.*}} axes = [0, 1] : tensor<2x8xf32> -> tensor<f32>
+// CHECK-NEXT: %[[SUM:.*]] = shard.all_reduce %[[MEAN]] on @grid grid_axes = [0] : tensor<f32> -> tensor<f32>
+// CHECK-NEXT: %[[LOSS:.*]] = ds.mul %[[SUM]], %[[HALF]] : tensor<f32>
+// CHECK-NEXT: return %[[LOSS]]
+shard.grid @grid(shape = 2)
+func.func @loss(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %scale: tensor<4x1xf32>) -> tensor<f32> {
+  %batch = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %xs = shard.shard %x to %batch : tensor<4x8xf32>
+  %ss = shard.shard %scale to %batch : tensor<4x1xf32>
+  %y = ds.matmul %xs, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %z = ds.mul %y, %ss : (tensor<4x8xf32>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  %m = ds.reduce_max %z axes = [1] keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
+  %d = ds.sub %z, %m : (tensor<4x8xf32>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  %l = ds.reduce_mean %d axes = [0, 1] : tensor<4x8xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A 2x2 grid: batch over axis 0, the contraction (K) over axis 1. The
+// product is partial over axis 1 only: an all_reduce there; the batch
+// stays split in the result.
+// CHECK-LABEL: func.func @scores
+// CHECK-SAME: (%{{.*}}: tensor<1x4x4xf32>, %{{.*}}: tensor<4x6xf32>) -> tensor<1x4x1xf32>
+// CHECK-NEXT: %[[P:.*]] = ds.matmul {{.*}} -> tensor<1x4x6xf32>
+// CHECK-NEXT: %[[S:.*]] = shard.all_reduce %[[P]] on @grid grid_axes = [1] : tensor<1x4x6xf32> -> tensor<1x4x6xf32>
+// CHECK-NEXT: ds.reduce_max %[[S]] axes = [2] keep_dims : tensor<1x4x6xf32> -> tensor<1x4x1xf32>
+shard.grid @grid(shape = 2x2)
+func.func @scores(%x: tensor<2x4x8xf32>, %w: tensor<8x6xf32>) -> tensor<2x4x1xf32> {
+  %s = shard.sharding @grid split_axes = [[0], [], [1]] : !shard.sharding
+  %xs = shard.shard %x to %s : tensor<2x4x8xf32>
+  %ws = shard.sharding @grid split_axes = [[1]] : !shard.sharding
+  %wss = shard.shard %w to %ws : tensor<8x6xf32>
+  %y = ds.matmul %xs, %wss : (tensor<2x4x8xf32>, tensor<8x6xf32>) -> tensor<2x4x6xf32>
+  %m = ds.reduce_max %y axes = [2] keep_dims : tensor<2x4x6xf32> -> tensor<2x4x1xf32>
+  return %m : tensor<2x4x1xf32>
+}
+
+// -----
+
+// A size-1 dimension that broadcasts is never split: with the columns of
+// %x split, the [4, 1] operand is used whole on every rank, and the sum
+// over the split columns is partial: all_reduce.
+// CHECK-LABEL: func.func @centered_sum
+// CHECK-SAME: (%[[X:.*]]: tensor<4x4xf32>, %[[ROW:.*]]: tensor<4x1xf32>) -> tensor<4x1xf32>
+// CHECK-NEXT: %[[D:.*]] = ds.sub %[[X]], %[[ROW]] : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x4xf32>
+// CHECK-NEXT: %[[S:.*]] = ds.reduce_sum %[[D]] axes = [1] keep_dims : tensor<4x4xf32> -> tensor<4x1xf32>
+// CHECK-NEXT: shard.all_reduce %[[S]] on @grid grid_axes = [0] : tensor<4x1xf32> -> tensor<4x1xf32>
+shard.grid @grid(shape = 2)
+func.func @centered_sum(%x: tensor<4x8xf32>, %row: tensor<4x1xf32>) -> tensor<4x1xf32> {
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %xs = shard.shard %x to %cols : tensor<4x8xf32>
+  %y = ds.sub %xs, %row : (tensor<4x8xf32>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  %s = ds.reduce_sum %y axes = [1] keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
+  return %s : tensor<4x1xf32>
+}
