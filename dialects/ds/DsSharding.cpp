@@ -17,6 +17,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/Support/InterleavedRange.h"
 
 namespace mlir::ds {
 namespace {
@@ -33,6 +34,10 @@ struct LoopStructure {
   /// The reductions average instead of summing (reduce_mean): a sharded
   /// reduction's all_reduce result is divided by the number of shards.
   bool mean = false;
+  /// Loops whose split the op cannot compute locally (the axis a softmax or
+  /// a norm reduces over while keeping it): partition refuses a sharding
+  /// that splits one, naming it, rather than computing something else.
+  SmallVector<int64_t> wholeLoops;
 };
 
 /// Builds the maps of a LoopStructure: loops are added as they are needed,
@@ -156,6 +161,37 @@ LoopStructure reductionLoops(Operation *op) {
   return s;
 }
 
+/// transpose: one loop per result dimension; the input's dimension
+/// permutation[j] is the result's j.
+LoopStructure transposeLoops(Operation *op) {
+  auto transpose = cast<TransposeOp>(op);
+  LoopBuilder b;
+  ArrayRef<int64_t> permutation = transpose.getPermutation();
+  SmallVector<int64_t> resultLoops, inputLoops(permutation.size());
+  for (size_t j = 0; j < permutation.size(); ++j)
+    resultLoops.push_back(b.addLoop(IteratorType::parallel));
+  for (size_t j = 0; j < permutation.size(); ++j)
+    inputLoops[size_t(permutation[j])] = resultLoops[j];
+  b.addMap(inputLoops);
+  b.addMap(resultLoops);
+  return std::move(b).finish(op->getContext());
+}
+
+/// Ops that normalize along one axis and keep it (softmax, log_softmax over
+/// `axis`; rms_norm, layer_norm over the last): elementwise loops, and the
+/// normalized axis must be whole on every rank.
+template <typename Op>
+LoopStructure rowwiseLoops(Operation *op) {
+  LoopStructure s = elementwiseLoops(op);
+  const int64_t rank = int64_t(shapeOf(op->getResult(0)).size());
+  if constexpr (std::is_same_v<Op, SoftmaxOp> ||
+                std::is_same_v<Op, LogSoftmaxOp>)
+    s.wholeLoops.push_back(cast<Op>(op).getAxis());
+  else
+    s.wholeLoops.push_back(rank - 1);
+  return s;
+}
+
 /// `value` divided by `shards`, in its own element type.
 Value divideByShards(OpBuilder &b, Location loc, Value value, int64_t shards) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -177,6 +213,12 @@ LogicalResult partitionByLoops(Operation *op, const LoopStructure &loops,
                                SymbolTableCollection &symbols, OpBuilder &b) {
   shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
       operandShardings, resultShardings, loops.iterators, loops.maps);
+  for (int64_t loop : loops.wholeLoops)
+    if (size_t(loop) < axes.size() && !axes[size_t(loop)].empty())
+      return op->emitOpError("works along dimension ")
+             << loop << ", which this sharding splits over grid axes "
+             << llvm::interleaved_array(axes[size_t(loop)])
+             << "; keep that dimension whole (reshard before the op)";
   shard::partitionTriviallyShardableOperation(*op, partitionedOperands,
                                               operandShardings, resultShardings,
                                               partitionMap, symbols, b);
@@ -233,6 +275,13 @@ void attachElementwise(MLIRContext *context) {
    ...);
 }
 
+template <typename... Ops>
+void attachRowwise(MLIRContext *context) {
+  (Ops::template attachInterface<LoopShardingModel<Ops, rowwiseLoops<Ops>>>(
+       *context),
+   ...);
+}
+
 } // namespace
 
 void registerShardingInterfaceModels(DialectRegistry &registry) {
@@ -241,7 +290,11 @@ void registerShardingInterfaceModels(DialectRegistry &registry) {
     attachElementwise<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, PowOp,
                       CompareOp, SelectOp, NegOp, AbsOp, SquareOp, ReluOp,
                       ExpOp, LogOp, SqrtOp, RsqrtOp, TanhOp, SigmoidOp, SiluOp,
-                      SinOp, CosOp, GeluOp, GeluGradOp, CastOp>(context);
+                      SinOp, CosOp, GeluOp, GeluGradOp, CastOp, BroadcastOp>(
+        context);
+    TransposeOp::attachInterface<LoopShardingModel<TransposeOp, transposeLoops>>(
+        *context);
+    attachRowwise<SoftmaxOp, LogSoftmaxOp, RmsNormOp, LayerNormOp>(context);
     MatmulOp::attachInterface<LoopShardingModel<MatmulOp, matmulLoops>>(
         *context);
     ReduceSumOp::attachInterface<

@@ -8,11 +8,14 @@
 // (docs/distributed.md says what they do and do not do in MLIR 22).
 //
 // Covered: the elementwise ops (unary, binary with NumPy broadcasting,
-// select, compare, gelu_grad, cast), matmul (batch, M, N parallel; K a sum
-// reduction: a split K gives a local product and an all_reduce), and the
-// reductions (reduce_sum, reduce_mean, reduce_max: a split reduced axis
-// gives a local reduction and an all_reduce; a mean is rescaled by the
-// number of shards).
+// select, compare, gelu_grad, cast, broadcast), transpose, matmul (batch,
+// M, N parallel; K a sum reduction: a split K gives a local product and an
+// all_reduce), the reductions (reduce_sum, reduce_mean, reduce_max: a split
+// reduced axis gives a local reduction and an all_reduce; a mean is
+// rescaled by the number of shards), and the ops that normalize along an
+// axis they keep (softmax, log_softmax, rms_norm, layer_norm: that axis
+// must stay whole, and a sharding that splits it is refused with an error
+// naming it).
 //
 // A size-1 dimension that broadcasts against a larger one is given a loop
 // of its own that no result indexes: upstream's indexing maps must be

@@ -97,3 +97,23 @@ func.func @centered_sum(%x: tensor<4x8xf32>, %row: tensor<4x1xf32>) -> tensor<4x
   %s = ds.reduce_sum %y axes = [1] keep_dims : tensor<4x8xf32> -> tensor<4x1xf32>
   return %s : tensor<4x1xf32>
 }
+
+// -----
+
+// Norms and softmax work along one axis and keep it: with the batch split
+// they are local; transpose moves the split with its dimension.
+// CHECK-LABEL: func.func @rowwise
+// CHECK-SAME: (%{{.*}}: tensor<2x8xf32>, %{{.*}}: tensor<8xf32>) -> tensor<8x2xf32>
+// CHECK-NEXT: ds.rms_norm {{.*}} : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+// CHECK-NEXT: ds.softmax {{.*}} axis = 1 : tensor<2x8xf32>
+// CHECK-NEXT: ds.transpose {{.*}} permutation = [1, 0] : tensor<2x8xf32> -> tensor<8x2xf32>
+// CHECK-NEXT: return
+shard.grid @grid(shape = 2)
+func.func @rowwise(%x: tensor<4x8xf32>, %w: tensor<8xf32>) -> tensor<8x4xf32> {
+  %batch = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %xs = shard.shard %x to %batch : tensor<4x8xf32>
+  %n = ds.rms_norm %xs, %w epsilon = 1.0e-6 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %p = ds.softmax %n axis = 1 : tensor<4x8xf32>
+  %t = ds.transpose %p permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  return %t : tensor<8x4xf32>
+}
