@@ -19,6 +19,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/Support/InterleavedRange.h"
 
+#include <string>
+
 namespace mlir::ds {
 namespace {
 
@@ -37,7 +39,7 @@ struct LoopStructure {
   /// Loops whose split the op cannot compute locally (the axis a softmax or
   /// a norm reduces over while keeping it): partition refuses a sharding
   /// that splits one, naming it, rather than computing something else.
-  SmallVector<int64_t> wholeLoops;
+  SmallVector<std::pair<int64_t, std::string>> wholeLoops;
 };
 
 /// Builds the maps of a LoopStructure: loops are added as they are needed,
@@ -185,10 +187,114 @@ LoopStructure rowwiseLoops(Operation *op) {
   LoopStructure s = elementwiseLoops(op);
   const int64_t rank = int64_t(shapeOf(op->getResult(0)).size());
   if constexpr (std::is_same_v<Op, SoftmaxOp> ||
-                std::is_same_v<Op, LogSoftmaxOp>)
-    s.wholeLoops.push_back(cast<Op>(op).getAxis());
-  else
-    s.wholeLoops.push_back(rank - 1);
+                std::is_same_v<Op, LogSoftmaxOp>) {
+    const int64_t axis = cast<Op>(op).getAxis();
+    s.wholeLoops.push_back({axis, "dimension " + std::to_string(axis)});
+  } else {
+    s.wholeLoops.push_back(
+        {rank - 1, "the normalized dimension " + std::to_string(rank - 1)});
+  }
+  return s;
+}
+
+/// attention: batch, query, head and value-channel loops are parallel; the
+/// key positions and the query-key channels must stay whole (a split would
+/// need a softmax across ranks). With grouped KV heads the key/value head
+/// dimension shares the head loop: splitting the heads n ways splits the
+/// KV heads n ways, which keeps every query head with its KV head as long
+/// as n divides the KV heads (the op's verifier checks the local shapes).
+LoopStructure attentionLoops(Operation *op) {
+  auto attention = cast<AttentionOp>(op);
+  LoopBuilder b;
+  const int64_t batch = b.addLoop(IteratorType::parallel);
+  const int64_t query = b.addLoop(IteratorType::parallel);
+  const int64_t head = b.addLoop(IteratorType::parallel);
+  const int64_t channel = b.addLoop(IteratorType::parallel);
+  const int64_t key = b.addLoop(IteratorType::parallel);
+  const int64_t valueChannel = b.addLoop(IteratorType::parallel);
+  b.addMap({batch, query, head, channel});
+  b.addMap({batch, key, head, channel});
+  b.addMap({batch, key, head, valueChannel});
+  if (attention.getKeyLength())
+    b.addMap({});
+  b.addMap({batch, query, head, valueChannel});
+  LoopStructure s = std::move(b).finish(op->getContext());
+  // Causal masks and key lengths are positions in the whole sequence.
+  s.wholeLoops = {{query, "the query positions"},
+                  {channel, "the query-key channels"},
+                  {key, "the key positions"}};
+  return s;
+}
+
+/// rope: [..., T, H, D] rotated by positions [..., T] or [T]; the rotated
+/// channels pair up along D, which stays whole.
+LoopStructure ropeLoops(Operation *op) {
+  auto rope = cast<RopeOp>(op);
+  LoopBuilder b;
+  ArrayRef<int64_t> shape = shapeOf(rope.getResult());
+  SmallVector<int64_t> loops;
+  for (size_t i = 0; i < shape.size(); ++i)
+    loops.push_back(b.addLoop(IteratorType::parallel));
+  const size_t positionsRank = shapeOf(rope.getPositions()).size();
+  ArrayRef<int64_t> lead = ArrayRef(loops).drop_back(2);
+  b.addMap(loops);
+  b.addMap(lead.take_back(positionsRank));
+  b.addMap(loops);
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{loops.back(), "the rotated channels"}};
+  return s;
+}
+
+/// gather: the result's loops are the input's dimensions before and after
+/// `axis` around the indices' dimensions; the gathered axis is a loop of
+/// its own, kept whole (a vocabulary-parallel lookup is a different
+/// program: DS's sharding pass writes it).
+LoopStructure gatherLoops(Operation *op) {
+  auto gather = cast<GatherOp>(op);
+  LoopBuilder b;
+  const int64_t axis = gather.getAxis();
+  const size_t inputRank = shapeOf(gather.getInput()).size();
+  const size_t indicesRank = shapeOf(gather.getIndices()).size();
+  SmallVector<int64_t> before, indices, after;
+  for (int64_t i = 0; i < axis; ++i)
+    before.push_back(b.addLoop(IteratorType::parallel));
+  for (size_t i = 0; i < indicesRank; ++i)
+    indices.push_back(b.addLoop(IteratorType::parallel));
+  for (size_t i = size_t(axis) + 1; i < inputRank; ++i)
+    after.push_back(b.addLoop(IteratorType::parallel));
+  const int64_t gathered = b.addLoop(IteratorType::parallel);
+  SmallVector<int64_t> input(before), result(before);
+  input.push_back(gathered);
+  llvm::append_range(input, after);
+  llvm::append_range(result, indices);
+  llvm::append_range(result, after);
+  b.addMap(input);
+  b.addMap(indices);
+  b.addMap(result);
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{gathered, "the gathered axis"}};
+  return s;
+}
+
+/// cross_entropy: the positions are reduction loops (the loss is their
+/// mean), the vocabulary is whole (a vocabulary-parallel loss is DS's
+/// sharding pass's). Its partition is crossEntropyPartition.
+LoopStructure crossEntropyLoops(Operation *op) {
+  auto loss = cast<CrossEntropyOp>(op);
+  LoopBuilder b;
+  SmallVector<int64_t> positions;
+  for (size_t i = 0; i < shapeOf(loss.getTargets()).size(); ++i) {
+    positions.push_back(b.addLoop(IteratorType::reduction));
+    b.s.reductionKinds.push_back(shard::ReductionKind::Sum);
+  }
+  const int64_t vocabulary = b.addLoop(IteratorType::parallel);
+  SmallVector<int64_t> logits(positions);
+  logits.push_back(vocabulary);
+  b.addMap(logits);
+  b.addMap(positions);
+  b.addMap({});
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{vocabulary, "the vocabulary"}};
   return s;
 }
 
@@ -202,6 +308,18 @@ Value divideByShards(OpBuilder &b, Location loc, Value value, int64_t shards) {
   return MulOp::create(b, loc, value, constant);
 }
 
+/// Refuses a sharding that splits a loop the op needs whole, naming it.
+LogicalResult checkWholeLoops(Operation *op, const LoopStructure &loops,
+                              const shard::ShardingArray &axes) {
+  for (const auto &[loop, what] : loops.wholeLoops)
+    if (size_t(loop) < axes.size() && !axes[size_t(loop)].empty())
+      return op->emitOpError("needs ")
+             << what << " whole on every rank, not split over grid axes "
+             << llvm::interleaved_array(axes[size_t(loop)])
+             << " (reshard before the op)";
+  return success();
+}
+
 /// The partition every ds op shares: the same op on the local pieces, and
 /// when a reduction loop is split over grid axes, an all_reduce of each
 /// result over those axes (the per-rank results are partial).
@@ -213,12 +331,8 @@ LogicalResult partitionByLoops(Operation *op, const LoopStructure &loops,
                                SymbolTableCollection &symbols, OpBuilder &b) {
   shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
       operandShardings, resultShardings, loops.iterators, loops.maps);
-  for (int64_t loop : loops.wholeLoops)
-    if (size_t(loop) < axes.size() && !axes[size_t(loop)].empty())
-      return op->emitOpError("works along dimension ")
-             << loop << ", which this sharding splits over grid axes "
-             << llvm::interleaved_array(axes[size_t(loop)])
-             << "; keep that dimension whole (reshard before the op)";
+  if (failed(checkWholeLoops(op, loops, axes)))
+    return failure();
   shard::partitionTriviallyShardableOperation(*op, partitionedOperands,
                                               operandShardings, resultShardings,
                                               partitionMap, symbols, b);
@@ -242,10 +356,78 @@ LogicalResult partitionByLoops(Operation *op, const LoopStructure &loops,
   return success();
 }
 
-template <typename Op, LoopStructure (*Loops)(Operation *)>
+/// cross_entropy with its positions split: each rank's loss is the mean
+/// over its own valid positions, and ranks may hold different numbers of
+/// them (ignore_index), so the global mean is not the mean of the means:
+/// it is (sum of loss_r * count_r) / (sum of count_r), two all_reduces,
+/// and 0 when no position anywhere is valid (as the op defines it).
+LogicalResult crossEntropyPartition(Operation *op, const LoopStructure &loops,
+                                    ArrayRef<Value> partitionedOperands,
+                                    ArrayRef<shard::Sharding> operandShardings,
+                                    ArrayRef<shard::Sharding> resultShardings,
+                                    IRMapping &partitionMap,
+                                    SymbolTableCollection &symbols,
+                                    OpBuilder &b) {
+  shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
+      operandShardings, resultShardings, loops.iterators, loops.maps);
+  if (!shard::isAtLeastOneReductionIteratorSharded(loops.iterators, axes))
+    return partitionByLoops(op, loops, partitionedOperands, operandShardings,
+                            resultShardings, partitionMap, symbols, b);
+  if (failed(checkWholeLoops(op, loops, axes)))
+    return failure();
+  auto loss = cast<CrossEntropyOp>(op);
+  const Location loc = op->getLoc();
+  SmallVector<shard::GridAxis> reductionAxes =
+      shard::getReductionGridAxes(loops.iterators, axes);
+  shard::partitionTriviallyShardableOperation(*op, partitionedOperands,
+                                              operandShardings, resultShardings,
+                                              partitionMap, symbols, b);
+  Value local = partitionMap.lookup(loss.getResult());
+  Value targets = partitionedOperands[1];
+  auto lossType = cast<RankedTensorType>(local.getType());
+  auto targetType = cast<RankedTensorType>(targets.getType());
+  Attribute ignore =
+      IntegerAttr::get(targetType.getElementType(), loss.getIgnoreIndex());
+  Value ignoreIndex = ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(
+          RankedTensorType::get({}, targetType.getElementType()),
+          ArrayRef(ignore)));
+  Value valid =
+      CompareOp::create(b, loc, CompareDirection::ne, targets, ignoreIndex);
+  Value validAsFloat = CastOp::create(
+      b, loc, targetType.clone(lossType.getElementType()), valid);
+  SmallVector<int64_t> all;
+  for (int64_t i = 0; i < targetType.getRank(); ++i)
+    all.push_back(i);
+  Value count = ReduceSumOp::create(b, loc, validAsFloat, all);
+  Value sum = MulOp::create(b, loc, local, count);
+  StringRef grid = resultShardings.front().getGrid();
+  auto allReduce = [&](Value value) -> Value {
+    return shard::AllReduceOp::create(b, loc, value.getType(), grid,
+                                      reductionAxes, value,
+                                      shard::ReductionKind::Sum);
+  };
+  Value totalSum = allReduce(sum), totalCount = allReduce(count);
+  Attribute one = FloatAttr::get(lossType.getElementType(), 1.0);
+  Value atLeastOne = MaxOp::create(
+      b, loc, totalCount,
+      ConstantOp::create(b, loc, DenseElementsAttr::get(lossType, ArrayRef(one))));
+  partitionMap.map(loss.getResult(),
+                   DivOp::create(b, loc, totalSum, atLeastOne));
+  return success();
+}
+
+using PartitionFunction = LogicalResult (*)(
+    Operation *, const LoopStructure &, ArrayRef<Value>,
+    ArrayRef<shard::Sharding>, ArrayRef<shard::Sharding>, IRMapping &,
+    SymbolTableCollection &, OpBuilder &);
+
+template <typename Op, LoopStructure (*Loops)(Operation *),
+          PartitionFunction Partition = partitionByLoops>
 struct LoopShardingModel
-    : shard::ShardingInterface::ExternalModel<LoopShardingModel<Op, Loops>,
-                                              Op> {
+    : shard::ShardingInterface::ExternalModel<
+          LoopShardingModel<Op, Loops, Partition>, Op> {
   SmallVector<IteratorType> getLoopIteratorTypes(Operation *op) const {
     return Loops(op).iterators;
   }
@@ -262,9 +444,8 @@ struct LoopShardingModel
                           IRMapping &partitionMap,
                           SymbolTableCollection &symbols,
                           OpBuilder &b) const {
-    return partitionByLoops(op, Loops(op), partitionedOperands,
-                            operandShardings, resultShardings, partitionMap,
-                            symbols, b);
+    return Partition(op, Loops(op), partitionedOperands, operandShardings,
+                     resultShardings, partitionMap, symbols, b);
   }
 };
 
@@ -295,6 +476,13 @@ void registerShardingInterfaceModels(DialectRegistry &registry) {
     TransposeOp::attachInterface<LoopShardingModel<TransposeOp, transposeLoops>>(
         *context);
     attachRowwise<SoftmaxOp, LogSoftmaxOp, RmsNormOp, LayerNormOp>(context);
+    AttentionOp::attachInterface<LoopShardingModel<AttentionOp, attentionLoops>>(
+        *context);
+    RopeOp::attachInterface<LoopShardingModel<RopeOp, ropeLoops>>(*context);
+    GatherOp::attachInterface<LoopShardingModel<GatherOp, gatherLoops>>(
+        *context);
+    CrossEntropyOp::attachInterface<LoopShardingModel<
+        CrossEntropyOp, crossEntropyLoops, crossEntropyPartition>>(*context);
     MatmulOp::attachInterface<LoopShardingModel<MatmulOp, matmulLoops>>(
         *context);
     ReduceSumOp::attachInterface<

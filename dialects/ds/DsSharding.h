@@ -15,7 +15,11 @@
 // rescaled by the number of shards), and the ops that normalize along an
 // axis they keep (softmax, log_softmax, rms_norm, layer_norm: that axis
 // must stay whole, and a sharding that splits it is refused with an error
-// naming it).
+// naming it), attention by batch and head (grouped KV heads split with the
+// query heads), rope, gather (the gathered axis whole), and cross_entropy
+// (positions split: the loss is the count-weighted mean over ranks, so
+// ranks with different numbers of ignored targets still agree with one
+// process).
 //
 // A size-1 dimension that broadcasts against a larger one is given a loop
 // of its own that no result indexes: upstream's indexing maps must be

@@ -117,3 +117,56 @@ func.func @rowwise(%x: tensor<4x8xf32>, %w: tensor<8xf32>) -> tensor<8x4xf32> {
   %t = ds.transpose %p permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
   return %t : tensor<8x4xf32>
 }
+
+// -----
+
+// Attention by head (tensor parallel), with grouped KV heads: 4 query heads
+// over 2 KV heads split 2 ways keep each query head with its KV head. Rope
+// and attention are local; no collective.
+// CHECK-LABEL: func.func @heads
+// CHECK-SAME: (%{{.*}}: tensor<2x16x2x32xf32>, %{{.*}}: tensor<2x16x1x32xf32>, %{{.*}}: tensor<2x16x1x32xf32>, %{{.*}}: tensor<16xi32>) -> tensor<2x16x2x32xf32>
+// CHECK-NEXT: ds.rope {{.*}} : (tensor<2x16x2x32xf32>, tensor<16xi32>) -> tensor<2x16x2x32xf32>
+// CHECK-NEXT: ds.attention {{.*}} causal : (tensor<2x16x2x32xf32>, tensor<2x16x1x32xf32>, tensor<2x16x1x32xf32>) -> tensor<2x16x2x32xf32>
+// CHECK-NEXT: return
+shard.grid @grid(shape = 2)
+func.func @heads(%q: tensor<2x16x4x32xf32>, %k: tensor<2x16x2x32xf32>, %v: tensor<2x16x2x32xf32>, %pos: tensor<16xi32>) -> tensor<2x16x4x32xf32> {
+  %s = shard.sharding @grid split_axes = [[], [], [0]] : !shard.sharding
+  %qs = shard.shard %q to %s : tensor<2x16x4x32xf32>
+  %ks = shard.shard %k to %s : tensor<2x16x2x32xf32>
+  %vs = shard.shard %v to %s : tensor<2x16x2x32xf32>
+  %qr = ds.rope %qs, %pos style = half theta = 1.0e+04 offset = 0 dim = 32 : (tensor<2x16x4x32xf32>, tensor<16xi32>) -> tensor<2x16x4x32xf32>
+  %o = ds.attention %qr, %ks, %vs causal : (tensor<2x16x4x32xf32>, tensor<2x16x2x32xf32>, tensor<2x16x2x32xf32>) -> tensor<2x16x4x32xf32>
+  return %o : tensor<2x16x4x32xf32>
+}
+
+// -----
+
+// A language-model loss, data parallel: embedding lookup and LM head are
+// local. Ranks may hold different numbers of valid targets (ignore_index),
+// so the loss is the sum of loss x count over the sum of counts, not a
+// mean of means: two all_reduces.
+// CHECK-LABEL: func.func @lm_loss
+// CHECK-SAME: (%{{.*}}: tensor<64x8xf32>, %[[TOKENS:.*]]: tensor<2x5xi32>, %[[TARGETS:.*]]: tensor<2x5xi32>, %{{.*}}: tensor<8x64xf32>) -> tensor<f32>
+// CHECK-DAG: %[[ONE:.*]] = ds.constant dense<1.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[IGNORE:.*]] = ds.constant dense<-100> : tensor<i32>
+// CHECK: ds.gather {{.*}}, %[[TOKENS]] axis = 0 : (tensor<64x8xf32>, tensor<2x5xi32>) -> tensor<2x5x8xf32>
+// CHECK: %[[LOCAL:.*]] = ds.cross_entropy {{.*}}, %[[TARGETS]] : (tensor<2x5x64xf32>, tensor<2x5xi32>) -> tensor<f32>
+// CHECK-NEXT: %[[VALID:.*]] = ds.compare ne, %[[TARGETS]], %[[IGNORE]]
+// CHECK-NEXT: %[[FLOAT:.*]] = ds.cast %[[VALID]] : tensor<2x5xi1> to tensor<2x5xf32>
+// CHECK-NEXT: %[[COUNT:.*]] = ds.reduce_sum %[[FLOAT]] axes = [0, 1]
+// CHECK-NEXT: %[[SUM:.*]] = ds.mul %[[LOCAL]], %[[COUNT]] : tensor<f32>
+// CHECK-NEXT: %[[TSUM:.*]] = shard.all_reduce %[[SUM]] on @grid grid_axes = [0]
+// CHECK-NEXT: %[[TCOUNT:.*]] = shard.all_reduce %[[COUNT]] on @grid grid_axes = [0]
+// CHECK-NEXT: %[[DEN:.*]] = ds.max %[[TCOUNT]], %[[ONE]] : tensor<f32>
+// CHECK-NEXT: %[[LOSS:.*]] = ds.div %[[TSUM]], %[[DEN]] : tensor<f32>
+// CHECK-NEXT: return %[[LOSS]]
+shard.grid @grid(shape = 2)
+func.func @lm_loss(%wte: tensor<64x8xf32>, %tokens: tensor<4x5xi32>, %targets: tensor<4x5xi32>, %head: tensor<8x64xf32>) -> tensor<f32> {
+  %batch = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %ts = shard.shard %tokens to %batch : tensor<4x5xi32>
+  %gs = shard.shard %targets to %batch : tensor<4x5xi32>
+  %h = ds.gather %wte, %ts axis = 0 : (tensor<64x8xf32>, tensor<4x5xi32>) -> tensor<4x5x8xf32>
+  %logits = ds.matmul %h, %head : (tensor<4x5x8xf32>, tensor<8x64xf32>) -> tensor<4x5x64xf32>
+  %l = ds.cross_entropy %logits, %gs : (tensor<4x5x64xf32>, tensor<4x5xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
