@@ -298,6 +298,53 @@ LoopStructure crossEntropyLoops(Operation *op) {
   return s;
 }
 
+/// moe_route: tokens are parallel; the experts (scores, groups, top-k) and
+/// the chosen slots stay whole.
+LoopStructure moeRouteLoops(Operation *op) {
+  auto route = cast<MoeRouteOp>(op);
+  LoopBuilder b;
+  const int64_t token = b.addLoop(IteratorType::parallel);
+  const int64_t expert = b.addLoop(IteratorType::parallel);
+  const int64_t slot = b.addLoop(IteratorType::parallel);
+  b.addMap({token, expert});
+  if (route.getBias())
+    b.addMap({expert});
+  b.addMap({token, slot});
+  b.addMap({token, slot});
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{expert, "the experts"}, {slot, "the chosen experts"}};
+  return s;
+}
+
+/// moe_ffn: tokens and output channels are parallel; each expert's
+/// intermediate channels are a sum reduction (gate and up split by rows,
+/// down by columns: the tensor-parallel experts of Megatron, one all_reduce
+/// of the output). The experts themselves stay whole here: expert
+/// parallelism moves tokens between ranks (all-to-all), which DS's sharding
+/// pass writes, not a loop split.
+LoopStructure moeFfnLoops(Operation *op) {
+  LoopBuilder b;
+  const int64_t token = b.addLoop(IteratorType::parallel);
+  const int64_t slot = b.addLoop(IteratorType::parallel);
+  const int64_t expert = b.addLoop(IteratorType::parallel);
+  const int64_t inChannel = b.addLoop(IteratorType::parallel);
+  const int64_t outChannel = b.addLoop(IteratorType::parallel);
+  const int64_t hidden = b.addLoop(IteratorType::reduction);
+  b.s.reductionKinds.push_back(shard::ReductionKind::Sum);
+  b.addMap({token, inChannel});
+  b.addMap({token, slot});
+  b.addMap({token, slot});
+  b.addMap({expert, hidden, inChannel});
+  b.addMap({expert, hidden, inChannel});
+  b.addMap({expert, outChannel, hidden});
+  b.addMap({token, outChannel});
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{slot, "the chosen experts"},
+                  {expert, "the experts"},
+                  {inChannel, "the input channels"}};
+  return s;
+}
+
 /// `value` divided by `shards`, in its own element type.
 Value divideByShards(OpBuilder &b, Location loc, Value value, int64_t shards) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -480,6 +527,10 @@ void registerShardingInterfaceModels(DialectRegistry &registry) {
         *context);
     RopeOp::attachInterface<LoopShardingModel<RopeOp, ropeLoops>>(*context);
     GatherOp::attachInterface<LoopShardingModel<GatherOp, gatherLoops>>(
+        *context);
+    MoeRouteOp::attachInterface<LoopShardingModel<MoeRouteOp, moeRouteLoops>>(
+        *context);
+    MoeFfnOp::attachInterface<LoopShardingModel<MoeFfnOp, moeFfnLoops>>(
         *context);
     CrossEntropyOp::attachInterface<LoopShardingModel<
         CrossEntropyOp, crossEntropyLoops, crossEntropyPartition>>(*context);

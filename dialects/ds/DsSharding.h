@@ -19,7 +19,10 @@
 // query heads), rope, gather (the gathered axis whole), and cross_entropy
 // (positions split: the loss is the count-weighted mean over ranks, so
 // ranks with different numbers of ignored targets still agree with one
-// process).
+// process), moe_route (by token) and moe_ffn (by token, and tensor
+// parallel over each expert's hidden channels: one all_reduce). Expert
+// parallelism moves tokens between ranks and is not a loop split: DS's own
+// sharding pass will write it.
 //
 // A size-1 dimension that broadcasts against a larger one is given a loop
 // of its own that no result indexes: upstream's indexing maps must be

@@ -32,3 +32,16 @@ func.func @attention_over_split_keys(%q: tensor<2x16x4x32xf32>, %k: tensor<2x16x
   %o = ds.attention %q, %ks, %v causal : (tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>, tensor<2x16x4x32xf32>) -> tensor<2x16x4x32xf32>
   return %o : tensor<2x16x4x32xf32>
 }
+
+// -----
+
+// Expert parallelism is not a loop split (tokens must move to their
+// experts' ranks): splitting the experts here is refused.
+shard.grid @grid(shape = 2)
+func.func @experts_split(%x: tensor<8x16xf32>, %w: tensor<8x2xf32>, %idx: tensor<8x2xi32>, %gate: tensor<4x32x16xf32>, %up: tensor<4x32x16xf32>, %down: tensor<4x16x32xf32>) -> tensor<8x16xf32> {
+  %e = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %gs = shard.shard %gate to %e : tensor<4x32x16xf32>
+  // expected-error @below {{'ds.moe_ffn' op needs the experts whole on every rank, not split over grid axes [0] (reshard before the op)}}
+  %y = ds.moe_ffn %x, %w, %idx, %gs, %up, %down : (tensor<8x16xf32>, tensor<8x2xf32>, tensor<8x2xi32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>) -> tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}

@@ -170,3 +170,26 @@ func.func @lm_loss(%wte: tensor<64x8xf32>, %tokens: tensor<4x5xi32>, %targets: t
   %l = ds.cross_entropy %logits, %gs : (tensor<4x5x64xf32>, tensor<4x5xi32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Tensor-parallel routed experts: gate and up split by rows, down by
+// columns. Routing is replicated (every rank routes every token alike), each
+// rank computes its half of every expert's hidden channels, and the output
+// is summed: one all_reduce.
+// CHECK-LABEL: func.func @experts
+// CHECK-SAME: %{{.*}}: tensor<4x16x16xf32>, %{{.*}}: tensor<4x16x16xf32>, %{{.*}}: tensor<4x16x16xf32>) -> tensor<8x16xf32>
+// CHECK-NEXT: %[[W:.*]], %[[I:.*]] = ds.moe_route {{.*}} : (tensor<8x4xf32>) -> (tensor<8x2xf32>, tensor<8x2xi32>)
+// CHECK-NEXT: %[[Y:.*]] = ds.moe_ffn {{.*}}, %[[W]], %[[I]], {{.*}} : (tensor<8x16xf32>, tensor<8x2xf32>, tensor<8x2xi32>, tensor<4x16x16xf32>, tensor<4x16x16xf32>, tensor<4x16x16xf32>) -> tensor<8x16xf32>
+// CHECK-NEXT: shard.all_reduce %[[Y]] on @grid grid_axes = [0] : tensor<8x16xf32> -> tensor<8x16xf32>
+shard.grid @grid(shape = 2)
+func.func @experts(%x: tensor<8x16xf32>, %logits: tensor<8x4xf32>, %gate: tensor<4x32x16xf32>, %up: tensor<4x32x16xf32>, %down: tensor<4x16x32xf32>) -> tensor<8x16xf32> {
+  %rows = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %gs = shard.shard %gate to %rows : tensor<4x32x16xf32>
+  %us = shard.shard %up to %rows : tensor<4x32x16xf32>
+  %cols = shard.sharding @grid split_axes = [[], [], [0]] : !shard.sharding
+  %ds = shard.shard %down to %cols : tensor<4x16x32xf32>
+  %w, %idx = ds.moe_route %logits scoring = sigmoid top_k = 2 n_group = 1 topk_group = 1 group_score = max norm_topk_prob routed_scaling_factor = 1.0 : (tensor<8x4xf32>) -> (tensor<8x2xf32>, tensor<8x2xi32>)
+  %y = ds.moe_ffn %x, %w, %idx, %gs, %us, %ds : (tensor<8x16xf32>, tensor<8x2xf32>, tensor<8x2xi32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>) -> tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
