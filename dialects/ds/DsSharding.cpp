@@ -345,6 +345,82 @@ LoopStructure moeFfnLoops(Operation *op) {
   return s;
 }
 
+/// Ops whose operands and results have one rank and share every loop, and
+/// that work across one or more whole dimensions: slice and pad (the
+/// dimensions they cut or extend), concat and split (their axis).
+LoopStructure sameRankLoops(Operation *op, ArrayRef<int64_t> wholeDims,
+                            StringRef what) {
+  LoopBuilder b;
+  const size_t rank = shapeOf(op->getResult(0)).size();
+  SmallVector<int64_t> loops;
+  for (size_t i = 0; i < rank; ++i)
+    loops.push_back(b.addLoop(IteratorType::parallel));
+  for (size_t i = 0; i < op->getNumOperands() + op->getNumResults(); ++i)
+    b.addMap(loops);
+  LoopStructure s = std::move(b).finish(op->getContext());
+  for (int64_t dim : wholeDims)
+    s.wholeLoops.push_back(
+        {loops[size_t(dim)], (what + " dimension " + Twine(dim)).str()});
+  return s;
+}
+
+/// The dimensions where the result's size differs from the input's.
+SmallVector<int64_t> resizedDims(Operation *op) {
+  ArrayRef<int64_t> in = shapeOf(op->getOperand(0)),
+                    out = shapeOf(op->getResult(0));
+  SmallVector<int64_t> dims;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i] != out[i])
+      dims.push_back(int64_t(i));
+  return dims;
+}
+
+LoopStructure sliceLoops(Operation *op) {
+  return sameRankLoops(op, resizedDims(op), "the sliced");
+}
+LoopStructure padLoops(Operation *op) {
+  return sameRankLoops(op, resizedDims(op), "the padded");
+}
+LoopStructure concatLoops(Operation *op) {
+  return sameRankLoops(op, {int64_t(cast<ConcatOp>(op).getAxis())}, "the joined");
+}
+LoopStructure splitLoops(Operation *op) {
+  return sameRankLoops(op, {int64_t(cast<SplitOp>(op).getAxis())}, "the cut");
+}
+
+/// scatter_add (starting from zeros): the result's dimensions around the
+/// scattered axis are parallel, the indices' dimensions a sum reduction
+/// (tokens split over ranks scatter partial sums: one all_reduce), the
+/// scattered axis whole.
+LoopStructure scatterAddLoops(Operation *op) {
+  auto scatter = cast<ScatterAddOp>(op);
+  LoopBuilder b;
+  const int64_t axis = scatter.getAxis();
+  const size_t resultRank = shapeOf(scatter.getResult()).size();
+  const size_t indicesRank = shapeOf(scatter.getIndices()).size();
+  SmallVector<int64_t> before, indices, after;
+  for (int64_t i = 0; i < axis; ++i)
+    before.push_back(b.addLoop(IteratorType::parallel));
+  for (size_t i = 0; i < indicesRank; ++i) {
+    indices.push_back(b.addLoop(IteratorType::reduction));
+    b.s.reductionKinds.push_back(shard::ReductionKind::Sum);
+  }
+  for (size_t i = size_t(axis) + 1; i < resultRank; ++i)
+    after.push_back(b.addLoop(IteratorType::parallel));
+  const int64_t scattered = b.addLoop(IteratorType::parallel);
+  SmallVector<int64_t> updates(before), result(before);
+  llvm::append_range(updates, indices);
+  llvm::append_range(updates, after);
+  result.push_back(scattered);
+  llvm::append_range(result, after);
+  b.addMap(updates);
+  b.addMap(indices);
+  b.addMap(result);
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{scattered, "the scattered axis"}};
+  return s;
+}
+
 /// `value` divided by `shards`, in its own element type.
 Value divideByShards(OpBuilder &b, Location loc, Value value, int64_t shards) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -465,6 +541,29 @@ LogicalResult crossEntropyPartition(Operation *op, const LoopStructure &loops,
   return success();
 }
 
+/// slice: its limits are global sizes; on a split dimension (which the
+/// slice takes whole) the local op's limit is the local size.
+LogicalResult slicePartition(Operation *op, const LoopStructure &loops,
+                             ArrayRef<Value> partitionedOperands,
+                             ArrayRef<shard::Sharding> operandShardings,
+                             ArrayRef<shard::Sharding> resultShardings,
+                             IRMapping &partitionMap,
+                             SymbolTableCollection &symbols, OpBuilder &b) {
+  if (failed(partitionByLoops(op, loops, partitionedOperands, operandShardings,
+                              resultShardings, partitionMap, symbols, b)))
+    return failure();
+  auto local = cast<SliceOp>(
+      partitionMap.lookup(op->getResult(0)).getDefiningOp());
+  ArrayRef<int64_t> localShape = shapeOf(local.getInput());
+  SmallVector<int64_t> limits(local.getLimits());
+  ArrayRef<int64_t> globalShape = shapeOf(op->getOperand(0));
+  for (size_t i = 0; i < limits.size(); ++i)
+    if (limits[i] == globalShape[i] && localShape[i] != globalShape[i])
+      limits[i] = localShape[i];
+  local.setLimits(limits);
+  return success();
+}
+
 using PartitionFunction = LogicalResult (*)(
     Operation *, const LoopStructure &, ArrayRef<Value>,
     ArrayRef<shard::Sharding>, ArrayRef<shard::Sharding>, IRMapping &,
@@ -528,6 +627,14 @@ void registerShardingInterfaceModels(DialectRegistry &registry) {
     RopeOp::attachInterface<LoopShardingModel<RopeOp, ropeLoops>>(*context);
     GatherOp::attachInterface<LoopShardingModel<GatherOp, gatherLoops>>(
         *context);
+    SliceOp::attachInterface<
+        LoopShardingModel<SliceOp, sliceLoops, slicePartition>>(*context);
+    PadOp::attachInterface<LoopShardingModel<PadOp, padLoops>>(*context);
+    ConcatOp::attachInterface<LoopShardingModel<ConcatOp, concatLoops>>(
+        *context);
+    SplitOp::attachInterface<LoopShardingModel<SplitOp, splitLoops>>(*context);
+    ScatterAddOp::attachInterface<
+        LoopShardingModel<ScatterAddOp, scatterAddLoops>>(*context);
     MoeRouteOp::attachInterface<LoopShardingModel<MoeRouteOp, moeRouteLoops>>(
         *context);
     MoeFfnOp::attachInterface<LoopShardingModel<MoeFfnOp, moeFfnLoops>>(

@@ -8,7 +8,9 @@
 // (docs/distributed.md says what they do and do not do in MLIR 22).
 //
 // Covered: the elementwise ops (unary, binary with NumPy broadcasting,
-// select, compare, gelu_grad, cast, broadcast), transpose, matmul (batch,
+// select, compare, gelu_grad, cast, broadcast), transpose, slice, pad,
+// concat and split (the axes they cut, extend or join stay whole),
+// scatter_add (scattered tokens give partial tables: all_reduce), matmul (batch,
 // M, N parallel; K a sum reduction: a split K gives a local product and an
 // all_reduce), the reductions (reduce_sum, reduce_mean, reduce_max: a split
 // reduced axis gives a local reduction and an all_reduce; a mean is

@@ -193,3 +193,29 @@ func.func @experts(%x: tensor<8x16xf32>, %logits: tensor<8x4xf32>, %gate: tensor
   %y = ds.moe_ffn %x, %w, %idx, %gs, %us, %ds : (tensor<8x16xf32>, tensor<8x2xf32>, tensor<8x2xi32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>) -> tensor<8x16xf32>
   return %y : tensor<8x16xf32>
 }
+
+// -----
+
+// Shape ops with the batch split: split, concat and slice work along other
+// axes and stay local (the slice's limit on the split axis becomes the
+// local size); the embedding gradient scatters each rank's tokens into a
+// partial table: one all_reduce.
+// CHECK-LABEL: func.func @qkv
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8x24xf32>, %[[T:.*]]: tensor<2x8xi32>) -> (tensor<2x8x16xf32>, tensor<64x8xf32>, tensor<2x8x4xf32>)
+// CHECK-NEXT: %[[P:.*]]:3 = ds.split %[[X]] axis = 2 sizes = [8, 8, 8] : tensor<2x8x24xf32> -> tensor<2x8x8xf32>, tensor<2x8x8xf32>, tensor<2x8x8xf32>
+// CHECK-NEXT: %[[QK:.*]] = ds.concat %[[P]]#0, %[[P]]#1 axis = 2 : (tensor<2x8x8xf32>, tensor<2x8x8xf32>) -> tensor<2x8x16xf32>
+// CHECK-NEXT: %[[S:.*]] = ds.slice %[[P]]#2 starts = [0, 0, 4] limits = [2, 8, 8] : tensor<2x8x8xf32> -> tensor<2x8x4xf32>
+// CHECK-NEXT: %[[G:.*]] = ds.scatter_add %[[P]]#2, %[[T]] axis = 0 : (tensor<2x8x8xf32>, tensor<2x8xi32>) -> tensor<64x8xf32>
+// CHECK-NEXT: %[[R:.*]] = shard.all_reduce %[[G]] on @grid grid_axes = [0] : tensor<64x8xf32> -> tensor<64x8xf32>
+// CHECK-NEXT: return %[[QK]], %[[R]], %[[S]]
+shard.grid @grid(shape = 2)
+func.func @qkv(%x: tensor<4x8x24xf32>, %tokens: tensor<4x8xi32>) -> (tensor<4x8x16xf32>, tensor<64x8xf32>, tensor<4x8x4xf32>) {
+  %batch = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %xs = shard.shard %x to %batch : tensor<4x8x24xf32>
+  %ts = shard.shard %tokens to %batch : tensor<4x8xi32>
+  %q, %k, %v = ds.split %xs axis = 2 sizes = [8, 8, 8] : tensor<4x8x24xf32> -> tensor<4x8x8xf32>, tensor<4x8x8xf32>, tensor<4x8x8xf32>
+  %qk = ds.concat %q, %k axis = 2 : (tensor<4x8x8xf32>, tensor<4x8x8xf32>) -> tensor<4x8x16xf32>
+  %s = ds.slice %v starts = [0, 0, 4] limits = [4, 8, 8] : tensor<4x8x8xf32> -> tensor<4x8x4xf32>
+  %g = ds.scatter_add %v, %ts axis = 0 : (tensor<4x8x8xf32>, tensor<4x8xi32>) -> tensor<64x8xf32>
+  return %qk, %g, %s : tensor<4x8x16xf32>, tensor<64x8xf32>, tensor<4x8x4xf32>
+}
