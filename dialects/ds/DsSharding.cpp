@@ -345,6 +345,70 @@ LoopStructure moeFfnLoops(Operation *op) {
   return s;
 }
 
+/// attention_grad: attention's loops; the gradients of the query, key and
+/// value follow their tensors.
+LoopStructure attentionGradLoops(Operation *op) {
+  LoopBuilder b;
+  const int64_t batch = b.addLoop(IteratorType::parallel);
+  const int64_t query = b.addLoop(IteratorType::parallel);
+  const int64_t head = b.addLoop(IteratorType::parallel);
+  const int64_t channel = b.addLoop(IteratorType::parallel);
+  const int64_t key = b.addLoop(IteratorType::parallel);
+  const int64_t valueChannel = b.addLoop(IteratorType::parallel);
+  const SmallVector<int64_t> q{batch, query, head, channel},
+      k{batch, key, head, channel}, v{batch, key, head, valueChannel},
+      o{batch, query, head, valueChannel};
+  for (ArrayRef<int64_t> map : {q, k, v, o, q, k, v})
+    b.addMap(map);
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{query, "the query positions"},
+                  {channel, "the query-key channels"},
+                  {key, "the key positions"}};
+  return s;
+}
+
+/// moe_route_grad: per token; the experts and slots whole.
+LoopStructure moeRouteGradLoops(Operation *op) {
+  LoopBuilder b;
+  const int64_t token = b.addLoop(IteratorType::parallel);
+  const int64_t expert = b.addLoop(IteratorType::parallel);
+  const int64_t slot = b.addLoop(IteratorType::parallel);
+  b.addMap({token, expert});
+  b.addMap({token, slot});
+  b.addMap({token, slot});
+  b.addMap({token, expert});
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{expert, "the experts"}, {slot, "the chosen experts"}};
+  return s;
+}
+
+/// moe_ffn_grad: moe_ffn's loops, with the tokens a sum reduction for the
+/// experts' weight gradients (split tokens: partial gradients, all_reduce)
+/// that the per-token gradients index; the hidden channels are a sum for
+/// the input's gradient and the routing weights' (tensor-parallel experts).
+LoopStructure moeFfnGradLoops(Operation *op) {
+  LoopBuilder b;
+  const int64_t token = b.addLoop(IteratorType::reduction);
+  const int64_t slot = b.addLoop(IteratorType::parallel);
+  const int64_t expert = b.addLoop(IteratorType::parallel);
+  const int64_t inChannel = b.addLoop(IteratorType::parallel);
+  const int64_t outChannel = b.addLoop(IteratorType::parallel);
+  const int64_t hidden = b.addLoop(IteratorType::reduction);
+  b.s.reductionKinds = {shard::ReductionKind::Sum, shard::ReductionKind::Sum};
+  const SmallVector<int64_t> input{token, inChannel}, routing{token, slot},
+      gateUp{expert, hidden, inChannel}, down{expert, outChannel, hidden},
+      output{token, outChannel};
+  for (ArrayRef<int64_t> map :
+       {input, routing, routing, gateUp, gateUp, down, output, input, routing,
+        gateUp, gateUp, down})
+    b.addMap(map);
+  LoopStructure s = std::move(b).finish(op->getContext());
+  s.wholeLoops = {{slot, "the chosen experts"},
+                  {expert, "the experts"},
+                  {inChannel, "the input channels"}};
+  return s;
+}
+
 /// Ops whose operands and results have one rank and share every loop, and
 /// that work across one or more whole dimensions: slice and pad (the
 /// dimensions they cut or extend), concat and split (their axis).
@@ -459,21 +523,38 @@ LogicalResult partitionByLoops(Operation *op, const LoopStructure &loops,
   shard::partitionTriviallyShardableOperation(*op, partitionedOperands,
                                               operandShardings, resultShardings,
                                               partitionMap, symbols, b);
-  if (!shard::isAtLeastOneReductionIteratorSharded(loops.iterators, axes))
-    return success();
-  SmallVector<shard::GridAxis> reductionAxes =
-      shard::getReductionGridAxes(loops.iterators, axes);
-  const shard::Sharding &sharding = resultShardings.front();
-  shard::GridOp grid = shard::getGrid(op, sharding.getGridAttr(), symbols);
-  const int64_t shards =
-      shard::collectiveProcessGroupSize(reductionAxes, grid);
-  for (Value result : op->getResults()) {
+  // A result is partial over the grid axes of the split reduction loops it
+  // does not index (a weight gradient summed over split tokens), and whole
+  // over those it does (the same op's per-token input gradient).
+  const unsigned numOperands = op->getNumOperands();
+  for (auto [index, result] : llvm::enumerate(op->getResults())) {
+    AffineMap map = loops.maps[numOperands + index];
+    SmallVector<shard::GridAxis> partialAxes;
+    shard::ReductionKind kind = shard::ReductionKind::Sum;
+    for (size_t loop = 0, reduction = 0; loop < loops.iterators.size();
+         ++loop) {
+      if (loops.iterators[loop] != IteratorType::reduction)
+        continue;
+      const shard::ReductionKind loopKind = loops.reductionKinds[reduction++];
+      if (axes[loop].empty() ||
+          map.isFunctionOfDim(unsigned(loop)))
+        continue;
+      llvm::append_range(partialAxes, axes[loop]);
+      kind = loopKind;
+    }
+    if (partialAxes.empty())
+      continue;
+    llvm::sort(partialAxes);
+    const shard::Sharding &sharding = resultShardings[index];
+    shard::GridOp grid = shard::getGrid(op, sharding.getGridAttr(), symbols);
     Value local = partitionMap.lookup(result);
     Value reduced = shard::AllReduceOp::create(
-        b, op->getLoc(), local.getType(), sharding.getGrid(), reductionAxes,
-        local, loops.reductionKinds.front());
+        b, op->getLoc(), local.getType(), sharding.getGrid(), partialAxes,
+        local, kind);
     if (loops.mean)
-      reduced = divideByShards(b, op->getLoc(), reduced, shards);
+      reduced = divideByShards(
+          b, op->getLoc(), reduced,
+          shard::collectiveProcessGroupSize(partialAxes, grid));
     partitionMap.map(result, reduced);
   }
   return success();
@@ -635,6 +716,12 @@ void registerShardingInterfaceModels(DialectRegistry &registry) {
     SplitOp::attachInterface<LoopShardingModel<SplitOp, splitLoops>>(*context);
     ScatterAddOp::attachInterface<
         LoopShardingModel<ScatterAddOp, scatterAddLoops>>(*context);
+    AttentionGradOp::attachInterface<
+        LoopShardingModel<AttentionGradOp, attentionGradLoops>>(*context);
+    MoeRouteGradOp::attachInterface<
+        LoopShardingModel<MoeRouteGradOp, moeRouteGradLoops>>(*context);
+    MoeFfnGradOp::attachInterface<
+        LoopShardingModel<MoeFfnGradOp, moeFfnGradLoops>>(*context);
     MoeRouteOp::attachInterface<LoopShardingModel<MoeRouteOp, moeRouteLoops>>(
         *context);
     MoeFfnOp::attachInterface<LoopShardingModel<MoeFfnOp, moeFfnLoops>>(

@@ -219,3 +219,25 @@ func.func @qkv(%x: tensor<4x8x24xf32>, %tokens: tensor<4x8xi32>) -> (tensor<4x8x
   %g = ds.scatter_add %v, %ts axis = 0 : (tensor<4x8x8xf32>, tensor<4x8xi32>) -> tensor<64x8xf32>
   return %qk, %g, %s : tensor<4x8x16xf32>, tensor<64x8xf32>, tensor<4x8x4xf32>
 }
+
+// -----
+
+// An op with per-token and summed results: with the tokens split, the
+// experts' weight gradients (sums over tokens) are partial and all_reduced;
+// the per-token input and routing-weight gradients stay split, untouched.
+// CHECK-LABEL: func.func @grads
+// CHECK-NEXT: %[[DX:.*]], %[[DW:.*]], %[[DG:.*]], %[[DU:.*]], %[[DD:.*]] = ds.moe_ffn_grad {{.*}} -> (tensor<4x16xf32>, tensor<4x2xf32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>)
+// CHECK-NEXT: %[[RG:.*]] = shard.all_reduce %[[DG]] on @grid grid_axes = [0]
+// CHECK-NEXT: %[[RU:.*]] = shard.all_reduce %[[DU]] on @grid grid_axes = [0]
+// CHECK-NEXT: %[[RD:.*]] = shard.all_reduce %[[DD]] on @grid grid_axes = [0]
+// CHECK-NEXT: return %[[DX]], %[[DW]], %[[RG]], %[[RU]], %[[RD]]
+shard.grid @grid(shape = 2)
+func.func @grads(%x: tensor<8x16xf32>, %w: tensor<8x2xf32>, %idx: tensor<8x2xi32>, %gate: tensor<4x32x16xf32>, %up: tensor<4x32x16xf32>, %down: tensor<4x16x32xf32>, %dy: tensor<8x16xf32>) -> (tensor<8x16xf32>, tensor<8x2xf32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>) {
+  %tok = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %xs = shard.shard %x to %tok : tensor<8x16xf32>
+  %ws = shard.shard %w to %tok : tensor<8x2xf32>
+  %is = shard.shard %idx to %tok : tensor<8x2xi32>
+  %dys = shard.shard %dy to %tok : tensor<8x16xf32>
+  %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %xs, %ws, %is, %gate, %up, %down, %dys : (tensor<8x16xf32>, tensor<8x2xf32>, tensor<8x2xi32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>, tensor<8x16xf32>) -> (tensor<8x16xf32>, tensor<8x2xf32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>)
+  return %dx, %dw, %dg, %du, %dd : tensor<8x16xf32>, tensor<8x2xf32>, tensor<4x32x16xf32>, tensor<4x32x16xf32>, tensor<4x16x32xf32>
+}
