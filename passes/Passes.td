@@ -144,6 +144,41 @@ def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
 // CPU code generation
 //===----------------------------------------------------------------------===//
 
+def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
+  let summary = "Makes @train_step a per-rank program over a grid of ranks";
+  let description = [{
+    Runs after `--ds-optimizer`. Creates the grid `@ds_grid` and rewrites
+    `@train_step` into the program every rank runs (SPMD), with the
+    collectives it needs in upstream MLIR's `shard` dialect:
+
+    * `dp = N` (data parallel): `tokens` and `targets` are split along their
+      batch dimension; parameters and optimizer state are whole on every
+      rank. Each rank computes on its part of the batch; a gradient, a
+      weight summed over the batch, is partial on every rank and is summed
+      over the grid (`shard.all_reduce`) where the op that computes it is
+      partitioned; the loss is the count-weighted mean over ranks; the
+      optimizer then runs identically on every rank.
+
+    The rewrite walks the step forward from its arguments' shardings,
+    across calls and layer scans (each callee is partitioned for the
+    shardings it is called with: `block_bwd.part0`), using each ds op's
+    ShardingInterface (dialects/ds/DsSharding.h); docs/distributed.md says
+    what comes from upstream and what DS adds. Other entry points are left
+    as they are. A batch the grid does not divide is an error naming the
+    argument and its dimension.
+
+    ```
+    ds-opt model.mlir --ds-autodiff --ds-optimizer --ds-shard="dp=2"
+    ```
+  }];
+  let options = [
+    Option<"dp", "dp", "int64_t", /*default=*/"1",
+           "Data-parallel ranks: the batch is split this many ways">,
+  ];
+  let dependentDialects = ["::mlir::shard::ShardDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 def DsLowerToLinalgPass : Pass<"ds-lower-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lowers every ds op to linalg, tensor, arith, math, scf and kernel calls";
   let description = [{

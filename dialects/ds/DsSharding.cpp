@@ -665,6 +665,23 @@ struct LoopShardingModel
   SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
     return Loops(op).maps;
   }
+  /// Upstream's choice from the operands' and results' shardings, minus
+  /// any split of a loop the op needs whole: such an operand is then
+  /// gathered before the op instead of computed on in pieces.
+  FailureOr<shard::ShardingOption>
+  getShardingOption(Operation *op, ArrayRef<shard::Sharding> operandShardings,
+                    ArrayRef<shard::Sharding> resultShardings) const {
+    FailureOr<shard::ShardingOption> option =
+        shard::detail::defaultGetShardingOption(op, operandShardings,
+                                                resultShardings);
+    if (failed(option) || option->empty)
+      return option;
+    for (const auto &[loop, what] : Loops(op).wholeLoops)
+      if (size_t(loop) < option->shardingArray.size())
+        option->shardingArray[size_t(loop)].clear();
+    shard::removeTrailingEmptySubArray(option->shardingArray);
+    return option;
+  }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,
                           ArrayRef<shard::Sharding> operandShardings,
                           ArrayRef<shard::Sharding> resultShardings,

@@ -1,0 +1,485 @@
+//===- Partitioner.cpp - Per-rank programs across calls and scans ---------===//
+
+#include "passes/shard/Partitioner.h"
+
+#include "dialects/ds/DsDialect.h"
+
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <string>
+
+namespace mlir::ds {
+namespace {
+
+using Axes = SmallVector<SmallVector<shard::GridAxis>>;
+
+bool isTensor(Value value) { return isa<RankedTensorType>(value.getType()); }
+
+/// The grid axes splitting each of `rank` dimensions (empty: whole).
+Axes axesOf(const shard::Sharding &sharding, int64_t rank) {
+  Axes axes;
+  axes.resize(size_t(rank));
+  if (!sharding)
+    return axes;
+  ArrayRef<shard::GridAxesAttr> split = sharding.getSplitAxes();
+  for (size_t d = 0; d < split.size() && d < size_t(rank); ++d)
+    axes[d].assign(split[d].asArrayRef().begin(), split[d].asArrayRef().end());
+  return axes;
+}
+
+/// "[[0], []]": a key and a message spelling of a sharding.
+std::string spell(const Axes &axes) {
+  std::string text = "[";
+  for (size_t d = 0; d < axes.size(); ++d) {
+    text += d ? ", [" : "[";
+    for (size_t i = 0; i < axes[d].size(); ++i)
+      text += (i ? ", " : "") + std::to_string(axes[d][i]);
+    text += "]";
+  }
+  return text + "]";
+}
+
+int64_t rankOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getRank();
+}
+
+} // namespace
+
+/// Writes the per-rank body of one function (see Partitioner.h).
+class Partitioner::FunctionPartitioner {
+public:
+  FunctionPartitioner(Partitioner &parent, func::FuncOp original,
+                      func::FuncOp partitioned)
+      : parent(parent), original(original), partitioned(partitioned),
+        b(partitioned.getContext()) {}
+
+  LogicalResult run(ArrayRef<shard::Sharding> argShardings, bool wholeResults,
+                    std::vector<shard::Sharding> &resultShardings) {
+    Block &source = original.front();
+    Block *target = partitioned.addEntryBlock();
+    for (auto [arg, local, sharding] :
+         llvm::zip(source.getArguments(), target->getArguments(),
+                   argShardings)) {
+      map.map(arg, local);
+      shardings[arg] = sharding;
+    }
+    b.setInsertionPointToStart(target);
+    for (Operation &op : source) {
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        SmallVector<Value> values;
+        for (Value v : ret.getOperands()) {
+          Value local = map.lookup(v);
+          shard::Sharding sharding = shardingOf(v);
+          if (wholeResults && isTensor(v)) {
+            local = reshard(ret.getLoc(), local, v.getType(), sharding,
+                            parent.replicated());
+            sharding = parent.replicated();
+          }
+          values.push_back(local);
+          resultShardings.push_back(sharding);
+        }
+        func::ReturnOp::create(b, ret.getLoc(), values);
+        continue;
+      }
+      if (failed(partitionOp(op)))
+        return failure();
+    }
+    return success();
+  }
+
+private:
+  shard::Sharding shardingOf(Value value) {
+    if (!isTensor(value))
+      return shard::Sharding();
+    auto it = shardings.find(value);
+    return it == shardings.end() ? parent.replicated() : it->second;
+  }
+
+  Type localType(Type global, const shard::Sharding &sharding) {
+    return shard::shardType(global, parent.grid, sharding);
+  }
+
+  shard::Sharding make(const Axes &axes) {
+    SmallVector<shard::GridAxesAttr> split;
+    for (const auto &dim : axes)
+      split.push_back(shard::GridAxesAttr::get(b.getContext(), dim));
+    if (split.empty()) // a scalar: whole, spelled [[]]
+      split.push_back(shard::GridAxesAttr::get(b.getContext(), {}));
+    return shard::Sharding::get(
+        FlatSymbolRefAttr::get(parent.grid.getSymNameAttr()), split);
+  }
+
+  /// `local` (a piece of a `global`-typed tensor split as `from`) as split
+  /// by `to`: whole dimensions gathered, then new splits sliced off.
+  Value reshard(Location loc, Value local, Type global,
+                const shard::Sharding &from, const shard::Sharding &to) {
+    const int64_t rank = cast<RankedTensorType>(global).getRank();
+    Axes current = axesOf(from, rank);
+    const Axes wanted = axesOf(to, rank);
+    if (current == wanted)
+      return local;
+    StringRef gridName = parent.grid.getSymName();
+    for (int64_t d = 0; d < rank; ++d) {
+      if (current[size_t(d)].empty() || current[size_t(d)] == wanted[size_t(d)])
+        continue;
+      SmallVector<shard::GridAxis> gathered = current[size_t(d)];
+      current[size_t(d)].clear();
+      local = shard::AllGatherOp::create(
+          b, loc, localType(global, make(current)), gridName, gathered,
+          local, APInt(64, uint64_t(d)));
+    }
+    for (int64_t d = 0; d < rank; ++d) {
+      if (wanted[size_t(d)].empty() || current[size_t(d)] == wanted[size_t(d)])
+        continue;
+      current[size_t(d)] = wanted[size_t(d)];
+      local = shard::AllSliceOp::create(b, loc,
+                                        localType(global, make(current)),
+                                        local, gridName, wanted[size_t(d)], d);
+    }
+    return local;
+  }
+
+  /// The local operands of `op`, resharded to `wanted` (one per operand;
+  /// null for non-tensors).
+  SmallVector<Value> operandsAs(Operation &op,
+                                ArrayRef<shard::Sharding> wanted) {
+    SmallVector<Value> locals;
+    for (auto [operand, sharding] : llvm::zip(op.getOperands(), wanted)) {
+      Value local = map.lookup(operand);
+      if (isTensor(operand))
+        local = reshard(op.getLoc(), local, operand.getType(),
+                        shardingOf(operand), sharding);
+      locals.push_back(local);
+    }
+    return locals;
+  }
+
+  LogicalResult partitionOp(Operation &op) {
+    if (auto call = dyn_cast<func::CallOp>(op))
+      return partitionCall(call);
+    if (auto scan = dyn_cast<ScanOp>(op))
+      return partitionScan(scan);
+    if (auto reshape = dyn_cast<ReshapeOp>(op))
+      return partitionReshape(reshape);
+    if (auto sharded = dyn_cast<shard::ShardingInterface>(op)) {
+      FailureOr<bool> done = partitionWithInterface(op, sharded);
+      if (failed(done))
+        return failure();
+      if (*done)
+        return success();
+    }
+    if (op.getNumRegions() != 0)
+      return op.emitOpError("has regions, which the DS partitioner does not "
+                            "handle");
+    return partitionWhole(op);
+  }
+
+  /// Ops without a sharding rule run on whole tensors.
+  LogicalResult partitionWhole(Operation &op) {
+    std::vector<shard::Sharding> whole;
+    for (Value operand : op.getOperands())
+      whole.push_back(isTensor(operand) ? parent.replicated()
+                                        : shard::Sharding());
+    SmallVector<Value> locals = operandsAs(op, whole);
+    IRMapping local;
+    for (auto [operand, value] : llvm::zip(op.getOperands(), locals))
+      local.map(operand, value);
+    Operation *clone = b.clone(op, local);
+    for (auto [result, value] : llvm::zip(op.getResults(), clone->getResults())) {
+      map.map(result, value);
+      shardings[result] = parent.replicated();
+    }
+    return success();
+  }
+
+  /// True when partitioned, false when the interface gives no sharding
+  /// (the op then runs on whole tensors), failure on an error.
+  FailureOr<bool> partitionWithInterface(Operation &op,
+                                         shard::ShardingInterface sharded) {
+    std::vector<shard::Sharding> operandShardings;
+    for (Value operand : op.getOperands())
+      operandShardings.push_back(shardingOf(operand));
+    std::vector<shard::Sharding> unknown(op.getNumResults(),
+                                         shard::Sharding());
+    FailureOr<shard::ShardingOption> option =
+        sharded.getShardingOption(operandShardings, unknown);
+    if (failed(option) || option->empty)
+      return false;
+    FailureOr<std::vector<shard::Sharding>> annotations =
+        sharded.getShardingAnnotations(*option);
+    if (failed(annotations) ||
+        annotations->size() != op.getNumOperands() + op.getNumResults())
+      return false;
+    ArrayRef<shard::Sharding> all(*annotations);
+    ArrayRef<shard::Sharding> wantedOperands = all.take_front(op.getNumOperands());
+    ArrayRef<shard::Sharding> resultShardings = all.drop_front(op.getNumOperands());
+    std::vector<shard::Sharding> operandAnnotations(wantedOperands.begin(),
+                                                    wantedOperands.end());
+    for (auto [i, operand] : llvm::enumerate(op.getOperands()))
+      if (isTensor(operand) && !operandAnnotations[i])
+        operandAnnotations[i] = parent.replicated();
+    std::vector<shard::Sharding> resultAnnotations(resultShardings.begin(),
+                                                   resultShardings.end());
+    for (shard::Sharding &s : resultAnnotations)
+      if (!s)
+        s = parent.replicated();
+    SmallVector<Value> locals = operandsAs(op, operandAnnotations);
+    // Upstream's partition helpers look the operands up in the map: point
+    // them at the resharded values for this op, then back.
+    SmallVector<Value> before;
+    for (auto [operand, local] : llvm::zip(op.getOperands(), locals)) {
+      before.push_back(map.lookupOrNull(operand));
+      map.map(operand, local);
+    }
+    LogicalResult partitioned = sharded.partition(
+        locals, operandAnnotations, resultAnnotations, map, parent.symbols, b);
+    for (auto [operand, value] : llvm::zip(op.getOperands(), before))
+      map.map(operand, value);
+    if (failed(partitioned))
+      return failure();
+    for (auto [result, sharding] : llvm::zip(op.getResults(), resultAnnotations))
+      shardings[result] = sharding;
+    return true;
+  }
+
+  /// A reshape keeps a split when the split dimension leads the group of
+  /// dimensions it merges into (or splits from) one, and the new leading
+  /// dimension divides by the shards: row-major order keeps each rank's
+  /// rows contiguous. Other splits are gathered first.
+  LogicalResult partitionReshape(ReshapeOp reshape) {
+    Value input = reshape.getInput();
+    auto inType = cast<RankedTensorType>(input.getType());
+    auto outType = cast<RankedTensorType>(reshape.getType());
+    ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape();
+    Axes inAxes = axesOf(shardingOf(input), inType.getRank());
+    Axes outAxes, keptInAxes;
+    outAxes.resize(size_t(outType.getRank()));
+    keptInAxes.resize(size_t(inType.getRank()));
+    size_t i = 0, j = 0;
+    while (i < in.size() || j < out.size()) {
+      // One group: input dims [i, i2) and output dims [j, j2) of one size.
+      size_t i2 = i, j2 = j;
+      int64_t inSize = 1, outSize = 1;
+      if (i2 < in.size())
+        inSize *= in[i2++];
+      if (j2 < out.size())
+        outSize *= out[j2++];
+      while (inSize != outSize) {
+        if (inSize < outSize && i2 < in.size())
+          inSize *= in[i2++];
+        else if (j2 < out.size())
+          outSize *= out[j2++];
+        else
+          break;
+      }
+      if (inSize != outSize || ShapedType::isDynamic(inSize))
+        return partitionWhole(*reshape);
+      if (i < in.size() && j < out.size() && !inAxes[i].empty()) {
+        const int64_t shards =
+            shard::collectiveProcessGroupSize(inAxes[i], parent.grid);
+        if (out[j] % shards == 0 && in[i] % shards == 0) {
+          outAxes[j] = inAxes[i];
+          keptInAxes[i] = inAxes[i];
+        }
+      }
+      i = i2;
+      j = j2;
+    }
+    Value local = reshard(reshape.getLoc(), map.lookup(input), inType,
+                          shardingOf(input), make(keptInAxes));
+    shard::Sharding outSharding = make(outAxes);
+    Value result = ReshapeOp::create(b, reshape.getLoc(),
+                                     localType(outType, outSharding), local);
+    map.map(reshape.getResult(), result);
+    shardings[reshape.getResult()] = outSharding;
+    return success();
+  }
+
+  LogicalResult partitionCall(func::CallOp call) {
+    auto callee = parent.module.lookupSymbol<func::FuncOp>(call.getCallee());
+    if (!callee || callee.isExternal())
+      return call.emitOpError("calls '")
+             << call.getCallee()
+             << "', which has no body in this module to partition";
+    std::vector<shard::Sharding> argShardings;
+    for (Value operand : call.getOperands())
+      argShardings.push_back(shardingOf(operand));
+    FailureOr<PartitionedFunction> target =
+        parent.partition(callee, argShardings);
+    if (failed(target))
+      return failure();
+    SmallVector<Value> locals;
+    for (Value operand : call.getOperands())
+      locals.push_back(map.lookup(operand));
+    auto local = func::CallOp::create(b, call.getLoc(), target->function,
+                                      locals);
+    for (auto [result, value, sharding] :
+         llvm::zip(call.getResults(), local.getResults(),
+                   target->resultShardings)) {
+      map.map(result, value);
+      shardings[result] = sharding;
+    }
+    return success();
+  }
+
+  /// A scan runs its callee once per layer: the callee is partitioned for
+  /// the carries', invariants' and (without their layer dimension) the
+  /// stacked operands' shardings. A carry must leave a layer split as it
+  /// entered: if the first try changes it, the carries are resharded to
+  /// what the layer gives and the callee partitioned again.
+  LogicalResult partitionScan(ScanOp scan) {
+    auto callee = parent.module.lookupSymbol<func::FuncOp>(scan.getCallee());
+    if (!callee || callee.isExternal())
+      return scan.emitOpError("scans '")
+             << scan.getCallee() << "', which has no body to partition";
+    const size_t numCarries = scan.getCarries().size();
+    std::vector<shard::Sharding> carryShardings, stackedShardings;
+    for (Value carry : scan.getCarries())
+      carryShardings.push_back(shardingOf(carry));
+    std::vector<shard::Sharding> calleeStacked;
+    for (Value stacked : scan.getStacked()) {
+      Axes axes = axesOf(shardingOf(stacked), rankOf(stacked));
+      axes[0].clear(); // every rank runs every layer
+      stackedShardings.push_back(make(axes));
+      Axes layer(axes.begin() + 1, axes.end());
+      calleeStacked.push_back(make(layer));
+    }
+    FailureOr<PartitionedFunction> target;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::vector<shard::Sharding> args(carryShardings);
+      for (Value invariant : scan.getInvariants())
+        args.push_back(shardingOf(invariant));
+      llvm::append_range(args, calleeStacked);
+      target = parent.partition(callee, args);
+      if (failed(target))
+        return failure();
+      bool stable = true;
+      for (size_t c = 0; c < numCarries; ++c) {
+        const int64_t rank = rankOf(scan.getCarries()[c]);
+        if (axesOf(target->resultShardings[c], rank) !=
+            axesOf(carryShardings[c], rank)) {
+          carryShardings[c] = target->resultShardings[c];
+          stable = false;
+        }
+      }
+      if (stable)
+        break;
+      if (attempt == 1)
+        return scan.emitOpError("carry #0.. changes its sharding through "
+                                "the layer '")
+               << scan.getCallee() << "' whatever it starts with";
+    }
+    SmallVector<Value> carries, invariants, stacked;
+    for (auto [carry, sharding] : llvm::zip(scan.getCarries(), carryShardings))
+      carries.push_back(reshard(scan.getLoc(), map.lookup(carry),
+                                carry.getType(), shardingOf(carry), sharding));
+    for (Value invariant : scan.getInvariants())
+      invariants.push_back(map.lookup(invariant));
+    for (auto [value, sharding] : llvm::zip(scan.getStacked(), stackedShardings))
+      stacked.push_back(reshard(scan.getLoc(), map.lookup(value),
+                                value.getType(), shardingOf(value), sharding));
+    std::vector<shard::Sharding> resultShardings;
+    SmallVector<Type> resultTypes;
+    for (auto [index, result] : llvm::enumerate(scan.getResults())) {
+      shard::Sharding layer = target->resultShardings[index];
+      shard::Sharding sharding = layer;
+      if (index >= numCarries) { // stacked over layers: a leading whole dim
+        Axes axes = axesOf(layer, rankOf(result) - 1);
+        axes.insert(axes.begin(), SmallVector<shard::GridAxis>());
+        sharding = make(axes);
+      }
+      resultShardings.push_back(sharding);
+      resultTypes.push_back(localType(result.getType(), sharding));
+    }
+    auto local = ScanOp::create(
+        b, scan.getLoc(), resultTypes,
+        FlatSymbolRefAttr::get(target->function.getSymNameAttr()), carries,
+        invariants, stacked, scan.getReverseAttr());
+    for (auto [result, value, sharding] :
+         llvm::zip(scan.getResults(), local.getResults(), resultShardings)) {
+      map.map(result, value);
+      shardings[result] = sharding;
+    }
+    return success();
+  }
+
+  Partitioner &parent;
+  func::FuncOp original, partitioned;
+  OpBuilder b;
+  IRMapping map;
+  DenseMap<Value, shard::Sharding> shardings;
+};
+
+Partitioner::Partitioner(ModuleOp module, shard::GridOp grid)
+    : module(module), grid(grid) {}
+
+Partitioner::~Partitioner() = default;
+
+shard::Sharding Partitioner::replicated() {
+  // Upstream spells "whole" as one empty list of axes ([[]]); an empty list
+  // of lists is not a sharding its propagation understands.
+  return shard::Sharding::get(
+      FlatSymbolRefAttr::get(grid.getSymNameAttr()),
+      {shard::GridAxesAttr::get(grid.getContext(), {})});
+}
+
+shard::Sharding Partitioner::split(int64_t rank, int64_t dim,
+                                   ArrayRef<shard::GridAxis> axes) {
+  SmallVector<shard::GridAxesAttr> split;
+  for (int64_t d = 0; d < rank; ++d)
+    split.push_back(shard::GridAxesAttr::get(
+        grid.getContext(), d == dim ? axes : ArrayRef<shard::GridAxis>{}));
+  return shard::Sharding::get(FlatSymbolRefAttr::get(grid.getSymNameAttr()),
+                              split);
+}
+
+FailureOr<PartitionedFunction>
+Partitioner::partition(func::FuncOp function,
+                       ArrayRef<shard::Sharding> argShardings, StringRef name,
+                       bool wholeResults) {
+  std::string key = wholeResults ? "whole results;" : "";
+  for (auto [arg, sharding] : llvm::zip(function.getArguments(), argShardings))
+    key += isTensor(arg) ? spell(axesOf(sharding, rankOf(arg))) + ";" : "-;";
+  auto found = done.find({function.getOperation(), key});
+  if (found != done.end())
+    return found->second;
+
+  SmallVector<Type> argTypes;
+  for (auto [arg, sharding] : llvm::zip(function.getArguments(), argShardings))
+    argTypes.push_back(isTensor(arg)
+                           ? shard::shardType(arg.getType(), grid, sharding)
+                           : arg.getType());
+  OpBuilder b(module.getContext());
+  b.setInsertionPointAfter(function);
+  std::string newName =
+      name.empty() ? (function.getSymName() + ".part" + Twine(nameCounter++))
+                         .str()
+                   : name.str();
+  auto partitioned = func::FuncOp::create(
+      b, function.getLoc(), newName,
+      b.getFunctionType(argTypes, function.getResultTypes()));
+  partitioned.setPrivate();
+  if (ArrayAttr args = function.getArgAttrsAttr())
+    partitioned.setArgAttrsAttr(args);
+  if (ArrayAttr results = function.getResAttrsAttr())
+    partitioned.setResAttrsAttr(results);
+
+  FunctionPartitioner writer(*this, function, partitioned);
+  std::vector<shard::Sharding> resultShardings;
+  if (failed(writer.run(argShardings, wholeResults, resultShardings))) {
+    partitioned.erase();
+    return failure();
+  }
+  auto ret = cast<func::ReturnOp>(partitioned.front().getTerminator());
+  partitioned.setFunctionType(
+      b.getFunctionType(argTypes, ret.getOperandTypes()));
+  PartitionedFunction result{partitioned, resultShardings};
+  done[{function.getOperation(), key}] = result;
+  return result;
+}
+
+} // namespace mlir::ds

@@ -1,0 +1,79 @@
+//===- Partitioner.h - Per-rank programs across calls and scans -*- C++ -*-===//
+//
+// Upstream's sharding-propagation and shard-partition work inside one
+// function of one block (docs/distributed.md); a DS training step is a
+// chain of calls and layer scans. The Partitioner walks a function forward
+// from its arguments' shardings and writes its per-rank version:
+//
+// - An op with ShardingInterface (every ds compute op: DsSharding.h) gets
+//   its sharding from its operands' (getShardingOption), operands that it
+//   needs otherwise are resharded (all_gather / all_slice), and the op's own
+//   partition writes the local op and its collectives.
+// - ds.reshape carries a split through the dimensions it merges or splits
+//   when the split dimension leads its group (a batch dimension merged with
+//   the sequence stays split).
+// - func.call and ds.scan partition their callee for the operands'
+//   shardings: one specialization per distinct sharding, named after the
+//   callee (`block_bwd.part0`); a scan's carries must keep their sharding
+//   through a layer.
+// - Any other op (constants, iota, ...) runs on whole tensors: its split
+//   operands are gathered first.
+//
+// The original functions are left as they were (other entry points call
+// them on whole tensors).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_PASSES_SHARD_PARTITIONER_H
+#define DS_PASSES_SHARD_PARTITIONER_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace mlir::ds {
+
+/// A function partitioned for one set of argument shardings.
+struct PartitionedFunction {
+  func::FuncOp function;
+  std::vector<shard::Sharding> resultShardings;
+};
+
+class Partitioner {
+public:
+  Partitioner(ModuleOp module, shard::GridOp grid);
+  ~Partitioner();
+
+  /// The per-rank version of `function` when its arguments arrive with
+  /// `argShardings` (one per argument). `name` names the new function (a
+  /// fresh name when empty); with `wholeResults` every result is gathered
+  /// whole before it is returned (an entry point's). Failure is reported
+  /// at the op that caused it.
+  FailureOr<PartitionedFunction>
+  partition(func::FuncOp function, ArrayRef<shard::Sharding> argShardings,
+            StringRef name = "", bool wholeResults = false);
+
+  /// A sharding of `grid` that splits nothing.
+  shard::Sharding replicated();
+  /// A sharding that splits dimension `dim` of a rank-`rank` tensor over
+  /// `axes`.
+  shard::Sharding split(int64_t rank, int64_t dim,
+                        ArrayRef<shard::GridAxis> axes);
+
+private:
+  class FunctionPartitioner;
+
+  ModuleOp module;
+  shard::GridOp grid;
+  SymbolTableCollection symbols;
+  /// Specializations done, by function and argument shardings.
+  std::map<std::pair<Operation *, std::string>, PartitionedFunction> done;
+  unsigned nameCounter = 0;
+};
+
+} // namespace mlir::ds
+
+#endif // DS_PASSES_SHARD_PARTITIONER_H
