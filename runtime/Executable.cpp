@@ -44,7 +44,8 @@ bool overlaps(const void *a, size_t sizeA, const void *b, size_t sizeB) {
 } // namespace
 
 std::string describeStatus(const ds_status &status, const Manifest &manifest,
-                           std::string_view entryName) {
+                           std::string_view entryName,
+                           std::string_view collectiveError) {
   std::string what;
   switch (status.code) {
   case DS_STATUS_INDEX_OUT_OF_RANGE:
@@ -53,6 +54,15 @@ std::string describeStatus(const ds_status &status, const Manifest &manifest,
     break;
   case DS_STATUS_DIVISION_BY_ZERO:
     what = "integer division by zero";
+    break;
+  case DS_STATUS_COLLECTIVE_FAILED:
+    what = "a collective between ranks failed" +
+           (collectiveError.empty() ? std::string()
+                                    : ": " + std::string(collectiveError));
+    break;
+  case DS_STATUS_NO_COMMUNICATOR:
+    what = "the code is sharded over " + std::to_string(status.bound) +
+           " ranks but runs with " + std::to_string(status.value);
     break;
   default:
     // A newer compiler may know codes this runtime does not; report the raw
@@ -129,13 +139,56 @@ bool Executable::call(const Artifact::Entry &entry,
       return false;
     }
   }
+  // An entry compiled for N > 1 ranks runs only on a communicator of N;
+  // the others run on this process alone, whatever it is part of.
+  const int64_t ranks = communicator_ ? communicator_->size() : 1;
+  if (spec.ranks > 1 && spec.ranks != ranks) {
+    error = "entry " + quoted(spec.name) + " is compiled for " +
+            std::to_string(spec.ranks) + " ranks (ds-compile --ds-shard) "
+            "and this process runs with " + std::to_string(ranks) +
+            (ranks == 1 ? ": start one process per rank (mpirun -np " +
+                              std::to_string(spec.ranks) + " ...)"
+                        : "");
+    return false;
+  }
   status_ = ds_status{};
+  status_.comm = spec.ranks > 1 ? &comm_ : nullptr;
+  commError_.clear();
   entry.function(&status_, buffers.data(), workspace.get());
   if (status_.code != DS_STATUS_OK) {
-    error = describeStatus(status_, artifact_->manifest(), spec.name);
+    error = describeStatus(status_, artifact_->manifest(), spec.name,
+                           commError_);
     return false;
   }
   return true;
+}
+
+void Executable::setCommunicator(Communicator *communicator) {
+  communicator_ = communicator;
+  comm_ = ds_comm{};
+  if (!communicator)
+    return;
+  comm_.self = this;
+  comm_.rank = communicator->rank();
+  comm_.size = communicator->size();
+  comm_.all_reduce = [](void *self, void *buffer, int64_t count, int32_t dtype,
+                        int32_t reduction) -> int32_t {
+    auto *executable = static_cast<Executable *>(self);
+    return executable->communicator_->allReduce(
+               buffer, size_t(count), DType(dtype), ReduceOp(reduction),
+               executable->commError_)
+               ? 0
+               : 1;
+  };
+  comm_.all_gather = [](void *self, const void *input, void *output,
+                        int64_t bytes) -> int32_t {
+    auto *executable = static_cast<Executable *>(self);
+    return executable->communicator_->allGather(input, output, size_t(bytes),
+                                                DType::U8,
+                                                executable->commError_)
+               ? 0
+               : 1;
+  };
 }
 
 bool Executable::run(std::string_view name,

@@ -18,6 +18,9 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/HostTensor.h"
+#include "runtime/comm/Communicator.h"
+
+#include "kernels/cpu/Collectives.h"
 
 #include <functional>
 #include <map>
@@ -34,7 +37,8 @@ using NamedTensors = std::map<std::string, HostTensor, std::less<>>;
 /// The message for a failed run: "run-time error in entry 'forward' at
 /// <site>: index 1005 out of range [0, 1000)". `status.code` is non-zero.
 std::string describeStatus(const ds_status &status, const Manifest &manifest,
-                           std::string_view entryName);
+                           std::string_view entryName,
+                           std::string_view collectiveError = "");
 
 class Executable {
 public:
@@ -74,6 +78,12 @@ public:
   /// when the last call failed before reaching compiled code).
   const ds_status &lastStatus() const { return status_; }
 
+  /// The communicator that entries sharded over several ranks (the
+  /// manifest's per-entry "ranks") exchange data through; not owned, and
+  /// it must outlive this Executable. Such an entry refuses to run without
+  /// one of its size; other entries never use it.
+  void setCommunicator(Communicator *communicator);
+
 private:
   const Artifact::Entry *lookUp(std::string_view entry,
                                 std::string &error) const;
@@ -87,6 +97,11 @@ private:
   /// Indexed by Artifact::Entry::index; empty until the entry first runs.
   std::vector<AlignedBytes> workspaces_;
   ds_status status_{};
+  /// The compiled code's view of communicator_ (kernels/cpu/Collectives.h),
+  /// and the error of its last failed collective.
+  Communicator *communicator_ = nullptr;
+  ds_comm comm_{};
+  std::string commError_;
 };
 
 } // namespace ds::rt

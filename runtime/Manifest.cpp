@@ -132,7 +132,14 @@ EntrySpec parseEntry(JsonReader &r) {
     if (uint64_t(*workspace) > std::numeric_limits<size_t>::max())
       r.fail("workspace_bytes", "too large for this machine");
     entry.workspaceBytes = size_t(*workspace);
+  }  if (std::optional<int64_t> ranks = r.count("ranks")) {
+    if (*ranks < 1 || *ranks > kMaxRanks)
+      r.fail("ranks", "expected 1 to " + std::to_string(kMaxRanks) +
+                          " ranks, got " + std::to_string(*ranks));
+    else
+      entry.ranks = *ranks;
   }
+
   if (const json *memory = r.object("memory")) {
     JsonReader m = r.child(*memory, "memory");
     MemoryStats stats;
@@ -313,7 +320,10 @@ std::string Manifest::abiText() const {
   std::string text;
   for (const EntrySpec &entry : entries) {
     text += "entry " + entry.name + " " + entry.symbol + " " +
-            std::to_string(entry.workspaceBytes) + "\n";
+            std::to_string(entry.workspaceBytes);
+    if (entry.ranks != 1) // (absent for one process, as before ranks existed)
+      text += " ranks " + std::to_string(entry.ranks);
+    text += "\n";
     for (const ArgumentSpec &argument : entry.arguments)
       appendTensor(text, "arg", argument);
     for (const ResultSpec &result : entry.results)

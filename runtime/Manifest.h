@@ -34,6 +34,8 @@ constexpr const char *kAbiSymbol = "ds_abi";
 /// The manifest "format" and "version" this runtime reads.
 constexpr std::string_view kManifestFormat = "ds-artifact";
 constexpr int64_t kManifestVersion = 1;
+/// The most ranks an entry may be compiled for.
+constexpr int64_t kMaxRanks = 1 << 20;
 
 /// What an argument holds: trained weights, optimizer state (exp_avg.*, ...)
 /// or data for this call.
@@ -75,6 +77,10 @@ struct EntrySpec {
   std::string name;
   std::string symbol;
   size_t workspaceBytes = 0;
+  /// The ranks the entry's code is sharded over (ds-compile with
+  /// --ds-shard): every one of them runs it at once, with a communicator of
+  /// that size. Optional in the file; 1 when absent.
+  int64_t ranks = 1;
   std::optional<MemoryStats> memory;
   std::vector<ArgumentSpec> arguments;
   std::vector<ResultSpec> results;
@@ -111,8 +117,9 @@ struct Manifest {
   const EntrySpec *findEntry(std::string_view name) const;
 
   /// What the compiled code relies on, one line per entry, argument and
-  /// result: every entry's name, symbol and workspace size, and the name,
-  /// dtype and shape of each argument and result, in order:
+  /// result: every entry's name, symbol and workspace size (and `ranks N`
+  /// when sharded over N > 1 ranks), and the name, dtype and shape of each
+  /// argument and result, in order:
   ///
   ///   entry add ds_entry_add 16
   ///   arg a F32[4]

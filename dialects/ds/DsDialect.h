@@ -54,6 +54,11 @@ inline constexpr llvm::StringLiteral kNameAttrName = "ds.name";
 /// `{ds.balances = "model.layers.[1:4].mlp.gate.e_score_correction_bias"}`.
 inline constexpr llvm::StringLiteral kBalancesAttrName = "ds.balances";
 
+/// The function attribute --ds-shard puts on the per-rank entry it writes:
+/// the number of ranks that run it at once (`{ds.ranks = 2 : i64}`); the
+/// artifact's manifest records it per entry.
+inline constexpr llvm::StringLiteral kRanksAttrName = "ds.ranks";
+
 /// The module attribute recording the model config a module was built from
 /// (textproto, one line), so that tools reading the IR can recover it: the
 /// compiler writes it into artifacts as a Hugging Face config.json, which

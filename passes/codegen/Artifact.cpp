@@ -1,6 +1,7 @@
 //===- Artifact.cpp - compiling a ds module into a CPU artifact -----------===//
 
 #include "passes/codegen/Artifact.h"
+#include "dialects/ds/DsSharding.h"
 
 #include "dialects/ds/DsDialect.h"
 #include "passes/codegen/NativeCode.h"
@@ -108,7 +109,7 @@ llvm::json::Object describeEntry(func::FuncOp function,
       result["balances"] = balances.str();
     results.push_back(std::move(result));
   }
-  return llvm::json::Object{
+  llvm::json::Object entry{
       {"name", function.getSymName().str()},
       {"symbol", "ds_entry_" + function.getSymName().str()},
       {"workspace_bytes", plan.workspaceBytes},
@@ -118,6 +119,10 @@ llvm::json::Object describeEntry(func::FuncOp function,
                           {"unplanned_bytes", plan.unplannedBytes}}},
       {"arguments", std::move(arguments)},
       {"results", std::move(results)}};
+  // Code --ds-shard made per-rank runs on that many ranks at once.
+  if (auto ranks = function->getAttrOfType<IntegerAttr>(kRanksAttrName))
+    entry["ranks"] = ranks.getInt();
+  return entry;
 }
 
 /// Writes `text` to `path` through a temporary file and a rename, so a
@@ -179,6 +184,7 @@ void registerCompilerDialectsAndPasses(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<DsDialect>();
+  registerShardingInterfaceModels(registry);
 }
 
 LogicalResult runPassPipeline(ModuleOp module, const std::string &pipeline,

@@ -13,6 +13,9 @@
 #include "dialects/ds/DsDialect.h"
 #include "passes/lower/LoweringUtils.h"
 
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -198,8 +201,10 @@ struct LowerToLinalgPass
     lowering::populateElementwiseLowering(patterns, sites);
     lowering::populateShapeLowering(patterns, sites);
     lowering::populateModelLowering(patterns, sites);
+    lowering::populateCollectiveLowering(patterns, sites);
     ConversionTarget target(*ctx);
-    target.addIllegalDialect<DsDialect>();
+    target.addIllegalDialect<DsDialect, shard::ShardDialect>();
+    target.addLegalOp<shard::GridOp>();
     target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
                            func::FuncDialect, linalg::LinalgDialect,
                            LLVM::LLVMDialect, math::MathDialect,
@@ -212,6 +217,11 @@ struct LowerToLinalgPass
     for (const std::string &site : sites.sites())
       siteAttrs.push_back(StringAttr::get(ctx, site));
     module->setAttr("ds.sites", ArrayAttr::get(ctx, siteAttrs));
+
+    // The collectives are runtime calls now (each knows its grid's size);
+    // the entries --ds-shard wrote carry their ranks (ds.ranks).
+    for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
+      grid.erase();
   }
 
   /// A tensor with no elements crosses the entry ABI as tensor<0xT>: the

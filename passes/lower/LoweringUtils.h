@@ -147,6 +147,8 @@ void populateElementwiseLowering(RewritePatternSet &patterns,
                                  SiteTable &sites);
 void populateShapeLowering(RewritePatternSet &patterns, SiteTable &sites);
 void populateModelLowering(RewritePatternSet &patterns, SiteTable &sites);
+/// shard.all_reduce / all_gather / all_slice → kernels/cpu/Collectives.h.
+void populateCollectiveLowering(RewritePatternSet &patterns, SiteTable &sites);
 
 } // namespace mlir::ds::lowering
 

@@ -99,6 +99,7 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     // The per-rank step takes the entry's place and name.
     func::FuncOp step = partitioned->function;
     step.setVisibility(entry.getVisibility());
+    step->setAttr(kRanksAttrName, b.getI64IntegerAttr(dp));
     entry.erase();
     step.setSymName(kEntry);
   }

@@ -1,6 +1,7 @@
 //===- Trainer.cpp - The training loop over a compiled train step ---------===//
 
 #include "runtime/train/Trainer.h"
+#include "runtime/comm/Communicator.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/Executable.h"
@@ -182,7 +183,11 @@ public:
     out_.flush();
     return true;
   }
+  /// Appends a record; a log that was never opened (ranks other than 0 of
+  /// a distributed run) writes nothing.
   void write(const json &record) {
+    if (!out_.is_open())
+      return;
     out_ << record.dump() << "\n";
     out_.flush();
   }
@@ -198,12 +203,16 @@ public:
   bool run(std::string &error);
 
 private:
+  /// Rank 0 speaks for a distributed run.
   template <typename... Args> void say(const char *format, Args... args) {
-    if (!options.quiet) {
+    if (!options.quiet && leader()) {
       std::fprintf(stdout, format, args...);
       std::fflush(stdout);
     }
   }
+  bool leader() const { return rank == 0; }
+  bool joinRanks(std::string &error);
+  bool agree(bool &stoppedEarly, std::string &error);
   bool loadModelAndData(std::string &error);
   bool loadOrStartState(std::string &error);
   bool openLogs(std::string &error);
@@ -219,6 +228,10 @@ private:
   void followTimeLimit(double elapsed);
 
   const TrainOptions &options;
+  /// This process's rank among `ranks` (a data-parallel run), and how they
+  /// talk (null for one process).
+  Communicator *communicator = nullptr;
+  int64_t rank = 0, ranks = 1;
   std::shared_ptr<const Artifact> artifact;
   const EntrySpec *stepSpec = nullptr, *lossSpec = nullptr;
   int64_t rows = 0, seqLen = 0;
@@ -261,6 +274,18 @@ bool TrainingRun::loadModelAndData(std::string &error) {
   }
   stepSpec = stepEntry->spec;
   lossSpec = lossEntry->spec;
+  if (stepSpec->ranks != ranks) {
+    error = options.artifact + ": train_step is compiled for " +
+            std::to_string(stepSpec->ranks) + " rank" +
+            (stepSpec->ranks == 1 ? "" : "s") + " and this run has " +
+            std::to_string(ranks) +
+            (stepSpec->ranks == 1
+                 ? " (compile it with ds-compile --train --passes='ds-shard{dp=" +
+                       std::to_string(ranks) + "}' for a data-parallel run)"
+                 : " (start it with mpirun -np " +
+                       std::to_string(stepSpec->ranks) + ")");
+    return false;
+  }
   if (!batchShape(*stepSpec, rows, seqLen, error) ||
       !stepSpec->findResult("loss") || !lossSpec->findResult("loss")) {
     error = options.artifact + ": " +
@@ -279,8 +304,11 @@ bool TrainingRun::loadModelAndData(std::string &error) {
             ")";
     return false;
   }
+  // Each rank takes its stripe of the windows: together the ranks' rows
+  // are one batch of rows * ranks windows.
   BatcherOptions batchOptions{.batchSize = rows, .seqLen = seqLen,
-                              .seed = options.seed};
+                              .seed = options.seed, .rank = rank,
+                              .worldSize = ranks};
   if (!Batcher::check(*data.train, batchOptions, error))
     return false;
   batcher = std::make_unique<Batcher>(*data.train, batchOptions);
@@ -371,6 +399,8 @@ bool TrainingRun::loadOrStartState(std::string &error) {
 }
 
 bool TrainingRun::openLogs(std::string &error) {
+  if (!leader())
+    return true;
   std::error_code ec;
   fs::create_directories(options.run, ec);
   if (ec) {
@@ -457,7 +487,7 @@ void TrainingRun::log(double elapsed) {
   double eta = perStep * double(target - stepsDone);
   if (options.timeLimitSeconds > 0)
     eta = std::min(eta, std::max(0.0, options.timeLimitSeconds - elapsed));
-  const int64_t tokensPerStep = rows * seqLen;
+  const int64_t tokensPerStep = rows * seqLen * ranks;
   const double lr = scalar(results, *stepSpec, "lr");
   say("step %lld/%lld | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
       static_cast<long long>(stepsDone), static_cast<long long>(target),
@@ -479,6 +509,8 @@ void TrainingRun::log(double elapsed) {
 
 /// The validation loss on `batches` fixed batches (0: the whole shard).
 bool TrainingRun::evaluateNow(int64_t batches, std::string &error) {
+  if (!leader()) // the state is the same on every rank
+    return true;
   if (!copyWeightsForEvaluation(error))
     return false;
   ValidationLoss val;
@@ -501,6 +533,8 @@ bool TrainingRun::evaluateNow(int64_t batches, std::string &error) {
 }
 
 bool TrainingRun::saveState(std::string &error) {
+  if (!leader()) // data parallel: every rank holds the same state
+    return true;
   NamedTensors saved;
   CheckpointInfo info;
   info.step = stepsDone;
@@ -622,6 +656,48 @@ bool TrainingRun::copyWeightsForEvaluation(std::string &error) {
   return true;
 }
 
+/// The ranks of a distributed run check, before any work, that they run
+/// the same thing: one artifact, one corpus, the same options.
+bool TrainingRun::joinRanks(std::string &error) {
+  if (ranks == 1)
+    return true;
+  const Manifest &manifest = artifact->manifest();
+  char limit[32];
+  std::snprintf(limit, sizeof limit, "%g", options.timeLimitSeconds);
+  const std::string settings =
+      "steps=" + std::to_string(options.steps) +
+      " seed=" + std::to_string(options.seed) +
+      " eval-every=" + std::to_string(options.evalEvery) +
+      " checkpoint-every=" + std::to_string(options.checkpointEvery) +
+      " resume=" + std::to_string(options.resume) + " time-limit=" + limit +
+      " init=" + options.init + " run=" + options.run;
+  return checkSameOnAllRanks(*communicator, "the artifact",
+                             manifest.cacheKey + "\n" + manifest.abiText(),
+                             error) &&
+         checkSameOnAllRanks(*communicator, "the prepared data",
+                             data.fingerprint, error) &&
+         checkSameOnAllRanks(*communicator, "the options (" + settings + ")",
+                             settings, error);
+}
+
+/// Every rank takes rank 0's decisions after a step: the run's length (the
+/// schedule follows the time limit there) and whether to stop now. A few
+/// bytes, once per step.
+bool TrainingRun::agree(bool &stoppedEarly, std::string &error) {
+  if (ranks == 1)
+    return true;
+  int64_t decisions[2] = {target, stoppedEarly ? 1 : 0};
+  if (!communicator->broadcast(decisions, 2, DType::I64, 0, error)) {
+    error = "step " + std::to_string(stepsDone) + ": " + error;
+    return false;
+  }
+  target = decisions[0];
+  stoppedEarly = decisions[1] != 0;
+  if (totalSteps)
+    totalSteps->dataAs<int64_t>()[0] = target;
+  return true;
+}
+
 bool TrainingRun::run(std::string &error) {
   if (options.steps < 1 || options.evalEvery < 0 || options.evalBatches < 0 ||
       options.checkpointEvery < 0 || options.keep < 1 || options.logEvery < 1 ||
@@ -630,13 +706,22 @@ bool TrainingRun::run(std::string &error) {
             "least 1, the others at least 0";
     return false;
   }
-  if (!loadModelAndData(error) || !loadOrStartState(error) || !openLogs(error))
+  communicator = options.communicator;
+  if (communicator) {
+    rank = communicator->rank();
+    ranks = communicator->size();
+  }
+  if (!loadModelAndData(error) || !joinRanks(error) ||
+      !loadOrStartState(error) || !openLogs(error))
     return false;
   executable = std::make_unique<Executable>(artifact);
+  executable->setCommunicator(communicator);
   if (!bindArguments(error))
     return false;
 
-  bool sizing = !resumed && options.timeLimitSeconds > 0 && totalSteps;
+  // Rank 0 sizes and follows the schedule; agree() hands its decisions on.
+  bool sizing = leader() && !resumed && options.timeLimitSeconds > 0 &&
+                totalSteps;
   if (!resumed && options.timeLimitSeconds > 0 && !totalSteps)
     std::fprintf(stderr,
                  "ds-train: note: the schedule's length is compiled into "
@@ -644,10 +729,14 @@ bool TrainingRun::run(std::string &error) {
                  "learning rate reaches its floor (compile with "
                  "ds-optimizer{schedule-argument=true} to size it to the "
                  "time)\n");
-  say("training %s on %s: %lld steps of %lld tokens, run in %s\n",
+  say("training %s on %s: %lld steps of %lld tokens, run in %s%s\n",
       options.artifact.c_str(), options.data.c_str(),
-      static_cast<long long>(target), static_cast<long long>(rows * seqLen),
-      options.run.c_str());
+      static_cast<long long>(target),
+      static_cast<long long>(rows * seqLen * ranks), options.run.c_str(),
+      ranks > 1 ? (", on " + std::to_string(ranks) + " ranks (" +
+                   std::to_string(rows) + " rows each)")
+                      .c_str()
+                : "");
   start = Clock::now();
   firstStep = stepsDone;
   auto since = [](Clock::time_point t) {
@@ -675,9 +764,11 @@ bool TrainingRun::run(std::string &error) {
     }
     if (scheduleFollowsTime && stepsDone % options.logEvery == 0)
       followTimeLimit(since(start));
-    const bool last = stepsDone == target;
-    stoppedEarly = !last && options.timeLimitSeconds > 0 &&
+    stoppedEarly = stepsDone != target && options.timeLimitSeconds > 0 &&
                    since(start) >= options.timeLimitSeconds;
+    if (!agree(stoppedEarly, error))
+      return false;
+    const bool last = stepsDone == target;
     const bool end = last || stoppedEarly;
     if (stepsDone % options.logEvery == 0 || end)
       log(since(start));
@@ -702,7 +793,7 @@ bool TrainingRun::run(std::string &error) {
       break;
     }
   }
-  if (!writeLossPlot(options.run + "/loss.png", curve, error))
+  if (leader() && !writeLossPlot(options.run + "/loss.png", curve, error))
     return false;
   if (!curve.val.empty())
     say("final val loss %.4f on the whole validation shard (unigram baseline "

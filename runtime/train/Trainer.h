@@ -29,6 +29,8 @@
 
 namespace ds::rt {
 
+class Communicator;
+
 struct TrainOptions {
   std::string artifact; // a compiled artifact with train_step and loss
   std::string data;     // a ds-data directory
@@ -56,6 +58,12 @@ struct TrainOptions {
   /// learning rate decays to its floor by the end.
   double timeLimitSeconds = 0;
   bool quiet = false;
+  /// The ranks of a data-parallel run (not owned; null for one process).
+  /// train_step must be compiled for exactly its size (ds-compile with
+  /// --ds-shard="dp=N"); each rank takes its stripe of every batch, rank 0
+  /// evaluates, logs, plots and writes the checkpoints, and the others
+  /// follow its decisions (when to stop, the schedule's length).
+  Communicator *communicator = nullptr;
 };
 
 /// Runs the training loop. Returns false and sets `error` (what and where)

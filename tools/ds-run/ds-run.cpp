@@ -153,8 +153,13 @@ void listArtifact(const Artifact &artifact) {
   if (!manifest.source.empty())
     std::printf("source: %s\n", manifest.source.c_str());
   for (const EntrySpec &entry : manifest.entries) {
-    std::printf("entry '%s' (symbol %s): workspace %zu bytes\n",
+    std::printf("entry '%s' (symbol %s): workspace %zu bytes",
                 entry.name.c_str(), entry.symbol.c_str(), entry.workspaceBytes);
+    if (entry.ranks > 1)
+      std::printf(", sharded over %lld ranks (run by mpirun -np %lld)",
+                  static_cast<long long>(entry.ranks),
+                  static_cast<long long>(entry.ranks));
+    std::printf("\n");
     if (entry.memory)
       std::printf("  memory: peak %" PRIu64 " bytes, %" PRIu64
                   " buffers, unplanned %" PRIu64 " bytes\n",

@@ -6,12 +6,19 @@
 // the data from `ds-data prepare`. See runtime/train/Trainer.h for what the
 // run directory holds and runtime/README.md for the whole flow.
 //
+//   mpirun -np N ds-train ARTIFACT_DIR ...
+//
+// trains data-parallel on N ranks an artifact whose train_step was sharded
+// for them (ds-compile --train --passes='ds-shard{dp=N}'); docs/distributed.md.
+//
 //===----------------------------------------------------------------------===//
 
+#include "runtime/comm/Communicator.h"
 #include "runtime/train/Trainer.h"
 #include "tools/ToolArgs.h"
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -109,8 +116,23 @@ int main(int argc, char **argv) {
   if (options.artifact.empty() || options.data.empty() || options.run.empty())
     return fail(std::string("an artifact, --data and --run are required\n") +
                 kUsage);
+  // Under a launcher (mpirun, srun) the ranks train together; a rank that
+  // fails ends them all, with its message.
   std::string error;
-  if (!ds::rt::train(options, error))
+  ds::rt::CommunicatorOptions commOptions;
+  if (!ds::rt::commTimeoutFromEnvironment(commOptions.timeoutSeconds,
+                                          commOptions.timeoutSeconds, error))
     return fail(error);
+  std::unique_ptr<ds::rt::Communicator> communicator =
+      ds::rt::createCommunicator("auto", commOptions, error);
+  if (!communicator)
+    return fail(error);
+  if (communicator->size() > 1)
+    options.communicator = communicator.get();
+  if (!ds::rt::train(options, error)) {
+    if (communicator->size() > 1)
+      communicator->abort("ds-train: " + error, 1);
+    return fail(error);
+  }
   return 0;
 }

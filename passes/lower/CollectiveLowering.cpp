@@ -1,0 +1,159 @@
+//===- CollectiveLowering.cpp - shard collectives → runtime calls ---------===//
+//
+// The collectives --ds-shard writes (upstream's shard.all_reduce,
+// all_gather, all_slice) become calls of kernels/cpu/Collectives.h, which
+// reach the other ranks through the communicator the runtime gives the run
+// (ds_status.comm): one artifact runs on MPI or NCCL, and model.so links
+// no transport. Collectives over part of a grid (a sub-group of ranks) are
+// not lowered yet: the pass says so at the op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lower/LoweringUtils.h"
+
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::ds::lowering {
+namespace {
+
+/// ds_comm_dtype (kernels/cpu/Collectives.h) of an element type, or -1.
+int32_t commDType(Type element) {
+  if (element.isF64())
+    return 0;
+  if (element.isF32())
+    return 1;
+  if (element.isF16())
+    return 2;
+  if (element.isBF16())
+    return 3;
+  if (element.isInteger(64))
+    return 6;
+  if (element.isInteger(32))
+    return 7;
+  return -1;
+}
+
+/// The number of ranks a collective over `axes` of its grid spans; failure
+/// (reported at `op`) unless the axes cover every rank of the grid.
+FailureOr<int64_t> wholeGridSize(Operation *op, FlatSymbolRefAttr gridName,
+                                 ArrayRef<shard::GridAxis> axes,
+                                 PatternRewriter &rewriter) {
+  SymbolTableCollection symbols;
+  shard::GridOp grid = shard::getGridOrNull(op, gridName, symbols);
+  if (!grid)
+    return rewriter.notifyMatchFailure(op, "no grid");
+  int64_t total = 1;
+  for (int64_t size : grid.getShape())
+    total *= size;
+  const int64_t group = shard::collectiveProcessGroupSize(axes, grid);
+  if (group != total) {
+    op->emitOpError("runs over ")
+        << group << " of the grid's " << total
+        << " ranks; collectives over part of a grid are not lowered yet";
+    return failure();
+  }
+  return total;
+}
+
+/// [outer, size of `axis`, inner] of `type`.
+std::array<int64_t, 3> around(RankedTensorType type, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= type.getDimSize(d);
+  for (int64_t d = axis + 1; d < type.getRank(); ++d)
+    inner *= type.getDimSize(d);
+  return {outer, type.getDimSize(axis), inner};
+}
+
+int64_t elementBytes(Type element) {
+  return std::max<int64_t>(int64_t(element.getIntOrFloatBitWidth()) / 8, 1);
+}
+
+struct AllReducePattern : OpRewritePattern<shard::AllReduceOp> {
+  AllReducePattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern(ctx), sites(sites) {}
+  LogicalResult matchAndRewrite(shard::AllReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    const int32_t dtype = commDType(type.getElementType());
+    if (dtype < 0 || resultType.getElementType() != type.getElementType())
+      return op.emitOpError("reduces ")
+             << type.getElementType()
+             << " into " << resultType.getElementType()
+             << "; the runtime reduces f64, f32, f16, bf16, i64 and i32 in "
+                "their own type";
+    int32_t reduction;
+    switch (op.getReduction()) {
+    case shard::ReductionKind::Sum:
+      reduction = 0;
+      break;
+    case shard::ReductionKind::Max:
+      reduction = 1;
+      break;
+    case shard::ReductionKind::Min:
+      reduction = 2;
+      break;
+    default:
+      return op.emitOpError("has a reduction the runtime does not implement "
+                            "(sum, max and min)");
+    }
+    FailureOr<int64_t> ranks =
+        wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
+    if (failed(ranks))
+      return failure();
+    KernelCall call(rewriter, op.getLoc(), "ds_collective_all_reduce");
+    call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
+    call.output(resultType);
+    call.i64(type.getNumElements()).i32(dtype).i32(reduction).i64(*ranks);
+    rewriter.replaceOp(op, call.emit(op));
+    return success();
+  }
+  SiteTable &sites;
+};
+
+/// all_gather and all_slice: blocks along one axis.
+template <typename Op, bool gather>
+struct AxisCollectivePattern : OpRewritePattern<Op> {
+  AxisCollectivePattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern<Op>(ctx), sites(sites) {}
+  LogicalResult matchAndRewrite(Op op,
+                                PatternRewriter &rewriter) const override {
+    auto input = cast<RankedTensorType>(op.getInput().getType());
+    auto result = cast<RankedTensorType>(op.getResult().getType());
+    int64_t axis;
+    if constexpr (gather)
+      axis = op.getGatherAxis().getSExtValue();
+    else
+      axis = op.getSliceAxis().getSExtValue();
+    FailureOr<int64_t> ranks =
+        wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
+    if (failed(ranks))
+      return failure();
+    // The local (per-rank) side: the gather's input, the slice's result.
+    auto [outer, local, inner] = around(gather ? input : result, axis);
+    KernelCall call(rewriter, op.getLoc(),
+                    gather ? "ds_collective_all_gather"
+                           : "ds_collective_all_slice");
+    call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
+    call.output(result);
+    call.i64(outer).i64(local).i64(inner)
+        .i64(elementBytes(input.getElementType())).i64(*ranks);
+    rewriter.replaceOp(op, call.emit(op));
+    return success();
+  }
+  SiteTable &sites;
+};
+
+} // namespace
+
+void populateCollectiveLowering(RewritePatternSet &patterns, SiteTable &sites) {
+  patterns.add<AllReducePattern,
+               AxisCollectivePattern<shard::AllGatherOp, true>,
+               AxisCollectivePattern<shard::AllSliceOp, false>>(
+      patterns.getContext(), sites);
+}
+
+} // namespace mlir::ds::lowering
