@@ -7,9 +7,9 @@
 #
 # Targets: ir textproto hf_config safetensors manifest data checkpoint.
 #
-# Inputs: the committed corpus test/fuzz/corpus/TARGET (inputs that reach
-# new code, kept small with -merge), the regressions test/fuzz/regressions/
-# TARGET (inputs that once failed; each must now pass), seeds made fresh
+# Inputs: the regressions test/fuzz/regressions/TARGET (inputs that once
+# failed; each must now pass), a corpus committed under test/fuzz/corpus/
+# TARGET if there is one (none is: docs/reliability.md), seeds made fresh
 # from the repository's own files, and the corpus this build has grown in
 # BUILD/fuzz/corpus/TARGET. A dictionary is made from the sources (op
 # names, config fields, JSON keys), so it follows them.

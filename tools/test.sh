@@ -35,9 +35,9 @@ echo "== ctest"
 ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$logs/ctest.log"
 ctest_status=${PIPESTATUS[0]}
 
-# Every fuzz target for a short while on its corpus (tools/fuzz.sh): the
-# committed corpus and regressions replay first, so a reader that breaks on
-# a known input fails here.
+# Every fuzz target for a short while from its seeds (tools/fuzz.sh): the
+# regressions replay first, so a reader that breaks on a known input fails
+# here.
 echo "== fuzz"
 DS_BUILD_DIR="$build" "$root/tools/fuzz.sh" all "${DS_FUZZ_SECONDS:-20}" 2>&1 |
   tee "$logs/fuzz.log"
