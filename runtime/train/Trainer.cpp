@@ -11,6 +11,7 @@
 #include "runtime/io/ParamInit.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/LossPlot.h"
+#include "runtime/train/MetricsLog.h"
 #include "runtime/train/Validation.h"
 #include "runtime/train/WeightSource.h"
 
@@ -140,61 +141,6 @@ std::string formatDuration(double seconds) {
     std::snprintf(text, sizeof(text), "%ldm%02lds", total / 60, total % 60);
   return text;
 }
-
-/// metrics.jsonl: appended line by line; a resumed run first drops the
-/// records after its checkpoint, a torn last line, and lines of another
-/// shape than the loop writes (a step that is a count; losses that are
-/// numbers), which are kept for the loss curve.
-class MetricsLog {
-public:
-  /// A record read back: its step and losses (NaN when absent).
-  struct Record {
-    int64_t step;
-    double loss, valLoss;
-  };
-  bool open(const std::string &path, int64_t keepThrough,
-            std::vector<Record> &kept, std::string &error) {
-    std::ifstream in(path);
-    std::string line;
-    std::vector<std::string> lines;
-    while (keepThrough >= 0 && std::getline(in, line)) {
-      std::string ignored;
-      std::optional<nlohmann::json> parsed = parseJson(line, path, ignored);
-      if (!parsed || !parsed->is_object())
-        continue;
-      std::vector<std::string> problems;
-      JsonReader r(*parsed, path, "", problems);
-      std::optional<int64_t> step = r.requireCount("step");
-      std::optional<double> loss = r.number("loss"), valLoss =
-                                                         r.number("val_loss");
-      if (!r.ok() || *step > keepThrough)
-        continue;
-      kept.push_back({*step, loss.value_or(std::nan("")),
-                      valLoss.value_or(std::nan(""))});
-      lines.push_back(line);
-    }
-    out_.open(path, std::ios::trunc);
-    if (!out_) {
-      error = path + ": cannot write";
-      return false;
-    }
-    for (const std::string &kept : lines)
-      out_ << kept << "\n";
-    out_.flush();
-    return true;
-  }
-  /// Appends a record; a log that was never opened (ranks other than 0 of
-  /// a distributed run) writes nothing.
-  void write(const json &record) {
-    if (!out_.is_open())
-      return;
-    out_ << record.dump() << "\n";
-    out_.flush();
-  }
-
-private:
-  std::ofstream out_;
-};
 
 /// One run of the loop (see Trainer.h), from set-up to the last checkpoint.
 class TrainingRun {
