@@ -159,6 +159,12 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
       partitioned; the loss is the count-weighted mean over ranks; the
       optimizer then runs identically on every rank.
 
+    Gradients are then summed in few large collectives, not one per weight
+    and layer: partial contributions to one gradient are added before they
+    are summed, sums move out of the layer functions to the step (after a
+    scan, one sum covers every layer's gradient), and there they are
+    concatenated into buckets of at most `bucket-bytes` (0: no buckets).
+
     The rewrite walks the step forward from its arguments' shardings,
     across calls and layer scans (each callee is partitioned for the
     shardings it is called with: `block_bwd.part0`), using each ds op's
@@ -174,6 +180,10 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
   let options = [
     Option<"dp", "dp", "int64_t", /*default=*/"1",
            "Data-parallel ranks: the batch is split this many ways">,
+    Option<"bucketBytes", "bucket-bytes", "int64_t",
+           /*default=*/"25 << 20",
+           "Largest bucket of gradients summed by one all_reduce (PyTorch "
+           "DDP's default, 25 MiB); 0 sums each gradient on its own">,
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect",
                            "::mlir::func::FuncDialect"];

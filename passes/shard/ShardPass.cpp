@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/shard/GradientBuckets.h"
 #include "passes/shard/Partitioner.h"
 
 #include "dialects/ds/DsDialect.h"
@@ -47,6 +48,11 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     if (dp < 1) {
       module.emitError("--ds-shard: dp must be at least 1, got ")
           << int64_t(dp);
+      return signalPassFailure();
+    }
+    if (bucketBytes < 0) {
+      module.emitError("--ds-shard: bucket-bytes must be at least 0, got ")
+          << int64_t(bucketBytes);
       return signalPassFailure();
     }
     if (dp == 1)
@@ -102,6 +108,7 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     step->setAttr(kRanksAttrName, b.getI64IntegerAttr(dp));
     entry.erase();
     step.setSymName(kEntry);
+    bucketGradientSums(module, step, bucketBytes);
   }
 };
 

@@ -1,0 +1,222 @@
+//===- GradientBuckets.cpp - Few large gradient all_reduces ---------------===//
+
+#include "passes/shard/GradientBuckets.h"
+
+#include "dialects/ds/DsDialect.h"
+
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::ds {
+namespace {
+
+using shard::AllReduceOp;
+
+bool sameCollective(AllReduceOp a, AllReduceOp b) {
+  return a.getGrid() == b.getGrid() && a.getGridAxes() == b.getGridAxes() &&
+         a.getReduction() == b.getReduction();
+}
+
+/// 1: add(all_reduce(a), all_reduce(b)) → all_reduce(add(a, b)), for sums
+/// whose results have no other use. Returns whether anything changed.
+bool combineAdds(ModuleOp module) {
+  bool changed = false;
+  SmallVector<AddOp> adds;
+  module.walk([&](AddOp add) { adds.push_back(add); });
+  for (AddOp add : adds) {
+    auto lhs = add.getLhs().getDefiningOp<AllReduceOp>();
+    auto rhs = add.getRhs().getDefiningOp<AllReduceOp>();
+    if (!lhs || !rhs || lhs == rhs || !sameCollective(lhs, rhs) ||
+        lhs.getReduction() != shard::ReductionKind::Sum ||
+        !lhs->hasOneUse() || !rhs->hasOneUse() ||
+        lhs.getType() != add.getType() || rhs.getType() != add.getType() ||
+        lhs.getInput().getType() != lhs.getType() ||
+        rhs.getInput().getType() != rhs.getType())
+      continue;
+    OpBuilder b(add);
+    Value sum = AddOp::create(b, add.getLoc(), lhs.getInput(), rhs.getInput());
+    auto reduced = AllReduceOp::create(
+        b, lhs.getLoc(), add.getType(), lhs.getGrid(), lhs.getGridAxes(), sum,
+        lhs.getReduction());
+    add.replaceAllUsesWith(reduced.getResult());
+    add.erase();
+    lhs.erase();
+    rhs.erase();
+    changed = true;
+  }
+  return changed;
+}
+
+/// 1b: a sum commutes with moving elements around: reshape(all_reduce(x))
+/// → all_reduce(reshape(x)), likewise transpose, so the sum can travel on
+/// to a function's result.
+bool sinkThroughLayout(ModuleOp module) {
+  bool changed = false;
+  SmallVector<Operation *> layouts;
+  module.walk([&](Operation *op) {
+    if (isa<ReshapeOp, TransposeOp>(op))
+      layouts.push_back(op);
+  });
+  for (Operation *layout : layouts) {
+    auto reduce = layout->getOperand(0).getDefiningOp<AllReduceOp>();
+    if (!reduce || !reduce->hasOneUse() ||
+        reduce.getReduction() != shard::ReductionKind::Sum ||
+        reduce.getInput().getType() != reduce.getType())
+      continue;
+    OpBuilder b(layout);
+    Operation *moved = b.clone(*layout);
+    moved->setOperand(0, reduce.getInput());
+    auto summed = AllReduceOp::create(
+        b, reduce.getLoc(), moved->getResult(0).getType(), reduce.getGrid(),
+        reduce.getGridAxes(), moved->getResult(0), reduce.getReduction());
+    layout->getResult(0).replaceAllUsesWith(summed.getResult());
+    layout->erase();
+    reduce.erase();
+    changed = true;
+  }
+  return changed;
+}
+
+/// 2: an all_reduce that a function only returns moves to its callers.
+bool sinkIntoCallers(ModuleOp module, func::FuncOp entry) {
+  bool changed = false;
+  for (auto function : module.getOps<func::FuncOp>()) {
+    if (function == entry || function.isExternal())
+      continue;
+    auto ret = cast<func::ReturnOp>(function.front().getTerminator());
+    std::optional<SymbolTable::UseRange> uses =
+        SymbolTable::getSymbolUses(function.getSymNameAttr(), module);
+    if (!uses)
+      continue;
+    // Last result first: each sum goes right after its call, so the sums
+    // end up in result order.
+    for (unsigned index = ret.getNumOperands(); index-- > 0;) {
+      auto reduce = ret.getOperand(index).getDefiningOp<AllReduceOp>();
+      if (!reduce || !reduce->hasOneUse() ||
+          reduce.getInput().getType() != reduce.getType())
+        continue;
+      // Every caller must be able to sum the result itself: a call, or a
+      // scan for which the result is stacked per layer (not a carry, which
+      // the next layer reads).
+      bool movable = !uses->empty();
+      for (const SymbolTable::SymbolUse &use : *uses) {
+        Operation *user = use.getUser();
+        if (auto scan = dyn_cast<ScanOp>(user))
+          movable &= index >= scan.getCarries().size();
+        else
+          movable &= isa<func::CallOp>(user);
+      }
+      if (!movable)
+        continue;
+      for (const SymbolTable::SymbolUse &use : *uses) {
+        Operation *user = use.getUser();
+        Value result = user->getResult(index);
+        OpBuilder b = OpBuilder::atBlockBegin(user->getBlock());
+        b.setInsertionPointAfter(user);
+        auto summed = AllReduceOp::create(
+            b, reduce.getLoc(), result.getType(), reduce.getGrid(),
+            reduce.getGridAxes(), result, reduce.getReduction());
+        result.replaceAllUsesExcept(summed.getResult(), summed);
+      }
+      ret->setOperand(index, reduce.getInput());
+      reduce.erase();
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/// `value` as a 1-D tensor (itself when it already is one).
+Value flatten(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() == 1)
+    return value;
+  return ReshapeOp::create(
+      b, loc, RankedTensorType::get({type.getNumElements()}, type.getElementType()),
+      value);
+}
+
+/// 3: consecutive all_reduces of one kind in the entry, in buckets.
+void bucket(func::FuncOp entry, int64_t bucketBytes) {
+  SmallVector<AllReduceOp> candidates;
+  entry.walk([&](AllReduceOp reduce) {
+    auto type = dyn_cast<RankedTensorType>(reduce.getType());
+    if (type && type.hasStaticShape() &&
+        reduce.getInput().getType() == type &&
+        reduce.getReduction() == shard::ReductionKind::Sum)
+      candidates.push_back(reduce);
+  });
+  auto bytesOf = [](AllReduceOp reduce) {
+    auto type = cast<RankedTensorType>(reduce.getType());
+    return type.getNumElements() *
+           std::max<int64_t>(type.getElementTypeBitWidth() / 8, 1);
+  };
+  auto emit = [&](ArrayRef<AllReduceOp> members) {
+    if (members.size() < 2)
+      return;
+    AllReduceOp last = members.back();
+    OpBuilder b(last);
+    Location loc = last.getLoc();
+    SmallVector<Value> flat;
+    SmallVector<int64_t> sizes;
+    for (AllReduceOp reduce : members) {
+      auto type = cast<RankedTensorType>(reduce.getType());
+      sizes.push_back(type.getNumElements());
+      flat.push_back(flatten(b, loc, reduce.getInput()));
+    }
+    Value joined = ConcatOp::create(b, loc, flat, uint64_t(0));
+    auto summed = AllReduceOp::create(b, loc, joined.getType(), last.getGrid(),
+                                      last.getGridAxes(), joined,
+                                      last.getReduction());
+    auto pieces = SplitOp::create(b, loc, summed.getResult(), uint64_t(0), sizes);
+    for (auto [member, piece] : llvm::zip(members, pieces.getResults())) {
+      AllReduceOp reduce = member;
+      Value shaped = piece;
+      if (piece.getType() != reduce.getType())
+        shaped = ReshapeOp::create(b, loc, reduce.getType(), piece);
+      reduce.replaceAllUsesWith(shaped);
+      reduce.erase();
+    }
+  };
+  SmallVector<AllReduceOp> members;
+  int64_t bytes = 0;
+  for (AllReduceOp candidate : candidates) {
+    // A bucket is summed where its last member was: every member's result
+    // must be unused before that point, and all of one kind and size cap.
+    bool fits =
+        !members.empty() && sameCollective(members.front(), candidate) &&
+        getElementTypeOrSelf(members.front().getType()) ==
+            getElementTypeOrSelf(candidate.getType()) &&
+        bytes + bytesOf(candidate) <= bucketBytes &&
+        llvm::all_of(members, [&](AllReduceOp member) {
+          return member->getBlock() == candidate->getBlock() &&
+                 llvm::all_of(member->getUsers(), [&](Operation *user) {
+            return user->getBlock() == candidate->getBlock() &&
+                   candidate->isBeforeInBlock(user);
+          });
+        });
+    if (!fits) {
+      emit(members);
+      members.clear();
+      bytes = 0;
+    }
+    members.push_back(candidate);
+    bytes += bytesOf(candidate);
+  }
+  emit(members);
+}
+
+} // namespace
+
+void bucketGradientSums(ModuleOp module, func::FuncOp entry,
+                        int64_t bucketBytes) {
+  while (combineAdds(module) | sinkThroughLayout(module) |
+         sinkIntoCallers(module, entry)) {
+  }
+  if (bucketBytes > 0)
+    bucket(entry, bucketBytes);
+}
+
+} // namespace mlir::ds
