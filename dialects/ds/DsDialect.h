@@ -59,6 +59,16 @@ inline constexpr llvm::StringLiteral kBalancesAttrName = "ds.balances";
 /// artifact's manifest records it per entry.
 inline constexpr llvm::StringLiteral kRanksAttrName = "ds.ranks";
 
+/// The attribute every collective the sharding passes insert carries: why
+/// it is there, as "<what>: <detail>" (`{ds.reason = "gradient:
+/// model.norm.weight, summed over dp"}`). `<what>` groups collectives in
+/// the communication table (passes/shard/Communication.h).
+inline constexpr llvm::StringLiteral kReasonAttrName = "ds.reason";
+
+/// The attribute on a `shard.grid` that names its axes, as the strategy
+/// does (`{ds.axis_names = ["dp"]}`).
+inline constexpr llvm::StringLiteral kAxisNamesAttrName = "ds.axis_names";
+
 /// The module attribute recording the model config a module was built from
 /// (textproto, one line), so that tools reading the IR can recover it: the
 /// compiler writes it into artifacts as a Hugging Face config.json, which

@@ -1,6 +1,7 @@
 //===- GradientBuckets.cpp - Few large gradient all_reduces ---------------===//
 
 #include "passes/shard/GradientBuckets.h"
+#include "passes/shard/Communication.h"
 
 #include "dialects/ds/DsDialect.h"
 
@@ -13,6 +14,17 @@ namespace mlir::ds {
 namespace {
 
 using shard::AllReduceOp;
+
+/// `to` is for what `from` was for.
+void keepReason(Operation *from, Operation *to) {
+  if (Attribute reason = from->getAttr(kReasonAttrName))
+    to->setAttr(kReasonAttrName, reason);
+}
+
+/// The grid axes `reduce` sums over, by name ("dp").
+std::string axesOf(AllReduceOp reduce) {
+  return gridAxesName(reduce, reduce.getGrid(), reduce.getGridAxes());
+}
 
 bool sameCollective(AllReduceOp a, AllReduceOp b) {
   return a.getGrid() == b.getGrid() && a.getGridAxes() == b.getGridAxes() &&
@@ -40,6 +52,7 @@ bool combineAdds(ModuleOp module) {
     auto reduced = AllReduceOp::create(
         b, lhs.getLoc(), add.getType(), lhs.getGrid(), lhs.getGridAxes(), sum,
         lhs.getReduction());
+    keepReason(lhs, reduced);
     add.replaceAllUsesWith(reduced.getResult());
     add.erase();
     lhs.erase();
@@ -71,6 +84,7 @@ bool sinkThroughLayout(ModuleOp module) {
     auto summed = AllReduceOp::create(
         b, reduce.getLoc(), moved->getResult(0).getType(), reduce.getGrid(),
         reduce.getGridAxes(), moved->getResult(0), reduce.getReduction());
+    keepReason(reduce, summed);
     layout->getResult(0).replaceAllUsesWith(summed.getResult());
     layout->erase();
     reduce.erase();
@@ -118,6 +132,7 @@ bool sinkIntoCallers(ModuleOp module, func::FuncOp entry) {
         auto summed = AllReduceOp::create(
             b, reduce.getLoc(), result.getType(), reduce.getGrid(),
             reduce.getGridAxes(), result, reduce.getReduction());
+        keepReason(reduce, summed);
         result.replaceAllUsesExcept(summed.getResult(), summed);
       }
       ret->setOperand(index, reduce.getInput());
@@ -126,6 +141,66 @@ bool sinkIntoCallers(ModuleOp module, func::FuncOp entry) {
     }
   }
   return changed;
+}
+
+/// What the entry's sum of a call's result is, from the callee's result
+/// attributes: a gradient ("grad.<parameter>"), or the expert load that
+/// moves a selection bias. Empty when the result is not named.
+struct Subject {
+  std::string what, name, detail;
+};
+std::optional<Subject> subjectOf(AllReduceOp reduce) {
+  auto result = dyn_cast<OpResult>(reduce.getInput());
+  auto call = result ? dyn_cast<func::CallOp>(result.getOwner()) : nullptr;
+  auto callee = call ? SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+                           call, call.getCalleeAttr())
+                     : func::FuncOp();
+  if (!callee)
+    return std::nullopt;
+  const unsigned index = result.getResultNumber();
+  if (auto bias =
+          callee.getResultAttrOfType<StringAttr>(index, kBalancesAttrName))
+    return Subject{"expert load", "expert load of " + bias.getValue().str(),
+                   "every rank moves the bias by the load of the whole "
+                   "batch"};
+  auto name = callee.getResultAttrOfType<StringAttr>(index, kNameAttrName);
+  if (!name || !name.getValue().starts_with("grad."))
+    return std::nullopt;
+  return Subject{"gradient", name.getValue().drop_front(5).str(),
+                 "each rank's part of the batch gives a partial sum"};
+}
+
+/// The entry's sums of named results say which tensor they sum.
+void nameSums(func::FuncOp entry) {
+  entry.walk([&](AllReduceOp reduce) {
+    if (std::optional<Subject> subject = subjectOf(reduce))
+      reduce->setAttr(kReasonAttrName,
+                      StringAttr::get(reduce.getContext(),
+                                      subject->what + ": " + subject->name +
+                                          ", summed over " + axesOf(reduce) +
+                                          " (" + subject->detail + ")"));
+  });
+}
+
+/// The reason of a bucket: its size and what each member sums.
+std::string bucketReason(ArrayRef<AllReduceOp> members, int64_t bytes) {
+  std::string text = "gradient bucket: " + std::to_string(members.size()) +
+                     " tensors, " + std::to_string(bytes) +
+                     " bytes, summed over " + axesOf(members.front()) + ": ";
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      members, os,
+      [&](AllReduceOp member) {
+        if (std::optional<Subject> subject = subjectOf(member))
+          os << subject->name;
+        else if (auto reason =
+                     member->getAttrOfType<StringAttr>(kReasonAttrName))
+          os << reason.getValue();
+        else
+          os << "(unnamed)";
+      },
+      "; ");
+  return text;
 }
 
 /// `value` as a 1-D tensor (itself when it already is one).
@@ -153,7 +228,7 @@ void bucket(func::FuncOp entry, int64_t bucketBytes) {
     return type.getNumElements() *
            std::max<int64_t>(type.getElementTypeBitWidth() / 8, 1);
   };
-  auto emit = [&](ArrayRef<AllReduceOp> members) {
+  auto emit = [&](ArrayRef<AllReduceOp> members, int64_t bytes) {
     if (members.size() < 2)
       return;
     AllReduceOp last = members.back();
@@ -170,6 +245,8 @@ void bucket(func::FuncOp entry, int64_t bucketBytes) {
     auto summed = AllReduceOp::create(b, loc, joined.getType(), last.getGrid(),
                                       last.getGridAxes(), joined,
                                       last.getReduction());
+    summed->setAttr(kReasonAttrName,
+                    b.getStringAttr(bucketReason(members, bytes)));
     auto pieces = SplitOp::create(b, loc, summed.getResult(), uint64_t(0), sizes);
     for (auto [member, piece] : llvm::zip(members, pieces.getResults())) {
       AllReduceOp reduce = member;
@@ -198,14 +275,14 @@ void bucket(func::FuncOp entry, int64_t bucketBytes) {
           });
         });
     if (!fits) {
-      emit(members);
+      emit(members, bytes);
       members.clear();
       bytes = 0;
     }
     members.push_back(candidate);
     bytes += bytesOf(candidate);
   }
-  emit(members);
+  emit(members, bytes);
 }
 
 } // namespace
@@ -215,6 +292,7 @@ void bucketGradientSums(ModuleOp module, func::FuncOp entry,
   while (combineAdds(module) | sinkThroughLayout(module) |
          sinkIntoCallers(module, entry)) {
   }
+  nameSums(entry);
   if (bucketBytes > 0)
     bucket(entry, bucketBytes);
 }

@@ -76,7 +76,8 @@ public:
           shard::Sharding sharding = shardingOf(v);
           if (wholeResults && isTensor(v)) {
             local = reshard(ret.getLoc(), local, v.getType(), sharding,
-                            parent.replicated());
+                            parent.replicated(),
+                            "the entry point returns whole tensors");
             sharding = parent.replicated();
           }
           values.push_back(local);
@@ -116,7 +117,8 @@ private:
   /// `local` (a piece of a `global`-typed tensor split as `from`) as split
   /// by `to`: whole dimensions gathered, then new splits sliced off.
   Value reshard(Location loc, Value local, Type global,
-                const shard::Sharding &from, const shard::Sharding &to) {
+                const shard::Sharding &from, const shard::Sharding &to,
+                const Twine &why) {
     const int64_t rank = cast<RankedTensorType>(global).getRank();
     Axes current = axesOf(from, rank);
     const Axes wanted = axesOf(to, rank);
@@ -128,17 +130,25 @@ private:
         continue;
       SmallVector<shard::GridAxis> gathered = current[size_t(d)];
       current[size_t(d)].clear();
-      local = shard::AllGatherOp::create(
+      auto gather = shard::AllGatherOp::create(
           b, loc, localType(global, make(current)), gridName, gathered,
           local, APInt(64, uint64_t(d)));
+      gather->setAttr(kReasonAttrName,
+                      b.getStringAttr("reshard: " + why + " (dimension " +
+                                      Twine(d) + " whole)"));
+      local = gather;
     }
     for (int64_t d = 0; d < rank; ++d) {
       if (wanted[size_t(d)].empty() || current[size_t(d)] == wanted[size_t(d)])
         continue;
       current[size_t(d)] = wanted[size_t(d)];
-      local = shard::AllSliceOp::create(b, loc,
-                                        localType(global, make(current)),
-                                        local, gridName, wanted[size_t(d)], d);
+      auto slice = shard::AllSliceOp::create(
+          b, loc, localType(global, make(current)), local, gridName,
+          wanted[size_t(d)], d);
+      slice->setAttr(kReasonAttrName,
+                     b.getStringAttr("reshard: " + why + " (dimension " +
+                                     Twine(d) + " split)"));
+      local = slice;
     }
     return local;
   }
@@ -148,11 +158,14 @@ private:
   SmallVector<Value> operandsAs(Operation &op,
                                 ArrayRef<shard::Sharding> wanted) {
     SmallVector<Value> locals;
-    for (auto [operand, sharding] : llvm::zip(op.getOperands(), wanted)) {
+    for (auto [index, operand, sharding] :
+         llvm::enumerate(op.getOperands(), wanted)) {
       Value local = map.lookup(operand);
       if (isTensor(operand))
         local = reshard(op.getLoc(), local, operand.getType(),
-                        shardingOf(operand), sharding);
+                        shardingOf(operand), sharding,
+                        "operand #" + Twine(index) + " of " +
+                            op.getName().getStringRef());
       locals.push_back(local);
     }
     return locals;
@@ -290,7 +303,8 @@ private:
       j = j2;
     }
     Value local = reshard(reshape.getLoc(), map.lookup(input), inType,
-                          shardingOf(input), make(keptInAxes));
+                          shardingOf(input), make(keptInAxes),
+                          "a reshape that moves the split dimension");
     shard::Sharding outSharding = make(outAxes);
     Value result = ReshapeOp::create(b, reshape.getLoc(),
                                      localType(outType, outSharding), local);
@@ -376,12 +390,16 @@ private:
     SmallVector<Value> carries, invariants, stacked;
     for (auto [carry, sharding] : llvm::zip(scan.getCarries(), carryShardings))
       carries.push_back(reshard(scan.getLoc(), map.lookup(carry),
-                                carry.getType(), shardingOf(carry), sharding));
+                                carry.getType(), shardingOf(carry), sharding,
+                                "a carry of the layer scan over @" +
+                                    scan.getCallee()));
     for (Value invariant : scan.getInvariants())
       invariants.push_back(map.lookup(invariant));
     for (auto [value, sharding] : llvm::zip(scan.getStacked(), stackedShardings))
       stacked.push_back(reshard(scan.getLoc(), map.lookup(value),
-                                value.getType(), shardingOf(value), sharding));
+                                value.getType(), shardingOf(value), sharding,
+                                "a stacked operand of the layer scan over @" +
+                                    scan.getCallee()));
     std::vector<shard::Sharding> resultShardings;
     SmallVector<Type> resultTypes;
     for (auto [index, result] : llvm::enumerate(scan.getResults())) {

@@ -72,6 +72,7 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     auto grid = shard::GridOp::create(b, module.getLoc(),
                                       b.getStringAttr(kGridName),
                                       b.getDenseI64ArrayAttr({dp}));
+    grid->setAttr(kAxisNamesAttrName, b.getStrArrayAttr({"dp"}));
     Partitioner partitioner(module, grid);
 
     std::vector<shard::Sharding> argShardings;

@@ -15,6 +15,7 @@
 #include "frontend/config/ModelConfig.h"
 #include "passes/Passes.h"
 #include "passes/codegen/Artifact.h"
+#include "passes/shard/Communication.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -203,6 +204,22 @@ int main(int argc, char **argv) {
       mlir::failed(mlir::ds::runPassPipeline(*source.module, pipeline, error)))
     return fail("--passes: " + error);
 
+  // What each sharded entry sends, counted before lowering consumes the
+  // collectives.
+  std::string communication;
+  {
+    llvm::raw_string_ostream os(communication);
+    for (auto function : source.module->getOps<mlir::func::FuncOp>()) {
+      if (!function->hasAttr(mlir::ds::kRanksAttrName))
+        continue;
+      auto rows = mlir::ds::communicationOf(*source.module, function);
+      if (mlir::failed(rows))
+        return fail("cannot count the collectives of @" +
+                    function.getSymName().str() + " (see the errors above)");
+      mlir::ds::printCommunicationTable(os, function.getSymName(), *rows);
+    }
+  }
+
   mlir::ds::CompileReport report;
   if (mlir::failed(mlir::ds::compileArtifact(*source.module, options,
                                              outputDir, report, error)))
@@ -223,6 +240,7 @@ int main(int argc, char **argv) {
                                    (long long)entry.workspaceBytes,
                                    (long long)entry.unplannedBytes,
                                    (long long)entry.buffers);
+    llvm::outs() << communication;
   }
   return 0;
 }

@@ -73,9 +73,15 @@ LogicalResult partitionByLoops(Operation *op, const LoopStructure &loops,
     const shard::Sharding &sharding = resultShardings[index];
     shard::GridOp grid = shard::getGrid(op, sharding.getGridAttr(), symbols);
     Value local = partitionMap.lookup(result);
-    Value reduced = shard::AllReduceOp::create(
+    auto allReduce = shard::AllReduceOp::create(
         b, op->getLoc(), local.getType(), sharding.getGrid(), partialAxes,
         local, kind);
+    allReduce->setAttr(
+        kReasonAttrName,
+        b.getStringAttr("partial sum: " + op->getName().getStringRef() +
+                        " result #" + Twine(index) +
+                        " reduces over a loop split across the ranks"));
+    Value reduced = allReduce;
     if (loops.mean)
       reduced = divideByShards(
           b, op->getLoc(), reduced,

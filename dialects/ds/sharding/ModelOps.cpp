@@ -180,12 +180,19 @@ LogicalResult crossEntropyPartition(Operation *op, const LoopStructure &loops,
   Value count = ReduceSumOp::create(b, loc, validAsFloat, all);
   Value sum = MulOp::create(b, loc, local, count);
   StringRef grid = resultShardings.front().getGrid();
-  auto allReduce = [&](Value value) -> Value {
-    return shard::AllReduceOp::create(b, loc, value.getType(), grid,
-                                      reductionAxes, value,
-                                      shard::ReductionKind::Sum);
+  auto allReduce = [&](Value value, StringRef reason) -> Value {
+    auto reduced = shard::AllReduceOp::create(b, loc, value.getType(), grid,
+                                              reductionAxes, value,
+                                              shard::ReductionKind::Sum);
+    reduced->setAttr(kReasonAttrName, b.getStringAttr(reason));
+    return reduced;
   };
-  Value totalSum = allReduce(sum), totalCount = allReduce(count);
+  Value totalSum = allReduce(
+      sum, "loss: each rank's mean loss times its count of valid targets, "
+           "summed (positions split across the ranks)");
+  Value totalCount = allReduce(
+      count, "loss: the count of valid targets, summed (positions split "
+             "across the ranks)");
   Attribute one = FloatAttr::get(lossType.getElementType(), 1.0);
   Value atLeastOne = MaxOp::create(
       b, loc, totalCount,

@@ -1,0 +1,87 @@
+"""Checks a data-parallel communication table against the textbook volume.
+
+    check-volumes.py UNSHARDED.mlir TABLE N [TABLE N ...]
+
+UNSHARDED.mlir is the training step before --ds-shard; each TABLE is what
+--ds-print-communication printed for it sharded over N ranks. Ψ is counted
+here from the IR, independently of the pass: the bytes of every parameter
+trained by its gradient (all but the selection biases that the expert
+load moves, named by the `ds.balances` results) plus the expert load
+itself. Data parallelism must sum exactly that in its gradient buckets,
+sending 2Ψ(N-1)/N bytes per rank (a ring all_reduce), and nothing else
+but the loss's scalars.
+"""
+import re
+import sys
+
+DTYPE_BYTES = {"f32": 4, "f16": 2, "bf16": 2, "f64": 8, "i32": 4, "i64": 8}
+
+
+def tensor_bytes(spec):
+    *dims, dtype = spec.split("x")
+    count = 1
+    for d in dims:
+        count *= int(d)
+    return count * DTYPE_BYTES[dtype]
+
+
+def textbook_psi(path):
+    text = open(path).read()
+    start = text.index("func.func @train_step(")
+    signature = text[start:text.index("\n", start)]
+    params = re.findall(r'%arg\d+: tensor<([^>]*)> \{ds\.param = #ds\.param<"([^"]+)"', signature)
+    results = signature[signature.index(") -> (") :]
+    loads = re.findall(r'tensor<([^>]*)> \{ds\.balances = "([^"]+)"', results)
+    balanced = {bias for _, bias in loads}
+    assert params, "no parameters found in @train_step"
+    trained = sum(tensor_bytes(t) for t, name in params if name not in balanced)
+    load = sum(tensor_bytes(t) for t, _ in loads)
+    return trained + load, len(params), len(balanced)
+
+
+ROW = re.compile(r"^\s+(\S+)\s+(\S+)\s+(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$")
+
+
+def table_rows(path):
+    rows = []
+    for line in open(path):
+        m = ROW.match(line)
+        if m and m.group(1) != "total":
+            c, axes, purpose, ranks, count, payload, sent = m.groups()
+            rows.append((c, axes, purpose, int(ranks), int(count), int(payload), int(sent)))
+    return rows
+
+
+def main():
+    psi, nparams, nbalanced = textbook_psi(sys.argv[1])
+    print(f"textbook: {nparams} parameters ({nbalanced} balanced by load), Ψ = {psi} bytes")
+    failures = []
+    pairs = sys.argv[2:]
+    for table, n in zip(pairs[0::2], pairs[1::2]):
+        n = int(n)
+        rows = table_rows(table)
+        if not rows:
+            failures.append(f"{table}: no rows")
+            continue
+        for c, axes, purpose, ranks, count, payload, sent in rows:
+            if c != "all_reduce" or axes != "dp" or ranks != n:
+                failures.append(f"N={n}: unexpected {c} over {axes} ({ranks} ranks) for {purpose}")
+            elif sent != 2 * payload * (n - 1) // n:
+                failures.append(f"N={n}: {purpose}: sends {sent}, ring all_reduce of {payload} is {2 * payload * (n - 1) // n}")
+        buckets = [r for r in rows if r[2] == "gradient bucket"]
+        bucketed = sum(r[5] for r in buckets)
+        expected = 2 * psi * (n - 1) // n
+        sent = sum(r[6] for r in buckets)
+        print(f"N={n}: gradient buckets {len(buckets)} row(s), Ψ {bucketed}, sent/rank {sent}; textbook 2Ψ(N-1)/N = {expected}")
+        if bucketed != psi or sent != expected:
+            failures.append(f"N={n}: gradient buckets move {bucketed} bytes (sent {sent}), textbook Ψ = {psi} (sent {expected})")
+        other = [r for r in rows if r[2] != "gradient bucket"]
+        if sum(r[5] for r in other) > 64:
+            failures.append(f"N={n}: more than the loss's scalars outside the buckets: {other}")
+    for f in failures:
+        print("FAIL:", f)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
