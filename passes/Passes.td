@@ -158,6 +158,16 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
       over the grid (`shard.all_reduce`) where the op that computes it is
       partitioned; the loss is the count-weighted mean over ranks; the
       optimizer then runs identically on every rank.
+    * `zero = 1` (with `dp`, ZeRO stage 1): AdamW's moments are split over
+      the ranks (each along its first dimension the ranks divide; a tensor
+      with none stays whole); each rank receives its shard of every such
+      gradient (`shard.reduce_scatter` instead of an all_reduce), updates
+      its shard of the weights and moments (the gradient norm is summed
+      from the shards), and the updated weights are gathered
+      (`shard.all_gather`). Per rank, the moments take 1/N of their bytes;
+      the bytes sent per step are those of data parallelism (reduce-scatter
+      plus all-gather = all-reduce). `train_step`'s moment arguments and
+      results become the rank's shards, marked `ds.split_dim`.
 
     Gradients are then summed in few large collectives, not one per weight
     and layer: partial contributions to one gradient are added before they
@@ -184,6 +194,9 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
            /*default=*/"25 << 20",
            "Largest bucket of gradients summed by one all_reduce (PyTorch "
            "DDP's default, 25 MiB); 0 sums each gradient on its own">,
+    Option<"zero", "zero", "int64_t", /*default=*/"0",
+           "ZeRO stage: 0 (optimizer state whole on every rank) or 1 "
+           "(AdamW's moments and the update split over the dp ranks)">,
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect",
                            "::mlir::func::FuncDialect"];

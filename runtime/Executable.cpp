@@ -189,6 +189,16 @@ void Executable::setCommunicator(Communicator *communicator) {
                ? 0
                : 1;
   };
+  comm_.reduce_scatter = [](void *self, const void *input, void *output,
+                            int64_t count, int32_t dtype,
+                            int32_t reduction) -> int32_t {
+    auto *executable = static_cast<Executable *>(self);
+    return executable->communicator_->reduceScatter(
+               input, output, size_t(count), DType(dtype), ReduceOp(reduction),
+               executable->commError_)
+               ? 0
+               : 1;
+  };
 }
 
 bool Executable::run(std::string_view name,

@@ -70,6 +70,14 @@ void parseTensor(JsonReader &r, TensorSpec &spec) {
     return;
   }
   spec.numElements = int64_t(spec.byteSize / dtypeSize(spec.dtype));
+  if (std::optional<int64_t> dim = r.count("split_dim")) {
+    if (*dim >= int64_t(spec.shape.size()))
+      r.fail("split_dim", "dimension " + std::to_string(*dim) +
+                              " of a rank-" +
+                              std::to_string(spec.shape.size()) + " tensor");
+    else
+      spec.splitDim = *dim;
+  }
 }
 
 void parseInit(JsonReader &r, ParamInit &init) {
@@ -120,6 +128,25 @@ void parseTensors(JsonReader &r, const char *key, std::vector<Spec> &specs,
     checkUniqueNames(specs, r, key);
 }
 
+/// A split tensor needs ranks to be split over, and its whole must have a
+/// size.
+template <typename Spec>
+void checkSplits(JsonReader &r, const char *key, const std::vector<Spec> &specs,
+                 int64_t ranks) {
+  for (size_t i = 0; r.ok() && i < specs.size(); ++i) {
+    if (!specs[i].splitDim)
+      continue;
+    const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+    size_t bytes = 0;
+    std::string problem;
+    if (ranks == 1)
+      r.fail(field + ".split_dim", "a split tensor in an entry of one rank");
+    else if (!tensorByteSize(specs[i].dtype, specs[i].wholeShape(ranks), bytes,
+                             problem))
+      r.fail(field + ".split_dim", "the whole tensor: " + problem);
+  }
+}
+
 EntrySpec parseEntry(JsonReader &r) {
   EntrySpec entry;
   if (!r.ok())
@@ -132,7 +159,8 @@ EntrySpec parseEntry(JsonReader &r) {
     if (uint64_t(*workspace) > std::numeric_limits<size_t>::max())
       r.fail("workspace_bytes", "too large for this machine");
     entry.workspaceBytes = size_t(*workspace);
-  }  if (std::optional<int64_t> ranks = r.count("ranks")) {
+  }
+  if (std::optional<int64_t> ranks = r.count("ranks")) {
     if (*ranks < 1 || *ranks > kMaxRanks)
       r.fail("ranks", "expected 1 to " + std::to_string(kMaxRanks) +
                           " ranks, got " + std::to_string(*ranks));
@@ -166,6 +194,8 @@ EntrySpec parseEntry(JsonReader &r) {
                  if (std::optional<std::string> balances = a.string("balances"))
                    result.balances = *balances;
                });
+  checkSplits(r, "arguments", entry.arguments, entry.ranks);
+  checkSplits(r, "results", entry.results, entry.ranks);
   return entry;
 }
 
@@ -189,6 +219,7 @@ Manifest parseManifest(JsonReader &r) {
   manifest.triple = r.string("triple").value_or("");
   manifest.cpu = r.string("cpu").value_or("");
   manifest.cacheKey = r.string("cache_key").value_or("");
+  manifest.trainingKey = r.string("training_key").value_or("");
   manifest.source = r.string("source").value_or("");
   if (const json *entries = r.requireArray("entries")) {
     if (entries->empty())
@@ -312,9 +343,19 @@ void appendTensor(std::string &text, const char *kind, const TensorSpec &spec) {
           "[";
   for (size_t i = 0; i < spec.shape.size(); ++i)
     text += (i ? "x" : "") + std::to_string(spec.shape[i]);
-  text += "]\n";
+  text += "]";
+  if (spec.splitDim)
+    text += " split " + std::to_string(*spec.splitDim);
+  text += "\n";
 }
 } // namespace
+
+std::vector<int64_t> TensorSpec::wholeShape(int64_t ranks) const {
+  std::vector<int64_t> whole = shape;
+  if (splitDim && size_t(*splitDim) < whole.size())
+    whole[size_t(*splitDim)] *= ranks;
+  return whole;
+}
 
 std::string Manifest::abiText() const {
   std::string text;

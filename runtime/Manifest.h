@@ -51,6 +51,13 @@ struct TensorSpec {
   /// Derived from dtype and shape when the manifest is parsed.
   size_t byteSize = 0;
   int64_t numElements = 0;
+  /// In an entry sharded over several ranks, a tensor each rank holds one
+  /// block of: `shape` is the block, split evenly along this dimension of
+  /// the whole tensor (rank r holds block r). Absent: the whole tensor.
+  std::optional<int64_t> splitDim;
+
+  /// The whole tensor's shape when the entry runs on `ranks` ranks.
+  std::vector<int64_t> wholeShape(int64_t ranks) const;
 };
 
 struct ArgumentSpec : TensorSpec {
@@ -102,6 +109,9 @@ struct Manifest {
   std::string cpu;      // optional
   std::string library;  // relative to the artifact directory, or absolute
   std::string cacheKey; // optional
+  /// Optional: equal in artifacts of one model and training program
+  /// compiled for different grids (their checkpoints resume in each other).
+  std::string trainingKey;
   std::string source;   // optional
   std::vector<EntrySpec> entries;
   std::vector<std::string> sites;

@@ -118,17 +118,44 @@ static LogicalResult verifyBalancesAttribute(Operation *op, unsigned index,
          << name.getValue() << "', which is not a parameter of the function";
 }
 
+/// `ds.split_dim = d` on an argument or result: a dimension of its tensor
+/// (or, once bufferized, memref) type, which the sharding pass split over
+/// the function's ranks. Lowered further (to pointers), only d >= 0 is
+/// checked.
+static LogicalResult verifySplitDimAttribute(Operation *op, StringRef what,
+                                             unsigned index, Type type,
+                                             NamedAttribute attribute) {
+  auto dim = dyn_cast<IntegerAttr>(attribute.getValue());
+  auto shaped = dyn_cast_if_present<ShapedType>(type);
+  const bool ranked = shaped && shaped.hasRank();
+  if (!dim || dim.getInt() < 0 ||
+      (ranked && dim.getInt() >= shaped.getRank()) ||
+      (!ranked && isa_and_present<TensorType>(type)))
+    return op->emitError("'")
+           << kSplitDimAttrName << "' on " << what << " #" << index
+           << " must be an integer dimension of its ranked tensor type, got "
+           << attribute.getValue() << " on " << type;
+  return success();
+}
+
 LogicalResult DsDialect::verifyRegionResultAttribute(Operation *op,
                                                      unsigned regionIndex,
                                                      unsigned resultIndex,
                                                      NamedAttribute attribute) {
   if (attribute.getName() == kBalancesAttrName)
     return verifyBalancesAttribute(op, resultIndex, attribute);
+  if (attribute.getName() == kSplitDimAttrName) {
+    auto function = dyn_cast<FunctionOpInterface>(op);
+    Type type = function && resultIndex < function.getNumResults()
+                    ? function.getResultTypes()[resultIndex]
+                    : Type();
+    return verifySplitDimAttribute(op, "result", resultIndex, type, attribute);
+  }
   if (attribute.getName() != kNameAttrName)
     return op->emitError("unknown ds result attribute '")
            << attribute.getName().getValue() << "' on result #" << resultIndex
-           << " (the ds dialect defines '" << kNameAttrName << "' and '"
-           << kBalancesAttrName << "')";
+           << " (the ds dialect defines '" << kNameAttrName << "', '"
+           << kBalancesAttrName << "' and '" << kSplitDimAttrName << "')";
   return verifyNameAttribute(op, "result", resultIndex, attribute);
 }
 
@@ -138,11 +165,18 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
                                                   NamedAttribute attribute) {
   if (attribute.getName() == kNameAttrName)
     return verifyNameAttribute(op, "argument", argIndex, attribute);
+  if (attribute.getName() == kSplitDimAttrName) {
+    auto function = dyn_cast<FunctionOpInterface>(op);
+    Type type = function && argIndex < function.getNumArguments()
+                    ? function.getArgumentTypes()[argIndex]
+                    : Type();
+    return verifySplitDimAttribute(op, "argument", argIndex, type, attribute);
+  }
   if (attribute.getName() != kParamAttrName)
     return op->emitError("unknown ds argument attribute '")
            << attribute.getName().getValue() << "' on argument #" << argIndex
-           << " (the ds dialect defines '" << kParamAttrName << "' and '"
-           << kNameAttrName << "')";
+           << " (the ds dialect defines '" << kParamAttrName << "', '"
+           << kNameAttrName << "' and '" << kSplitDimAttrName << "')";
 
   auto param = dyn_cast<ParamAttr>(attribute.getValue());
   if (!param)

@@ -59,6 +59,12 @@ inline constexpr llvm::StringLiteral kBalancesAttrName = "ds.balances";
 /// artifact's manifest records it per entry.
 inline constexpr llvm::StringLiteral kRanksAttrName = "ds.ranks";
 
+/// The argument and result attribute --ds-shard puts on an entry's tensors
+/// that each rank holds a slice of: the dimension split evenly over the
+/// entry's `ds.ranks` (`{ds.split_dim = 0 : i64}`); rank r holds block r.
+/// The manifest records it, and checkpoints hold the whole tensor.
+inline constexpr llvm::StringLiteral kSplitDimAttrName = "ds.split_dim";
+
 /// The attribute every collective the sharding passes insert carries: why
 /// it is there, as "<what>: <detail>" (`{ds.reason = "gradient:
 /// model.norm.weight, summed over dp"}`). `<what>` groups collectives in

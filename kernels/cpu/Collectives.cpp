@@ -86,6 +86,40 @@ extern "C" void ds_collective_all_gather(ds_status *status, int32_t site,
                   block);
 }
 
+extern "C" void ds_collective_reduce_scatter(
+    ds_status *status, int32_t site, const void *input, void *output,
+    int64_t outer, int64_t local, int64_t inner, int32_t dtype,
+    int32_t reduction, int64_t gridSize) {
+  const size_t block = size_t(local * inner) * bytesOf(dtype);
+  const size_t piece = size_t(outer) * block;
+  const ds_comm *comm = communicator(status, site, gridSize);
+  const int64_t rank = comm ? comm->rank : 0;
+  auto ownBlocks = [&] { // the output stays defined on failure
+    for (int64_t o = 0; o < outer; ++o)
+      std::memcpy(static_cast<char *>(output) + size_t(o) * block,
+                  static_cast<const char *>(input) +
+                      size_t(o * gridSize + rank) * block,
+                  block);
+  };
+  if (!comm)
+    return ownBlocks();
+  // The communicator scatters whole pieces rank-major: [rank][outer][block];
+  // the axis holds [outer][rank][block].
+  std::vector<char> packed(piece * size_t(gridSize));
+  for (int64_t r = 0; r < gridSize; ++r)
+    for (int64_t o = 0; o < outer; ++o)
+      std::memcpy(packed.data() + size_t(r) * piece + size_t(o) * block,
+                  static_cast<const char *>(input) +
+                      size_t(o * gridSize + r) * block,
+                  block);
+  const int64_t count = outer * local * inner;
+  if (count > 0 && comm->reduce_scatter(comm->self, packed.data(), output,
+                                        count, dtype, reduction) != 0) {
+    ds_status_fail(status, DS_STATUS_COLLECTIVE_FAILED, site, count, 0);
+    ownBlocks();
+  }
+}
+
 extern "C" void ds_collective_all_slice(ds_status *status, int32_t site,
                                         const void *input, void *output,
                                         int64_t outer, int64_t local,

@@ -57,6 +57,10 @@ typedef struct ds_comm {
   /* `bytes` from every rank, rank-major into `output`. */
   int32_t (*all_gather)(void *self, const void *input, void *output,
                         int64_t bytes);
+  /* `input` is `size` rank-major blocks of `count` elements; `output` (count
+   * elements) = the reduction over every rank of block `rank`. */
+  int32_t (*reduce_scatter)(void *self, const void *input, void *output,
+                            int64_t count, int32_t dtype, int32_t reduction);
 } ds_comm;
 
 /* output = the reduction over every rank of `input` (count elements).
@@ -73,6 +77,15 @@ void ds_collective_all_gather(ds_status *status, int32_t site,
                               const void *input, void *output, int64_t outer,
                               int64_t local, int64_t inner,
                               int64_t element_bytes, int64_t grid_size);
+
+/* The reduction over every rank, scattered along one axis: `input` is
+ * [outer, grid_size * local, inner]; `output` is [outer, local, inner], the
+ * reduced block of this rank. */
+void ds_collective_reduce_scatter(ds_status *status, int32_t site,
+                                  const void *input, void *output,
+                                  int64_t outer, int64_t local, int64_t inner,
+                                  int32_t dtype, int32_t reduction,
+                                  int64_t grid_size);
 
 /* This rank's slice along one axis: `input` is [outer, grid_size * local,
  * inner]; `output` is [outer, local, inner], the block of this rank. No

@@ -94,6 +94,8 @@ llvm::json::Object describeEntry(func::FuncOp function,
     llvm::json::Object argument =
         describeTensor(function.getArgument(i).getType(), name);
     argument["role"] = role;
+    if (auto dim = function.getArgAttrOfType<IntegerAttr>(i, kSplitDimAttrName))
+      argument["split_dim"] = dim.getInt();
     if (init)
       argument["init"] = std::move(*init);
     arguments.push_back(std::move(argument));
@@ -107,6 +109,9 @@ llvm::json::Object describeEntry(func::FuncOp function,
     if (auto balances =
             function.getResultAttrOfType<StringAttr>(i, kBalancesAttrName))
       result["balances"] = balances.str();
+    if (auto dim =
+            function.getResultAttrOfType<IntegerAttr>(i, kSplitDimAttrName))
+      result["split_dim"] = dim.getInt();
     results.push_back(std::move(result));
   }
   llvm::json::Object entry{
@@ -293,6 +298,7 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
       {"cpu", target.cpu},
       {"library", "model.so"},
       {"cache_key", options.cacheKey},
+      {"training_key", options.trainingKey},
       {"source", options.source},
       {"entries", std::move(entryJson)},
       {"sites", std::move(sites)}};

@@ -42,6 +42,10 @@ struct CompileOptions {
   /// Printed to the manifest; part of the cache key.
   std::string source;
   std::string cacheKey;
+  /// What the training state means, whatever the grid: the model and the
+  /// pipeline without --ds-shard. Checkpoints resume in any artifact of
+  /// the same key (docs/artifact.md).
+  std::string trainingKey;
 };
 
 /// What compiling measured, for ds-compile to print.

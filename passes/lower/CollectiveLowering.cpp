@@ -1,7 +1,7 @@
 //===- CollectiveLowering.cpp - shard collectives → runtime calls ---------===//
 //
 // The collectives --ds-shard writes (upstream's shard.all_reduce,
-// all_gather, all_slice) become calls of kernels/cpu/Collectives.h, which
+// reduce_scatter, all_gather, all_slice) become calls of kernels/cpu/Collectives.h, which
 // reach the other ranks through the communicator the runtime gives the run
 // (ds_status.comm): one artifact runs on MPI or NCCL, and model.so links
 // no transport. Collectives over part of a grid (a sub-group of ranks) are
@@ -71,43 +71,81 @@ int64_t elementBytes(Type element) {
   return std::max<int64_t>(int64_t(element.getIntOrFloatBitWidth()) / 8, 1);
 }
 
+/// The ds_comm_dtype and ds_comm_reduction of a reducing collective
+/// (reported at `op` when the runtime has none).
+template <typename Op>
+FailureOr<std::pair<int32_t, int32_t>> reductionOf(Op op) {
+  auto type = cast<RankedTensorType>(op.getInput().getType());
+  auto resultType = cast<RankedTensorType>(op.getResult().getType());
+  const int32_t dtype = commDType(type.getElementType());
+  if (dtype < 0 || resultType.getElementType() != type.getElementType())
+    return op.emitOpError("reduces ")
+           << type.getElementType() << " into " << resultType.getElementType()
+           << "; the runtime reduces f64, f32, f16, bf16, i64 and i32 in "
+              "their own type";
+  switch (op.getReduction()) {
+  case shard::ReductionKind::Sum:
+    return std::pair(dtype, int32_t(0));
+  case shard::ReductionKind::Max:
+    return std::pair(dtype, int32_t(1));
+  case shard::ReductionKind::Min:
+    return std::pair(dtype, int32_t(2));
+  default:
+    return op.emitOpError("has a reduction the runtime does not implement "
+                          "(sum, max and min)");
+  }
+}
+
 struct AllReducePattern : OpRewritePattern<shard::AllReduceOp> {
   AllReducePattern(MLIRContext *ctx, SiteTable &sites)
       : OpRewritePattern(ctx), sites(sites) {}
   LogicalResult matchAndRewrite(shard::AllReduceOp op,
                                 PatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getInput().getType());
-    auto resultType = cast<RankedTensorType>(op.getResult().getType());
-    const int32_t dtype = commDType(type.getElementType());
-    if (dtype < 0 || resultType.getElementType() != type.getElementType())
-      return op.emitOpError("reduces ")
-             << type.getElementType()
-             << " into " << resultType.getElementType()
-             << "; the runtime reduces f64, f32, f16, bf16, i64 and i32 in "
-                "their own type";
-    int32_t reduction;
-    switch (op.getReduction()) {
-    case shard::ReductionKind::Sum:
-      reduction = 0;
-      break;
-    case shard::ReductionKind::Max:
-      reduction = 1;
-      break;
-    case shard::ReductionKind::Min:
-      reduction = 2;
-      break;
-    default:
-      return op.emitOpError("has a reduction the runtime does not implement "
-                            "(sum, max and min)");
-    }
+    FailureOr<std::pair<int32_t, int32_t>> reduction = reductionOf(op);
+    if (failed(reduction))
+      return failure();
     FailureOr<int64_t> ranks =
         wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
     if (failed(ranks))
       return failure();
     KernelCall call(rewriter, op.getLoc(), "ds_collective_all_reduce");
     call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
-    call.output(resultType);
-    call.i64(type.getNumElements()).i32(dtype).i32(reduction).i64(*ranks);
+    call.output(cast<RankedTensorType>(op.getResult().getType()));
+    call.i64(type.getNumElements())
+        .i32(reduction->first)
+        .i32(reduction->second)
+        .i64(*ranks);
+    rewriter.replaceOp(op, call.emit(op));
+    return success();
+  }
+  SiteTable &sites;
+};
+
+/// reduce_scatter: the sum over the ranks, each keeping its block along
+/// the scatter axis.
+struct ReduceScatterPattern : OpRewritePattern<shard::ReduceScatterOp> {
+  ReduceScatterPattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern(ctx), sites(sites) {}
+  LogicalResult matchAndRewrite(shard::ReduceScatterOp op,
+                                PatternRewriter &rewriter) const override {
+    auto result = cast<RankedTensorType>(op.getResult().getType());
+    FailureOr<std::pair<int32_t, int32_t>> reduction = reductionOf(op);
+    if (failed(reduction))
+      return failure();
+    FailureOr<int64_t> ranks =
+        wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
+    if (failed(ranks))
+      return failure();
+    auto [outer, local, inner] =
+        around(result, op.getScatterAxis().getSExtValue());
+    KernelCall call(rewriter, op.getLoc(), "ds_collective_reduce_scatter");
+    call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
+    call.output(result);
+    call.i64(outer).i64(local).i64(inner)
+        .i32(reduction->first)
+        .i32(reduction->second)
+        .i64(*ranks);
     rewriter.replaceOp(op, call.emit(op));
     return success();
   }
@@ -150,7 +188,7 @@ struct AxisCollectivePattern : OpRewritePattern<Op> {
 } // namespace
 
 void populateCollectiveLowering(RewritePatternSet &patterns, SiteTable &sites) {
-  patterns.add<AllReducePattern,
+  patterns.add<AllReducePattern, ReduceScatterPattern,
                AxisCollectivePattern<shard::AllGatherOp, true>,
                AxisCollectivePattern<shard::AllSliceOp, false>>(
       patterns.getContext(), sites);

@@ -31,13 +31,39 @@ bool sameCollective(AllReduceOp a, AllReduceOp b) {
          a.getReduction() == b.getReduction();
 }
 
+/// Whether `value` is a constant of zeros.
+bool isZero(Value value) {
+  auto constant = value.getDefiningOp<ConstantOp>();
+  auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
+                        : DenseElementsAttr();
+  return dense && dense.isSplat() &&
+         ((isa<FloatType>(dense.getElementType()) &&
+           dense.getSplatValue<APFloat>().isZero()) ||
+          (dense.getElementType().isInteger() &&
+           dense.getSplatValue<APInt>().isZero()));
+}
+
 /// 1: add(all_reduce(a), all_reduce(b)) → all_reduce(add(a, b)), for sums
-/// whose results have no other use. Returns whether anything changed.
+/// whose results have no other use, and add(0, all_reduce(a)) →
+/// all_reduce(a) (a sum that starts from zero: the gradient norm's).
+/// Returns whether anything changed.
 bool combineAdds(ModuleOp module) {
   bool changed = false;
   SmallVector<AddOp> adds;
   module.walk([&](AddOp add) { adds.push_back(add); });
   for (AddOp add : adds) {
+    Value folded;
+    for (auto [zero, other] : {std::pair(add.getLhs(), add.getRhs()),
+                               std::pair(add.getRhs(), add.getLhs())})
+      if (other.getDefiningOp<AllReduceOp>() && isZero(zero) &&
+          other.getType() == add.getType())
+        folded = other;
+    if (folded) {
+      add.replaceAllUsesWith(folded);
+      add.erase();
+      changed = true;
+      continue;
+    }
     auto lhs = add.getLhs().getDefiningOp<AllReduceOp>();
     auto rhs = add.getRhs().getDefiningOp<AllReduceOp>();
     if (!lhs || !rhs || lhs == rhs || !sameCollective(lhs, rhs) ||
@@ -182,6 +208,35 @@ void nameSums(func::FuncOp entry) {
   });
 }
 
+/// ZeRO: all_slice(all_reduce(x)) → reduce_scatter(x) when the slice is the
+/// sum's only use: each rank receives only its shard of the sum.
+void scatterSlicedSums(func::FuncOp entry) {
+  SmallVector<shard::AllSliceOp> slices;
+  entry.walk([&](shard::AllSliceOp slice) { slices.push_back(slice); });
+  for (shard::AllSliceOp slice : slices) {
+    auto reduce = slice.getInput().getDefiningOp<AllReduceOp>();
+    if (!reduce || !reduce->hasOneUse() ||
+        reduce.getGrid() != slice.getGrid() ||
+        reduce.getGridAxes() != slice.getGridAxes() ||
+        reduce.getInput().getType() != reduce.getType())
+      continue;
+    OpBuilder b(slice);
+    auto scattered = shard::ReduceScatterOp::create(
+        b, slice.getLoc(), slice.getType(), reduce.getGrid(),
+        reduce.getGridAxes(), reduce.getInput(), reduce.getReduction(),
+        slice.getSliceAxis());
+    std::string reason = "partial sum: reduce-scattered over " + axesOf(reduce);
+    if (std::optional<Subject> subject = subjectOf(reduce))
+      reason = subject->what + " shard: " + subject->name +
+               ", reduce-scattered over " + axesOf(reduce) +
+               " (each rank updates its shard: ZeRO-1)";
+    scattered->setAttr(kReasonAttrName, b.getStringAttr(reason));
+    slice.replaceAllUsesWith(scattered.getResult());
+    slice.erase();
+    reduce.erase();
+  }
+}
+
 /// The reason of a bucket: its size and what each member sums.
 std::string bucketReason(ArrayRef<AllReduceOp> members, int64_t bytes) {
   std::string text = "gradient bucket: " + std::to_string(members.size()) +
@@ -293,6 +348,7 @@ void bucketGradientSums(ModuleOp module, func::FuncOp entry,
          sinkIntoCallers(module, entry)) {
   }
   nameSums(entry);
+  scatterSlicedSums(entry);
   if (bucketBytes > 0)
     bucket(entry, bucketBytes);
 }

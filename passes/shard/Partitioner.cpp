@@ -57,7 +57,8 @@ public:
       : parent(parent), original(original), partitioned(partitioned),
         b(partitioned.getContext()) {}
 
-  LogicalResult run(ArrayRef<shard::Sharding> argShardings, bool wholeResults,
+  LogicalResult run(ArrayRef<shard::Sharding> argShardings,
+                    const EntryShardings *entry,
                     std::vector<shard::Sharding> &resultShardings) {
     Block &source = original.front();
     Block *target = partitioned.addEntryBlock();
@@ -71,14 +72,17 @@ public:
     for (Operation &op : source) {
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         SmallVector<Value> values;
-        for (Value v : ret.getOperands()) {
+        for (auto [index, v] : llvm::enumerate(ret.getOperands())) {
           Value local = map.lookup(v);
           shard::Sharding sharding = shardingOf(v);
-          if (wholeResults && isTensor(v)) {
+          if (entry && isTensor(v)) {
+            EntryShardings::Wanted wanted{
+                parent.replicated(), "reshard: the entry point returns whole tensors"};
+            if (index < entry->results.size())
+              wanted = entry->results[index];
             local = reshard(ret.getLoc(), local, v.getType(), sharding,
-                            parent.replicated(),
-                            "the entry point returns whole tensors");
-            sharding = parent.replicated();
+                            wanted.sharding, wanted.why);
+            sharding = wanted.sharding;
           }
           values.push_back(local);
           resultShardings.push_back(sharding);
@@ -88,6 +92,17 @@ public:
       }
       if (failed(partitionOp(op)))
         return failure();
+      if (!entry)
+        continue;
+      for (Value result : op.getResults()) {
+        auto wanted = entry->values.find(result);
+        if (wanted == entry->values.end())
+          continue;
+        map.map(result, reshard(op.getLoc(), map.lookup(result),
+                                result.getType(), shardingOf(result),
+                                wanted->second.sharding, wanted->second.why));
+        shardings[result] = wanted->second.sharding;
+      }
     }
     return success();
   }
@@ -134,7 +149,7 @@ private:
           b, loc, localType(global, make(current)), gridName, gathered,
           local, APInt(64, uint64_t(d)));
       gather->setAttr(kReasonAttrName,
-                      b.getStringAttr("reshard: " + why + " (dimension " +
+                      b.getStringAttr(why + " (dimension " +
                                       Twine(d) + " whole)"));
       local = gather;
     }
@@ -146,7 +161,7 @@ private:
           b, loc, localType(global, make(current)), local, gridName,
           wanted[size_t(d)], d);
       slice->setAttr(kReasonAttrName,
-                     b.getStringAttr("reshard: " + why + " (dimension " +
+                     b.getStringAttr(why + " (dimension " +
                                      Twine(d) + " split)"));
       local = slice;
     }
@@ -164,7 +179,7 @@ private:
       if (isTensor(operand))
         local = reshard(op.getLoc(), local, operand.getType(),
                         shardingOf(operand), sharding,
-                        "operand #" + Twine(index) + " of " +
+                        "reshard: operand #" + Twine(index) + " of " +
                             op.getName().getStringRef());
       locals.push_back(local);
     }
@@ -304,7 +319,7 @@ private:
     }
     Value local = reshard(reshape.getLoc(), map.lookup(input), inType,
                           shardingOf(input), make(keptInAxes),
-                          "a reshape that moves the split dimension");
+                          "reshard: a reshape that moves the split dimension");
     shard::Sharding outSharding = make(outAxes);
     Value result = ReshapeOp::create(b, reshape.getLoc(),
                                      localType(outType, outSharding), local);
@@ -391,14 +406,14 @@ private:
     for (auto [carry, sharding] : llvm::zip(scan.getCarries(), carryShardings))
       carries.push_back(reshard(scan.getLoc(), map.lookup(carry),
                                 carry.getType(), shardingOf(carry), sharding,
-                                "a carry of the layer scan over @" +
+                                "reshard: a carry of the layer scan over @" +
                                     scan.getCallee()));
     for (Value invariant : scan.getInvariants())
       invariants.push_back(map.lookup(invariant));
     for (auto [value, sharding] : llvm::zip(scan.getStacked(), stackedShardings))
       stacked.push_back(reshard(scan.getLoc(), map.lookup(value),
                                 value.getType(), shardingOf(value), sharding,
-                                "a stacked operand of the layer scan over @" +
+                                "reshard: a stacked operand of the layer scan over @" +
                                     scan.getCallee()));
     std::vector<shard::Sharding> resultShardings;
     SmallVector<Type> resultTypes;
@@ -458,8 +473,9 @@ shard::Sharding Partitioner::split(int64_t rank, int64_t dim,
 FailureOr<PartitionedFunction>
 Partitioner::partition(func::FuncOp function,
                        ArrayRef<shard::Sharding> argShardings, StringRef name,
-                       bool wholeResults) {
-  std::string key = wholeResults ? "whole results;" : "";
+                       const EntryShardings *entry) {
+  // An entry point's partition is its own (never shared with a callee's).
+  std::string key = entry ? "entry " + name.str() + ";" : "";
   for (auto [arg, sharding] : llvm::zip(function.getArguments(), argShardings))
     key += isTensor(arg) ? spell(axesOf(sharding, rankOf(arg))) + ";" : "-;";
   auto found = done.find({function.getOperation(), key});
@@ -488,7 +504,7 @@ Partitioner::partition(func::FuncOp function,
 
   FunctionPartitioner writer(*this, function, partitioned);
   std::vector<shard::Sharding> resultShardings;
-  if (failed(writer.run(argShardings, wholeResults, resultShardings))) {
+  if (failed(writer.run(argShardings, entry, resultShardings))) {
     partitioned.erase();
     return failure();
   }

@@ -32,9 +32,25 @@
 
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace mlir::ds {
+
+/// How an entry point's values are split beyond what propagation chooses.
+/// Each sharding comes with the reason its collective will carry.
+struct EntryShardings {
+  struct Wanted {
+    shard::Sharding sharding;
+    std::string why;
+  };
+  /// One per result: the sharding it is returned with (gathered or sliced
+  /// to it). Empty: every result whole.
+  std::vector<Wanted> results;
+  /// Values of the function resharded as soon as they are defined (ZeRO: a
+  /// gradient split like the optimizer state it updates).
+  DenseMap<Value, Wanted> values;
+};
 
 /// A function partitioned for one set of argument shardings.
 struct PartitionedFunction {
@@ -49,12 +65,12 @@ public:
 
   /// The per-rank version of `function` when its arguments arrive with
   /// `argShardings` (one per argument). `name` names the new function (a
-  /// fresh name when empty); with `wholeResults` every result is gathered
-  /// whole before it is returned (an entry point's). Failure is reported
-  /// at the op that caused it.
+  /// fresh name when empty); an entry point's (`entry` given) returns its
+  /// results as `entry` says and reshards the values it names. Failure is
+  /// reported at the op that caused it.
   FailureOr<PartitionedFunction>
   partition(func::FuncOp function, ArrayRef<shard::Sharding> argShardings,
-            StringRef name = "", bool wholeResults = false);
+            StringRef name = "", const EntryShardings *entry = nullptr);
 
   /// A sharding of `grid` that splits nothing.
   shard::Sharding replicated();

@@ -35,6 +35,82 @@ StringRef argumentName(func::FuncOp function, unsigned index) {
   return "";
 }
 
+/// The `ds.name` of result `index` ("" when it has none).
+StringRef resultName(func::FuncOp function, unsigned index) {
+  if (auto name = function.getResultAttrOfType<StringAttr>(index, "ds.name"))
+    return name.getValue();
+  return "";
+}
+
+/// The parameter whose AdamW moment `name` is ("" when it is none).
+StringRef momentOf(StringRef name) {
+  for (StringRef prefix : {"exp_avg.", "exp_avg_sq."})
+    if (name.starts_with(prefix))
+      return name.drop_front(prefix.size());
+  return "";
+}
+
+/// ZeRO-1's choice: the dimension of each parameter's optimizer state that
+/// is split over the ranks (the first the ranks divide), by parameter.
+llvm::StringMap<int64_t> zeroSplitDims(func::FuncOp entry, int64_t ranks) {
+  llvm::StringMap<int64_t> dims;
+  for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
+    StringRef parameter = momentOf(argumentName(entry, unsigned(index)));
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (parameter.empty() || !type || !type.hasStaticShape())
+      continue;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.getDimSize(d) % ranks == 0) {
+        dims[parameter] = d;
+        break;
+      }
+  }
+  return dims;
+}
+
+/// all_slice(x ⊙ s) → all_slice(x) ⊙ s for a scalar s: each rank computes
+/// only its piece (ZeRO-1's weight decay of a whole weight, of which the
+/// rank updates a shard).
+void sliceBeforeScalarArithmetic(func::FuncOp step) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<shard::AllSliceOp> slices;
+    step.walk([&](shard::AllSliceOp slice) { slices.push_back(slice); });
+    for (shard::AllSliceOp slice : slices) {
+      Operation *arithmetic = slice.getInput().getDefiningOp();
+      if (!arithmetic || !isa<AddOp, SubOp, MulOp, DivOp>(arithmetic) ||
+          !arithmetic->hasOneUse())
+        continue;
+      std::optional<unsigned> whole;
+      bool scalarOther = true;
+      for (OpOperand &operand : arithmetic->getOpOperands()) {
+        auto type = cast<RankedTensorType>(operand.get().getType());
+        if (type == slice.getInput().getType() && !whole)
+          whole = operand.getOperandNumber();
+        else
+          scalarOther &= type.getRank() == 0;
+      }
+      if (!whole || !scalarOther)
+        continue;
+      OpBuilder b(slice);
+      auto early = shard::AllSliceOp::create(
+          b, slice.getLoc(), slice.getType(),
+          arithmetic->getOperand(*whole), slice.getGrid(),
+          slice.getGridAxes(), slice.getSliceAxis().getSExtValue());
+      if (Attribute reason = slice->getAttr(kReasonAttrName))
+        early->setAttr(kReasonAttrName, reason);
+      Operation *local = b.clone(*arithmetic);
+      local->setOperand(*whole, early.getResult());
+      local->getResult(0).setType(slice.getType());
+      slice.replaceAllUsesWith(local->getResult(0));
+      slice.erase();
+      arithmetic->erase();
+      changed = true;
+    }
+  }
+}
+
 struct ShardPass : impl::DsShardPassBase<ShardPass> {
   using DsShardPassBase::DsShardPassBase;
 
@@ -43,18 +119,104 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     registerShardingInterfaceModels(registry);
   }
 
+  LogicalResult checkOptions(ModuleOp module) {
+    if (dp < 1)
+      return module.emitError("--ds-shard: dp must be at least 1, got ")
+             << int64_t(dp);
+    if (bucketBytes < 0)
+      return module.emitError(
+                 "--ds-shard: bucket-bytes must be at least 0, got ")
+             << int64_t(bucketBytes);
+    if (zero != 0 && zero != 1)
+      return module.emitError("--ds-shard: zero must be 0 or 1 (ZeRO stage "
+                              "1 splits the optimizer state), got ")
+             << int64_t(zero);
+    return success();
+  }
+
+  /// The argument shardings of the data-parallel step: the batch split,
+  /// with ZeRO-1 the moments too; everything else whole.
+  FailureOr<std::vector<shard::Sharding>>
+  argumentShardings(func::FuncOp entry, Partitioner &partitioner,
+                    const llvm::StringMap<int64_t> &zeroDims) {
+    std::vector<shard::Sharding> argShardings;
+    for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
+      auto type = dyn_cast<RankedTensorType>(arg.getType());
+      StringRef name = argumentName(entry, unsigned(index));
+      if (auto dim = zeroDims.find(momentOf(name)); type && dim != zeroDims.end()) {
+        argShardings.push_back(
+            partitioner.split(type.getRank(), dim->second, {shard::GridAxis(0)}));
+        continue;
+      }
+      if (!type || (name != "tokens" && name != "targets")) {
+        argShardings.push_back(partitioner.replicated());
+        continue;
+      }
+      // [B, T], or [A, B, T] with micro-batches: the batch is second last.
+      const int64_t batchDim = type.getRank() - 2;
+      const int64_t batch = batchDim >= 0 ? type.getDimSize(batchDim) : -1;
+      if (batchDim < 0 || ShapedType::isDynamic(batch) || batch % dp != 0) {
+        entry.emitError("--ds-shard: dp=")
+            << int64_t(dp) << " does not divide the batch: argument '" << name
+            << "' has type " << type << ", whose batch dimension "
+            << batchDim << " has size " << batch;
+        return failure();
+      }
+      argShardings.push_back(
+          partitioner.split(type.getRank(), batchDim, {shard::GridAxis(0)}));
+    }
+    return argShardings;
+  }
+
+  /// ZeRO-1's entry: moments returned as the rank's shards, updated weights
+  /// gathered, and each gradient split like its moments as soon as the
+  /// backward pass returns it.
+  EntryShardings zeroEntry(func::FuncOp entry, Partitioner &partitioner,
+                           const llvm::StringMap<int64_t> &zeroDims) {
+    EntryShardings shardings;
+    auto splitLike = [&](Value value, int64_t dim) {
+      return partitioner.split(cast<RankedTensorType>(value.getType()).getRank(),
+                               dim, {shard::GridAxis(0)});
+    };
+    auto ret = cast<func::ReturnOp>(entry.front().getTerminator());
+    for (auto [index, value] : llvm::enumerate(ret.getOperands())) {
+      StringRef name = resultName(entry, unsigned(index));
+      EntryShardings::Wanted wanted{partitioner.replicated(),
+                                    "reshard: the entry point returns whole "
+                                    "tensors"};
+      if (auto dim = zeroDims.find(momentOf(name)); dim != zeroDims.end())
+        wanted = {splitLike(value, dim->second), "ZeRO-1: " + name.str() +
+                                                     " stays split"};
+      else if (auto dim = zeroDims.find(name); dim != zeroDims.end())
+        wanted = {partitioner.replicated(),
+                  "ZeRO-1 weights: the updated shards of " + name.str() +
+                      ", gathered over dp"};
+      shardings.results.push_back(wanted);
+    }
+    entry.walk([&](func::CallOp call) {
+      auto callee =
+          SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(call,
+                                                             call.getCalleeAttr());
+      if (!callee)
+        return;
+      for (auto [index, result] : llvm::enumerate(call.getResults())) {
+        StringRef name = resultName(callee, unsigned(index));
+        if (!name.consume_front("grad."))
+          continue;
+        if (auto dim = zeroDims.find(name); dim != zeroDims.end())
+          shardings.values[result] = {
+              splitLike(result, dim->second),
+              "reshard: ZeRO-1: this rank's shard of the gradient of " +
+                  name.str()};
+      }
+    });
+    return shardings;
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (dp < 1) {
-      module.emitError("--ds-shard: dp must be at least 1, got ")
-          << int64_t(dp);
+    if (failed(checkOptions(module)))
       return signalPassFailure();
-    }
-    if (bucketBytes < 0) {
-      module.emitError("--ds-shard: bucket-bytes must be at least 0, got ")
-          << int64_t(bucketBytes);
-      return signalPassFailure();
-    }
     if (dp == 1)
       return;
     auto entry = module.lookupSymbol<func::FuncOp>(kEntry);
@@ -75,41 +237,46 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     grid->setAttr(kAxisNamesAttrName, b.getStrArrayAttr({"dp"}));
     Partitioner partitioner(module, grid);
 
-    std::vector<shard::Sharding> argShardings;
-    for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
-      auto type = dyn_cast<RankedTensorType>(arg.getType());
-      StringRef name = argumentName(entry, unsigned(index));
-      if (!type || (name != "tokens" && name != "targets")) {
-        argShardings.push_back(partitioner.replicated());
-        continue;
-      }
-      // [B, T], or [A, B, T] with micro-batches: the batch is second last.
-      const int64_t batchDim = type.getRank() - 2;
-      const int64_t batch = batchDim >= 0 ? type.getDimSize(batchDim) : -1;
-      if (batchDim < 0 || ShapedType::isDynamic(batch) || batch % dp != 0) {
-        entry.emitError("--ds-shard: dp=")
-            << int64_t(dp) << " does not divide the batch: argument '" << name
-            << "' has type " << type << ", whose batch dimension "
-            << batchDim << " has size " << batch;
-        return signalPassFailure();
-      }
-      argShardings.push_back(
-          partitioner.split(type.getRank(), batchDim, {shard::GridAxis(0)}));
-    }
+    llvm::StringMap<int64_t> zeroDims;
+    if (zero == 1)
+      zeroDims = zeroSplitDims(entry, dp);
+    FailureOr<std::vector<shard::Sharding>> argShardings =
+        argumentShardings(entry, partitioner, zeroDims);
+    if (failed(argShardings))
+      return signalPassFailure();
+    EntryShardings entryShardings = zeroEntry(entry, partitioner, zeroDims);
 
     std::string partitionedName = (kEntry + ".partitioned").str();
-    FailureOr<PartitionedFunction> partitioned =
-        partitioner.partition(entry, argShardings, partitionedName,
-                              /*wholeResults=*/true);
+    FailureOr<PartitionedFunction> partitioned = partitioner.partition(
+        entry, *argShardings, partitionedName, &entryShardings);
     if (failed(partitioned))
       return signalPassFailure();
-    // The per-rank step takes the entry's place and name.
+    // The per-rank step takes the entry's place and name; the tensors each
+    // rank holds a slice of say along which dimension.
     func::FuncOp step = partitioned->function;
     step.setVisibility(entry.getVisibility());
     step->setAttr(kRanksAttrName, b.getI64IntegerAttr(dp));
+    auto markSplit = [&](const shard::Sharding &sharding, auto setAttr) {
+      for (auto [d, axes] : llvm::enumerate(sharding.getSplitAxes()))
+        if (!axes.empty())
+          setAttr(b.getI64IntegerAttr(int64_t(d)));
+    };
+    for (auto [index, sharding] : llvm::enumerate(*argShardings))
+      if (!zeroDims.empty() && sharding &&
+          !momentOf(argumentName(entry, unsigned(index))).empty())
+        markSplit(sharding, [&](Attribute dim) {
+          step.setArgAttr(unsigned(index), kSplitDimAttrName, dim);
+        });
+    for (auto [index, sharding] :
+         llvm::enumerate(partitioned->resultShardings))
+      if (sharding)
+        markSplit(sharding, [&](Attribute dim) {
+          step.setResultAttr(unsigned(index), kSplitDimAttrName, dim);
+        });
     entry.erase();
     step.setSymName(kEntry);
     bucketGradientSums(module, step, bucketBytes);
+    sliceBeforeScalarArithmetic(step);
   }
 };
 

@@ -70,14 +70,30 @@ void Batcher::next(std::span<int32_t> tokens, std::span<int32_t> targets) {
   }
 }
 
+BatchPosition Batcher::position() const {
+  return {position_.epoch,
+          position_.cursor * uint64_t(options_.worldSize)};
+}
+
 bool Batcher::seek(const BatchPosition &position, std::string &error) {
-  if (position.cursor >= perRank_) {
+  const uint64_t ranks = uint64_t(options_.worldSize);
+  if (position.cursor >= windows_) {
     error = shard_.path() + ": data position " +
             std::to_string(position.cursor) + " is past the end of an epoch (" +
-            std::to_string(perRank_) + " windows per rank)";
+            std::to_string(windows_) + " windows)";
     return false;
   }
-  position_ = position;
+  if (position.cursor % ranks != 0) {
+    error = shard_.path() + ": data position " +
+            std::to_string(position.cursor) + " (windows taken in epoch " +
+            std::to_string(position.epoch) + ") does not divide among " +
+            std::to_string(ranks) + " ranks";
+    return false;
+  }
+  position_ = {position.epoch, position.cursor / ranks};
+  // The few windows a grid of this size cannot share evenly are skipped.
+  if (position_.cursor >= perRank_)
+    position_ = {position.epoch + 1, 0};
   startEpoch(position_.epoch);
   return true;
 }

@@ -13,8 +13,10 @@
 // windows per epoch (the last few windows of a permutation may go unused),
 // so ranks stay in lock step without talking to each other.
 //
-// The position (epoch and windows taken in it) is all the state; saving it
-// in a checkpoint and seeking to it resumes the stream exactly.
+// The position (epoch and windows taken in it by all ranks together) is all
+// the state; saving it in a checkpoint and seeking to it resumes the stream
+// exactly, on any number of ranks that divides it (a run of 2 ranks that
+// took 20 windows each is at window 40, where 1 rank or 4 go on).
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,7 +34,7 @@ namespace ds::rt {
 
 struct BatchPosition {
   uint64_t epoch = 0;
-  uint64_t cursor = 0; // windows this rank has taken in the epoch
+  uint64_t cursor = 0; // windows all ranks together have taken in the epoch
   bool operator==(const BatchPosition &) const = default;
 };
 
@@ -64,9 +66,12 @@ public:
   /// to the next epoch's permutation.
   void next(std::span<int32_t> tokens, std::span<int32_t> targets);
 
-  BatchPosition position() const { return position_; }
-  /// Continues from `position` (as position() returned it). Returns false
-  /// and sets `error` when the cursor is not inside an epoch.
+  /// Where the stream stands for every rank together.
+  BatchPosition position() const;
+  /// Continues from `position` (as position() returned it, on this number
+  /// of ranks or another). A cursor past the windows this number of ranks
+  /// can share evenly starts the next epoch. Returns false and sets `error`
+  /// when the cursor is past the epoch or does not divide among the ranks.
   bool seek(const BatchPosition &position, std::string &error);
 
 private:
@@ -76,9 +81,9 @@ private:
   BatcherOptions options_;
   uint64_t windows_ = 0; // all windows in the stream
   uint64_t perRank_ = 0;
+  BatchPosition position_; // this rank's: its cursor counts its windows
   std::vector<uint64_t> order_; // this epoch's permutation of windows
   uint64_t orderEpoch_ = ~uint64_t(0);
-  BatchPosition position_;
 };
 
 } // namespace ds::rt

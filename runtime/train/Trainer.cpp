@@ -2,6 +2,7 @@
 
 #include "runtime/train/Trainer.h"
 #include "runtime/comm/Communicator.h"
+#include "runtime/train/ShardedState.h"
 
 #include "runtime/Artifact.h"
 #include "runtime/Executable.h"
@@ -97,7 +98,7 @@ bool matchesEntry(const Checkpoint &checkpoint, const EntrySpec &entry,
       return false;
     }
     if (it->second.dtype() != argument.dtype ||
-        it->second.shape() != argument.shape) {
+        it->second.shape() != argument.wholeShape(entry.ranks)) {
       error = checkpoint.path + ": tensor '" + argument.name +
               "' does not have the dtype and shape the artifact expects";
       return false;
@@ -169,6 +170,7 @@ private:
   bool evaluateNow(int64_t batches, std::string &error);
   bool timeValidationBatch(double &seconds, std::string &error);
   bool saveState(std::string &error);
+  bool keepOwnBlocks(std::string &error);
   bool sizeScheduleToTimeLimit(double perStep, double elapsed,
                                std::string &error);
   void followTimeLimit(double elapsed);
@@ -285,7 +287,10 @@ bool TrainingRun::loadOrStartState(std::string &error) {
       auto it = notes.find(key);
       return it == notes.end() ? std::string() : it->second;
     };
-    if (note("artifact") != artifact->manifest().cacheKey) {
+    const Manifest &manifest = artifact->manifest();
+    const bool sameTraining = !note("training").empty() &&
+                              note("training") == manifest.trainingKey;
+    if (note("artifact") != manifest.cacheKey && !sameTraining) {
       error = checkpoint->path + ": written by another compilation of the "
                                  "model (artifact " + note("artifact") +
               ", this one is " + artifact->manifest().cacheKey + ")";
@@ -310,8 +315,14 @@ bool TrainingRun::loadOrStartState(std::string &error) {
       target = std::min<int64_t>(target, std::stoll(sized));
     stepsDone = checkpoint->info.step;
     state = std::move(checkpoint->tensors);
+    if (!keepOwnBlocks(error))
+      return false;
     say("resumed from %s (step %lld)\n", checkpoint->path.c_str(),
         static_cast<long long>(stepsDone));
+    if (std::string written = note("ranks");
+        !written.empty() && written != std::to_string(ranks))
+      say("the checkpoint was written on %s rank(s); this run has %lld\n",
+          written.c_str(), static_cast<long long>(ranks));
   } else if (!checkMemory(stepSpec->memoryBytes(),
                           "train_step's state, batch, results and workspace",
                           error) ||
@@ -478,8 +489,38 @@ bool TrainingRun::evaluateNow(int64_t batches, std::string &error) {
   return true;
 }
 
+/// Checkpoints hold whole tensors: of the state each rank holds a block of
+/// (ZeRO), it keeps its own.
+bool TrainingRun::keepOwnBlocks(std::string &error) {
+  for (const ArgumentSpec &argument : stepSpec->arguments) {
+    if (!argument.splitDim)
+      continue;
+    std::optional<HostTensor> block =
+        blockOf(state.at(argument.name), *argument.splitDim, rank, ranks,
+                error);
+    if (!block) {
+      error = "'" + argument.name + "': " + error;
+      return false;
+    }
+    state.insert_or_assign(argument.name, std::move(*block));
+  }
+  return true;
+}
+
 bool TrainingRun::saveState(std::string &error) {
-  if (!leader()) // data parallel: every rank holds the same state
+  // The state every rank holds a block of is gathered whole (collective:
+  // every rank takes part); the rest is the same on every rank.
+  NamedTensors gathered;
+  for (const ArgumentSpec &argument : stepSpec->arguments) {
+    if (!argument.splitDim)
+      continue;
+    std::optional<HostTensor> whole = gatherWhole(
+        *communicator, state.at(argument.name), *argument.splitDim, error);
+    if (!whole)
+      return false;
+    gathered.emplace(argument.name, std::move(*whole));
+  }
+  if (!leader())
     return true;
   NamedTensors saved;
   CheckpointInfo info;
@@ -487,6 +528,8 @@ bool TrainingRun::saveState(std::string &error) {
   info.data = batcher->position();
   info.seed = options.seed;
   info.notes = {{"artifact", artifact->manifest().cacheKey},
+                {"training", artifact->manifest().trainingKey},
+                {"ranks", std::to_string(ranks)},
                 {"data", data.fingerprint}};
   if (target != options.steps)
     info.notes["target_steps"] = std::to_string(target);
@@ -494,6 +537,10 @@ bool TrainingRun::saveState(std::string &error) {
   for (const ArgumentSpec &argument : stepSpec->arguments) {
     if (isBatchArgument(argument.name))
       continue;
+    if (auto it = gathered.find(argument.name); it != gathered.end()) {
+      saved.emplace(argument.name, std::move(it->second));
+      continue;
+    }
     auto copy = state.at(argument.name).clone(error);
     if (!copy)
       return false;

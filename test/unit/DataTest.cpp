@@ -184,6 +184,47 @@ TEST_F(DataTest, RanksTakeDisjointWindows) {
   EXPECT_EQ(seen.size(), 9u);
 }
 
+TEST_F(DataTest, PositionCountsEveryRanksWindowsAndResumesOnOtherGrids) {
+  // 20 windows. Two ranks with batches of 1 after 3 steps are where one
+  // process with batches of 2 is after 3 steps: window 6 of the epoch.
+  Stream stream(path("s.tokens"), 4 * 20 + 1);
+  std::vector<int32_t> one(8), two(4), t(8);
+  BatcherOptions single{.batchSize = 2, .seqLen = 4, .seed = 3};
+  Batcher whole(*stream.shard, single);
+  std::vector<Batcher> ranks;
+  for (int64_t rank = 0; rank < 2; ++rank)
+    ranks.emplace_back(*stream.shard,
+                       BatcherOptions{.batchSize = 1, .seqLen = 4, .seed = 3,
+                                      .rank = rank, .worldSize = 2});
+  for (int step = 0; step < 3; ++step) {
+    whole.next(one, t);
+    for (int64_t rank = 0; rank < 2; ++rank) {
+      ranks[size_t(rank)].next(std::span(two).first(4), std::span(t).first(4));
+      EXPECT_TRUE(std::equal(two.begin(), two.begin() + 4,
+                             one.begin() + rank * 4))
+          << "step " << step << " rank " << rank;
+    }
+  }
+  EXPECT_EQ(whole.position(), (BatchPosition{.epoch = 0, .cursor = 6}));
+  EXPECT_EQ(ranks[0].position(), whole.position());
+  // Resumed on the other grid, the streams go on together.
+  std::string error;
+  Batcher single2(*stream.shard, single);
+  ASSERT_TRUE(single2.seek(ranks[1].position(), error)) << error;
+  Batcher rank1(*stream.shard, BatcherOptions{.batchSize = 1, .seqLen = 4,
+                                              .seed = 3, .rank = 1,
+                                              .worldSize = 2});
+  ASSERT_TRUE(rank1.seek(whole.position(), error)) << error;
+  whole.next(one, t);
+  single2.next(std::span(one).first(8), t);
+  rank1.next(std::span(two).first(4), std::span(t).first(4));
+  EXPECT_TRUE(std::equal(two.begin(), two.begin() + 4, one.begin() + 4));
+  // A position that does not divide among the ranks is refused.
+  EXPECT_FALSE(rank1.seek({.epoch = 0, .cursor = 7}, error));
+  EXPECT_NE(error.find("does not divide among 2 ranks"), std::string::npos)
+      << error;
+}
+
 TEST_F(DataTest, CheckNamesTheProblem) {
   Stream stream(path("s.tokens"), 10);
   std::string error;

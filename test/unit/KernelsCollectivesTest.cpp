@@ -54,8 +54,27 @@ struct SimulatedGrid {
     return 0;
   }
 
+  /// Rank r's blocks are ours plus 1000 * (r - rank): block `rank` summed
+  /// over the ranks is size * ours + 1000 * sum(r - rank).
+  static int32_t reduceScatter(void *self, const void *input, void *output,
+                               int64_t count, int32_t dtype,
+                               int32_t reduction) {
+    auto *grid = static_cast<SimulatedGrid *>(self);
+    if (grid->fail || dtype != DS_COMM_F32 || reduction != DS_COMM_SUM)
+      return 1;
+    const auto *in = static_cast<const float *>(input) + grid->rank * count;
+    auto *out = static_cast<float *>(output);
+    for (int64_t i = 0; i < count; ++i) {
+      float sum = 0;
+      for (int32_t r = 0; r < grid->size; ++r)
+        sum += in[i] + 1000.0f * float(r - grid->rank);
+      out[i] = sum;
+    }
+    return 0;
+  }
+
   ds_comm table() {
-    return ds_comm{this, rank, size, allReduce, allGather};
+    return ds_comm{this, rank, size, allReduce, allGather, reduceScatter};
   }
 };
 
@@ -92,6 +111,38 @@ TEST(KernelsCollectives, AllGatherLaysBlocksAlongTheAxis) {
           EXPECT_EQ(output[size_t(((o * 2 + r) * 3 + l) * 2 + i)],
                     input[size_t((o * 3 + l) * 2 + i)] + 1000.0f * float(r))
               << o << " " << r << " " << l << " " << i;
+}
+
+TEST(KernelsCollectives, ReduceScatterSumsThisRanksBlockAlongTheAxis) {
+  // [outer 2, 3 ranks x local 2, inner 2] on rank 1 of 3 -> [2, 2, 2]: the
+  // sum of every rank's block 1 of each row.
+  SimulatedGrid grid{1, 3};
+  ds_comm comm = grid.table();
+  ds_status status{};
+  status.comm = &comm;
+  std::vector<float> input(24);
+  std::iota(input.begin(), input.end(), 0.5f);
+  std::vector<float> output(8, -1);
+  ds_collective_reduce_scatter(&status, 0, input.data(), output.data(), 2, 2,
+                               2, DS_COMM_F32, DS_COMM_SUM, 3);
+  ASSERT_EQ(status.code, DS_STATUS_OK);
+  // Rank r holds x + 1000 (r - 1): the sum is 3x + 0.
+  for (int64_t o = 0; o < 2; ++o)
+    for (int64_t l = 0; l < 2; ++l)
+      for (int64_t i = 0; i < 2; ++i)
+        EXPECT_FLOAT_EQ(output[size_t((o * 2 + l) * 2 + i)],
+                        3 * input[size_t(((o * 3 + 1) * 2 + l) * 2 + i)])
+            << o << " " << l << " " << i;
+
+  // A failed reduction is recorded and leaves this rank's own block.
+  grid.fail = true;
+  status = ds_status{};
+  status.comm = &comm;
+  ds_collective_reduce_scatter(&status, 4, input.data(), output.data(), 2, 2,
+                               2, DS_COMM_F32, DS_COMM_SUM, 3);
+  EXPECT_EQ(status.code, DS_STATUS_COLLECTIVE_FAILED);
+  EXPECT_EQ(status.site, 4);
+  EXPECT_EQ(output[0], input[4]);
 }
 
 TEST(KernelsCollectives, AllSliceTakesThisRanksBlock) {

@@ -242,8 +242,10 @@ TEST_F(WeightFilesTest, WriteTensorsPerLayer) {
   // And back: read as the stacked parameter.
   WeightFiles files;
   ASSERT_TRUE(files.add(pathOf("out.safetensors"), error)) << error;
-  std::optional<HostTensor> back = readTensor(
-      files, TensorSpec{stacked, DType::F32, {2, 3, 2}}, error);
+  TensorSpec spec;
+  spec.name = stacked;
+  spec.shape = {2, 3, 2};
+  std::optional<HostTensor> back = readTensor(files, spec, error);
   ASSERT_TRUE(back) << error;
   EXPECT_EQ(back->toDoubles(), values);
 }

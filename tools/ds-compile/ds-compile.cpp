@@ -135,6 +135,28 @@ static bool writeHfConfig(const ds::frontend::ModelSource &source,
   return true;
 }
 
+/// `pipeline` without its top-level ds-shard passes: what the training
+/// state means does not depend on how it is split over ranks.
+static std::string withoutSharding(const std::string &pipeline) {
+  std::string kept, element;
+  int depth = 0;
+  auto flush = [&] {
+    if (!llvm::StringRef(element).trim().starts_with("ds-shard"))
+      kept += (kept.empty() ? "" : ",") + element;
+    element.clear();
+  };
+  for (char c : pipeline) {
+    depth += c == '{' || c == '(';
+    depth -= c == '}' || c == ')';
+    if (c == ',' && depth == 0)
+      flush();
+    else
+      element += c;
+  }
+  flush();
+  return kept;
+}
+
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "DS ahead-of-time compiler\n");
@@ -193,6 +215,8 @@ int main(int argc, char **argv) {
   for (const std::string &entry : options.entries)
     identity += "|" + entry;
   options.cacheKey = hex(llvm::xxh3_64bits(identity));
+  options.trainingKey = hex(llvm::xxh3_64bits(
+      hex(llvm::xxh3_64bits(printed)) + "|" + withoutSharding(pipeline)));
   if (!force && mlir::ds::existingCacheKey(outputDir) == options.cacheKey) {
     if (!quiet)
       llvm::outs() << "ds-compile: " << outputDir

@@ -122,7 +122,7 @@ func.func @duplicate_name(%a: tensor<4xf32> {ds.param = #ds.param<"w", ones>}, %
 
 // -----
 
-// expected-error-re@+1 {{unknown ds argument attribute '{{.*}}ds.weight{{.*}}' on argument #0 (the ds dialect defines 'ds.param' and 'ds.name')}}
+// expected-error-re@+1 {{unknown ds argument attribute '{{.*}}ds.weight{{.*}}' on argument #0 (the ds dialect defines 'ds.param', 'ds.name' and 'ds.split_dim')}}
 func.func @unknown_argument_attribute(%a: tensor<4xf32> {ds.weight = #ds.param<"w", ones>}) {
   return
 }
@@ -296,7 +296,7 @@ func.func @name_empty_result(%x: tensor<2xf32>) -> (tensor<2xf32> {ds.name = ""}
 
 // -----
 
-// expected-error@+1 {{unknown ds result attribute 'ds.param' on result #0 (the ds dialect defines 'ds.name' and 'ds.balances')}}
+// expected-error@+1 {{unknown ds result attribute 'ds.param' on result #0 (the ds dialect defines 'ds.name', 'ds.balances' and 'ds.split_dim')}}
 func.func @param_on_result(%x: tensor<2xf32>) -> (tensor<2xf32> {ds.param = #ds.param<"w", ones>}) {
   return %x : tensor<2xf32>
 }
@@ -313,4 +313,18 @@ func.func @balances_unknown(%x: tensor<4xf32>) -> (tensor<4xf32> {ds.balances = 
 // expected-error@+1 {{result #0 balances parameter 'b' of type 'tensor<4xf32>' but has type 'tensor<3xf32>'}}
 func.func @balances_shape(%b: tensor<4xf32> {ds.param = #ds.param<"b", zeros>}, %y: tensor<3xf32>) -> (tensor<3xf32> {ds.balances = "b"}) {
   return %y : tensor<3xf32>
+}
+
+// -----
+
+// expected-error@+1 {{'ds.split_dim' on argument #0 must be an integer dimension of its ranked tensor type, got 2 : i64 on 'tensor<4x8xf32>'}}
+func.func @split_dim_out_of_range(%x: tensor<4x8xf32> {ds.split_dim = 2 : i64}) {
+  return
+}
+
+// -----
+
+// expected-error@+1 {{'ds.split_dim' on result #0 must be an integer dimension of its ranked tensor type, got "zero" on 'tensor<4xf32>'}}
+func.func @split_dim_not_an_integer(%x: tensor<4xf32>) -> (tensor<4xf32> {ds.split_dim = "zero"}) {
+  return %x : tensor<4xf32>
 }

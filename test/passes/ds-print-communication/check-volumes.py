@@ -1,6 +1,6 @@
 """Checks a data-parallel communication table against the textbook volume.
 
-    check-volumes.py UNSHARDED.mlir TABLE N [TABLE N ...]
+    check-volumes.py [--zero] UNSHARDED.mlir TABLE N [TABLE N ...]
 
 UNSHARDED.mlir is the training step before --ds-shard; each TABLE is what
 --ds-print-communication printed for it sharded over N ranks. Ψ is counted
@@ -10,6 +10,11 @@ load moves, named by the `ds.balances` results) plus the expert load
 itself. Data parallelism must sum exactly that in its gradient buckets,
 sending 2Ψ(N-1)/N bytes per rank (a ring all_reduce), and nothing else
 but the loss's scalars.
+
+With --zero (ZeRO-1) the weights' gradients Ψw (Ψ without the expert
+load) are reduce-scattered, Ψw(N-1)/N sent per rank, and the updated
+weights all-gathered, Ψw(N-1)/N again: the same 2Ψw(N-1)/N as data
+parallelism; only the expert load and scalars are all-reduced.
 """
 import re
 import sys
@@ -36,7 +41,7 @@ def textbook_psi(path):
     assert params, "no parameters found in @train_step"
     trained = sum(tensor_bytes(t) for t, name in params if name not in balanced)
     load = sum(tensor_bytes(t) for t, _ in loads)
-    return trained + load, len(params), len(balanced)
+    return trained + load, len(params), len(balanced), load
 
 
 ROW = re.compile(r"^\s+(\S+)\s+(\S+)\s+(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$")
@@ -52,32 +57,59 @@ def table_rows(path):
     return rows
 
 
+def check_dp(rows, n, psi, failures):
+    for c, axes, purpose, ranks, count, payload, sent in rows:
+        if c != "all_reduce" or axes != "dp" or ranks != n:
+            failures.append(f"N={n}: unexpected {c} over {axes} ({ranks} ranks) for {purpose}")
+        elif sent != 2 * payload * (n - 1) // n:
+            failures.append(f"N={n}: {purpose}: sends {sent}, ring all_reduce of {payload} is {2 * payload * (n - 1) // n}")
+    buckets = [r for r in rows if r[2] == "gradient bucket"]
+    bucketed = sum(r[5] for r in buckets)
+    expected = 2 * psi * (n - 1) // n
+    sent = sum(r[6] for r in buckets)
+    print(f"N={n}: gradient buckets {len(buckets)} row(s), Ψ {bucketed}, sent/rank {sent}; textbook 2Ψ(N-1)/N = {expected}")
+    if bucketed != psi or sent != expected:
+        failures.append(f"N={n}: gradient buckets move {bucketed} bytes (sent {sent}), textbook Ψ = {psi} (sent {expected})")
+    other = [r for r in rows if r[2] != "gradient bucket"]
+    if sum(r[5] for r in other) > 64:
+        failures.append(f"N={n}: more than the loss's scalars outside the buckets: {other}")
+
+
+def check_zero(rows, n, psi_w, load, failures):
+    def total(kind, purpose):
+        picked = [r for r in rows if r[0] == kind and r[2] == purpose]
+        return sum(r[5] for r in picked), sum(r[6] for r in picked)
+    expected = psi_w * (n - 1) // n
+    for kind, purpose in (("reduce_scatter", "gradient shard"), ("all_gather", "ZeRO-1 weights")):
+        payload, sent = total(kind, purpose)
+        print(f"N={n}: {kind} ({purpose}): Ψw {payload}, sent/rank {sent}; textbook Ψw(N-1)/N = {expected}")
+        if payload != psi_w or sent != expected:
+            failures.append(f"N={n}: {kind} moves {payload} (sent {sent}), textbook Ψw = {psi_w} (sent {expected})")
+    reduced = sum(r[5] for r in rows if r[0] == "all_reduce")
+    if reduced > load + 64:
+        failures.append(f"N={n}: all_reduces move {reduced} bytes, more than the expert load and scalars")
+    sent = sum(r[6] for r in rows)
+    print(f"N={n}: total sent/rank {sent}; data parallelism's 2Ψw(N-1)/N = {2 * expected}")
+
+
 def main():
-    psi, nparams, nbalanced = textbook_psi(sys.argv[1])
+    args = sys.argv[1:]
+    zero = args[0] == "--zero"
+    if zero:
+        args = args[1:]
+    psi, nparams, nbalanced, load = textbook_psi(args[0])
     print(f"textbook: {nparams} parameters ({nbalanced} balanced by load), Ψ = {psi} bytes")
     failures = []
-    pairs = sys.argv[2:]
+    pairs = args[1:]
     for table, n in zip(pairs[0::2], pairs[1::2]):
         n = int(n)
         rows = table_rows(table)
         if not rows:
             failures.append(f"{table}: no rows")
-            continue
-        for c, axes, purpose, ranks, count, payload, sent in rows:
-            if c != "all_reduce" or axes != "dp" or ranks != n:
-                failures.append(f"N={n}: unexpected {c} over {axes} ({ranks} ranks) for {purpose}")
-            elif sent != 2 * payload * (n - 1) // n:
-                failures.append(f"N={n}: {purpose}: sends {sent}, ring all_reduce of {payload} is {2 * payload * (n - 1) // n}")
-        buckets = [r for r in rows if r[2] == "gradient bucket"]
-        bucketed = sum(r[5] for r in buckets)
-        expected = 2 * psi * (n - 1) // n
-        sent = sum(r[6] for r in buckets)
-        print(f"N={n}: gradient buckets {len(buckets)} row(s), Ψ {bucketed}, sent/rank {sent}; textbook 2Ψ(N-1)/N = {expected}")
-        if bucketed != psi or sent != expected:
-            failures.append(f"N={n}: gradient buckets move {bucketed} bytes (sent {sent}), textbook Ψ = {psi} (sent {expected})")
-        other = [r for r in rows if r[2] != "gradient bucket"]
-        if sum(r[5] for r in other) > 64:
-            failures.append(f"N={n}: more than the loss's scalars outside the buckets: {other}")
+        elif zero:
+            check_zero(rows, n, psi - load, load, failures)
+        else:
+            check_dp(rows, n, psi, failures)
     for f in failures:
         print("FAIL:", f)
     sys.exit(1 if failures else 0)

@@ -13,7 +13,7 @@
 // CHECK-NEXT: %[[HB:.*]] = ds.add %[[H]], %[[B1]] : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
 // CHECK-NEXT: %[[G:.*]] = ds.gelu %[[HB]] : tensor<4x8xf32>
 // CHECK-NEXT: %[[Y:.*]] = ds.matmul %[[G]], %[[W2]] : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
-// CHECK-NEXT: %[[R:.*]] = shard.all_reduce %[[Y]] on @grid grid_axes = [0] : tensor<4x8xf32> -> tensor<4x8xf32>
+// CHECK-NEXT: %[[R:.*]] = shard.all_reduce %[[Y]] on @grid grid_axes = [0] {ds.reason = "partial sum: ds.matmul result #0 reduces over a loop split across the ranks"} : tensor<4x8xf32> -> tensor<4x8xf32>
 // CHECK-NEXT: return %[[R]]
 shard.grid @grid(shape = 2)
 func.func @mlp(%x: tensor<4x8xf32>, %w1: tensor<8x16xf32>, %b1: tensor<16xf32>, %w2: tensor<16x8xf32>) -> tensor<4x8xf32> {
@@ -42,7 +42,7 @@ func.func @mlp(%x: tensor<4x8xf32>, %w1: tensor<8x16xf32>, %b1: tensor<16xf32>, 
 // CHECK-DAG: ds.matmul {{.*}} : (tensor<2x8xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
 // CHECK: ds.reduce_max {{.*}} axes = [1] keep_dims : tensor<2x8xf32> -> tensor<2x1xf32>
 // CHECK: %[[MEAN:.*]] = ds.reduce_mean {{.*}} axes = [0, 1] : tensor<2x8xf32> -> tensor<f32>
-// CHECK-NEXT: %[[SUM:.*]] = shard.all_reduce %[[MEAN]] on @grid grid_axes = [0] : tensor<f32> -> tensor<f32>
+// CHECK-NEXT: %[[SUM:.*]] = shard.all_reduce %[[MEAN]] on @grid grid_axes = [0] {ds.reason = "partial sum: {{.*}}"} : tensor<f32> -> tensor<f32>
 // CHECK-NEXT: %[[LOSS:.*]] = ds.mul %[[SUM]], %[[HALF]] : tensor<f32>
 // CHECK-NEXT: return %[[LOSS]]
 shard.grid @grid(shape = 2)
@@ -66,7 +66,7 @@ func.func @loss(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %scale: tensor<4x1xf32
 // CHECK-LABEL: func.func @scores
 // CHECK-SAME: (%{{.*}}: tensor<1x4x4xf32>, %{{.*}}: tensor<4x6xf32>) -> tensor<1x4x1xf32>
 // CHECK-NEXT: %[[P:.*]] = ds.matmul {{.*}} -> tensor<1x4x6xf32>
-// CHECK-NEXT: %[[S:.*]] = shard.all_reduce %[[P]] on @grid grid_axes = [1] : tensor<1x4x6xf32> -> tensor<1x4x6xf32>
+// CHECK-NEXT: %[[S:.*]] = shard.all_reduce %[[P]] on @grid grid_axes = [1] {ds.reason = "partial sum: {{.*}}"} : tensor<1x4x6xf32> -> tensor<1x4x6xf32>
 // CHECK-NEXT: ds.reduce_max %[[S]] axes = [2] keep_dims : tensor<1x4x6xf32> -> tensor<1x4x1xf32>
 shard.grid @grid(shape = 2x2)
 func.func @scores(%x: tensor<2x4x8xf32>, %w: tensor<8x6xf32>) -> tensor<2x4x1xf32> {
@@ -88,7 +88,7 @@ func.func @scores(%x: tensor<2x4x8xf32>, %w: tensor<8x6xf32>) -> tensor<2x4x1xf3
 // CHECK-SAME: (%[[X:.*]]: tensor<4x4xf32>, %[[ROW:.*]]: tensor<4x1xf32>) -> tensor<4x1xf32>
 // CHECK-NEXT: %[[D:.*]] = ds.sub %[[X]], %[[ROW]] : (tensor<4x4xf32>, tensor<4x1xf32>) -> tensor<4x4xf32>
 // CHECK-NEXT: %[[S:.*]] = ds.reduce_sum %[[D]] axes = [1] keep_dims : tensor<4x4xf32> -> tensor<4x1xf32>
-// CHECK-NEXT: shard.all_reduce %[[S]] on @grid grid_axes = [0] : tensor<4x1xf32> -> tensor<4x1xf32>
+// CHECK-NEXT: shard.all_reduce %[[S]] on @grid grid_axes = [0] {ds.reason = "partial sum: {{.*}}"} : tensor<4x1xf32> -> tensor<4x1xf32>
 shard.grid @grid(shape = 2)
 func.func @centered_sum(%x: tensor<4x8xf32>, %row: tensor<4x1xf32>) -> tensor<4x1xf32> {
   %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
@@ -181,7 +181,7 @@ func.func @lm_loss(%wte: tensor<64x8xf32>, %tokens: tensor<4x5xi32>, %targets: t
 // CHECK-SAME: %{{.*}}: tensor<4x16x16xf32>, %{{.*}}: tensor<4x16x16xf32>, %{{.*}}: tensor<4x16x16xf32>) -> tensor<8x16xf32>
 // CHECK-NEXT: %[[W:.*]], %[[I:.*]] = ds.moe_route {{.*}} : (tensor<8x4xf32>) -> (tensor<8x2xf32>, tensor<8x2xi32>)
 // CHECK-NEXT: %[[Y:.*]] = ds.moe_ffn {{.*}}, %[[W]], %[[I]], {{.*}} : (tensor<8x16xf32>, tensor<8x2xf32>, tensor<8x2xi32>, tensor<4x16x16xf32>, tensor<4x16x16xf32>, tensor<4x16x16xf32>) -> tensor<8x16xf32>
-// CHECK-NEXT: shard.all_reduce %[[Y]] on @grid grid_axes = [0] : tensor<8x16xf32> -> tensor<8x16xf32>
+// CHECK-NEXT: shard.all_reduce %[[Y]] on @grid grid_axes = [0] {ds.reason = "partial sum: {{.*}}"} : tensor<8x16xf32> -> tensor<8x16xf32>
 shard.grid @grid(shape = 2)
 func.func @experts(%x: tensor<8x16xf32>, %logits: tensor<8x4xf32>, %gate: tensor<4x32x16xf32>, %up: tensor<4x32x16xf32>, %down: tensor<4x16x32xf32>) -> tensor<8x16xf32> {
   %rows = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
@@ -206,7 +206,7 @@ func.func @experts(%x: tensor<8x16xf32>, %logits: tensor<8x4xf32>, %gate: tensor
 // CHECK-NEXT: %[[QK:.*]] = ds.concat %[[P]]#0, %[[P]]#1 axis = 2 : (tensor<2x8x8xf32>, tensor<2x8x8xf32>) -> tensor<2x8x16xf32>
 // CHECK-NEXT: %[[S:.*]] = ds.slice %[[P]]#2 starts = [0, 0, 4] limits = [2, 8, 8] : tensor<2x8x8xf32> -> tensor<2x8x4xf32>
 // CHECK-NEXT: %[[G:.*]] = ds.scatter_add %[[P]]#2, %[[T]] axis = 0 : (tensor<2x8x8xf32>, tensor<2x8xi32>) -> tensor<64x8xf32>
-// CHECK-NEXT: %[[R:.*]] = shard.all_reduce %[[G]] on @grid grid_axes = [0] : tensor<64x8xf32> -> tensor<64x8xf32>
+// CHECK-NEXT: %[[R:.*]] = shard.all_reduce %[[G]] on @grid grid_axes = [0] {ds.reason = "partial sum: {{.*}}"} : tensor<64x8xf32> -> tensor<64x8xf32>
 // CHECK-NEXT: return %[[QK]], %[[R]], %[[S]]
 shard.grid @grid(shape = 2)
 func.func @qkv(%x: tensor<4x8x24xf32>, %tokens: tensor<4x8xi32>) -> (tensor<4x8x16xf32>, tensor<64x8xf32>, tensor<4x8x4xf32>) {
