@@ -526,6 +526,22 @@ TEST_F(RuntimeTest, MalformedManifestsNameFileAndField) {
                 m["sites"] = {"a", 1};
               }),
               "sites[1]: expected a string, got 1");
+  // A split tensor (ZeRO's blocks) needs ranks, and a dimension it has.
+  expectError(mutated([](json &m) {
+                m["entries"][0]["arguments"][0]["split_dim"] = 0;
+              }),
+              "entries[0].arguments[0].split_dim: a split tensor in an entry "
+              "of one rank");
+  expectError(mutated([](json &m) {
+                m["entries"][0]["ranks"] = 2;
+                m["entries"][0]["arguments"][0]["split_dim"] = 7;
+              }),
+              "entries[0].arguments[0].split_dim: dimension 7 of a rank-");
+  expectError(mutated([](json &m) {
+                m["entries"][0]["ranks"] = 2;
+                m["entries"][0]["arguments"][0]["split_dim"] = -1;
+              }),
+              "entries[0].arguments[0].split_dim: must not be negative");
 
   // Optional fields may be absent; unknown ones are ignored.
   std::string minimal = mutated([](json &m) {
@@ -535,6 +551,25 @@ TEST_F(RuntimeTest, MalformedManifestsNameFileAndField) {
     m["future_field"] = {1, 2};
   });
   EXPECT_TRUE(Manifest::parse(minimal, path, error)) << error;
+}
+
+TEST_F(RuntimeTest, SplitTensorsKnowTheirWholeShape) {
+  json manifest = fakeManifest();
+  manifest["entries"][0]["ranks"] = 4;
+  manifest["entries"][0]["arguments"][0]["split_dim"] = 0;
+  std::string error;
+  std::optional<Manifest> parsed =
+      Manifest::parse(manifest.dump(), "m.json", error);
+  ASSERT_TRUE(parsed) << error;
+  const ArgumentSpec &split = parsed->entries[0].arguments[0];
+  ASSERT_TRUE(split.splitDim);
+  std::vector<int64_t> whole = split.shape;
+  whole[0] *= 4;
+  EXPECT_EQ(split.wholeShape(4), whole);
+  EXPECT_EQ(parsed->entries[0].arguments[1].wholeShape(4),
+            parsed->entries[0].arguments[1].shape);
+  // The split is part of what the compiled code relies on.
+  EXPECT_TRUE(contains(parsed->abiText(), " split 0\n"));
 }
 
 TEST_F(RuntimeTest, CorruptManifestsNeverCrash) {
