@@ -135,6 +135,21 @@ struct Counter {
 
 } // namespace
 
+StateBytes stateBytesPerRank(func::FuncOp entry) {
+  StateBytes state;
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
+    const int64_t bytes = std::max<int64_t>(
+        bytesOf(entry.getArgument(i).getType()), 0);
+    auto name = entry.getArgAttrOfType<StringAttr>(i, kNameAttrName);
+    if (entry.getArgAttr(i, kParamAttrName))
+      state.parameters += bytes;
+    else if (name && (name.getValue().starts_with("exp_avg.") ||
+                      name.getValue().starts_with("exp_avg_sq.")))
+      state.optimizerState += bytes;
+  }
+  return state;
+}
+
 std::string gridAxesName(Operation *from, StringRef gridName,
                          ArrayRef<int16_t> axes) {
   SymbolTableCollection symbols;

@@ -55,6 +55,14 @@ FailureOr<std::vector<CommunicationRow>> communicationOf(ModuleOp module,
 void printCommunicationTable(llvm::raw_ostream &os, StringRef entry,
                              ArrayRef<CommunicationRow> rows);
 
+/// What one rank holds of an entry's training state, from its signature:
+/// parameters (`ds.param`) and optimizer state (AdamW's `exp_avg.*` and
+/// `exp_avg_sq.*`), in bytes.
+struct StateBytes {
+  int64_t parameters = 0, optimizerState = 0;
+};
+StateBytes stateBytesPerRank(func::FuncOp entry);
+
 /// The names of `axes` of the grid `gridName` in `module` ("dp", "dp×ep"),
 /// from its `ds.axis_names`, or "axes [0, 1]" when it has none.
 std::string gridAxesName(Operation *from, StringRef gridName,

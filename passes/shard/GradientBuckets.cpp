@@ -229,7 +229,7 @@ void scatterSlicedSums(func::FuncOp entry) {
     if (std::optional<Subject> subject = subjectOf(reduce))
       reason = subject->what + " shard: " + subject->name +
                ", reduce-scattered over " + axesOf(reduce) +
-               " (each rank updates its shard: ZeRO-1)";
+               " (each rank updates its shard: ZeRO)";
     scattered->setAttr(kReasonAttrName, b.getStringAttr(reason));
     slice.replaceAllUsesWith(scattered.getResult());
     slice.erase();

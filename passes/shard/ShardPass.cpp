@@ -50,8 +50,11 @@ StringRef momentOf(StringRef name) {
   return "";
 }
 
-/// ZeRO-1's choice: the dimension of each parameter's optimizer state that
-/// is split over the ranks (the first the ranks divide), by parameter.
+/// ZeRO's choice: the dimension of each trained parameter's moments (and
+/// gradient) that is split over the ranks, by parameter: the first the
+/// ranks divide, but not the layer dimension of a stacked parameter
+/// (`model.layers.[1:4]....`), so that a split that ZeRO-3 would extend to
+/// the parameters leaves each layer's slice to its layer.
 llvm::StringMap<int64_t> zeroSplitDims(func::FuncOp entry, int64_t ranks) {
   llvm::StringMap<int64_t> dims;
   for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
@@ -59,7 +62,8 @@ llvm::StringMap<int64_t> zeroSplitDims(func::FuncOp entry, int64_t ranks) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (parameter.empty() || !type || !type.hasStaticShape())
       continue;
-    for (int64_t d = 0; d < type.getRank(); ++d)
+    const bool stacked = parameter.contains(".[");
+    for (int64_t d = stacked ? 1 : 0; d < type.getRank(); ++d)
       if (type.getDimSize(d) % ranks == 0) {
         dims[parameter] = d;
         break;
@@ -67,6 +71,7 @@ llvm::StringMap<int64_t> zeroSplitDims(func::FuncOp entry, int64_t ranks) {
   }
   return dims;
 }
+
 
 /// all_slice(x ⊙ s) → all_slice(x) ⊙ s for a scalar s: each rank computes
 /// only its piece (ZeRO-1's weight decay of a whole weight, of which the
@@ -143,7 +148,8 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       StringRef name = argumentName(entry, unsigned(index));
-      if (auto dim = zeroDims.find(momentOf(name)); type && dim != zeroDims.end()) {
+      auto dim = zeroDims.find(momentOf(name));
+      if (type && dim != zeroDims.end()) {
         argShardings.push_back(
             partitioner.split(type.getRank(), dim->second, {shard::GridAxis(0)}));
         continue;
@@ -185,7 +191,7 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
                                     "reshard: the entry point returns whole "
                                     "tensors"};
       if (auto dim = zeroDims.find(momentOf(name)); dim != zeroDims.end())
-        wanted = {splitLike(value, dim->second), "ZeRO-1: " + name.str() +
+        wanted = {splitLike(value, dim->second), "ZeRO: " + name.str() +
                                                      " stays split"};
       else if (auto dim = zeroDims.find(name); dim != zeroDims.end())
         wanted = {partitioner.replicated(),
@@ -206,7 +212,7 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
         if (auto dim = zeroDims.find(name); dim != zeroDims.end())
           shardings.values[result] = {
               splitLike(result, dim->second),
-              "reshard: ZeRO-1: this rank's shard of the gradient of " +
+              "reshard: ZeRO: this rank's shard of the gradient of " +
                   name.str()};
       }
     });
@@ -238,7 +244,7 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     Partitioner partitioner(module, grid);
 
     llvm::StringMap<int64_t> zeroDims;
-    if (zero == 1)
+    if (zero != 0)
       zeroDims = zeroSplitDims(entry, dp);
     FailureOr<std::vector<shard::Sharding>> argShardings =
         argumentShardings(entry, partitioner, zeroDims);

@@ -228,19 +228,28 @@ int main(int argc, char **argv) {
       mlir::failed(mlir::ds::runPassPipeline(*source.module, pipeline, error)))
     return fail("--passes: " + error);
 
-  // What each sharded entry sends, counted before lowering consumes the
-  // collectives.
+  // What each sharded entry sends and what a rank holds of the training
+  // state, counted before lowering consumes the collectives.
   std::string communication;
   {
     llvm::raw_string_ostream os(communication);
     for (auto function : source.module->getOps<mlir::func::FuncOp>()) {
-      if (!function->hasAttr(mlir::ds::kRanksAttrName))
-        continue;
-      auto rows = mlir::ds::communicationOf(*source.module, function);
-      if (mlir::failed(rows))
-        return fail("cannot count the collectives of @" +
-                    function.getSymName().str() + " (see the errors above)");
-      mlir::ds::printCommunicationTable(os, function.getSymName(), *rows);
+      const bool sharded = function->hasAttr(mlir::ds::kRanksAttrName);
+      if (sharded) {
+        auto rows = mlir::ds::communicationOf(*source.module, function);
+        if (mlir::failed(rows))
+          return fail("cannot count the collectives of @" +
+                      function.getSymName().str() + " (see the errors above)");
+        mlir::ds::printCommunicationTable(os, function.getSymName(), *rows);
+      }
+      if (sharded || function.getSymName() == "train_step") {
+        mlir::ds::StateBytes state = mlir::ds::stateBytesPerRank(function);
+        os << llvm::format("state per rank of @%s: parameters %lld B, "
+                           "optimizer state %lld B\n",
+                           function.getSymName().str().c_str(),
+                           (long long)state.parameters,
+                           (long long)state.optimizerState);
+      }
     }
   }
 
