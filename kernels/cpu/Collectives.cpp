@@ -39,6 +39,17 @@ size_t bytesOf(int32_t dtype) {
   }
 }
 
+/// output[o] = input[o][rank]: this rank's block of each of `outer` rows of
+/// `gridSize` blocks of `block` bytes.
+void copyOwnBlocks(const void *input, void *output, int64_t outer,
+                   size_t block, int64_t gridSize, int64_t rank) {
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(static_cast<char *>(output) + size_t(o) * block,
+                static_cast<const char *>(input) +
+                    size_t(o * gridSize + rank) * block,
+                block);
+}
+
 } // namespace
 
 extern "C" void ds_collective_all_reduce(ds_status *status, int32_t site,
@@ -94,15 +105,8 @@ extern "C" void ds_collective_reduce_scatter(
   const size_t piece = size_t(outer) * block;
   const ds_comm *comm = communicator(status, site, gridSize);
   const int64_t rank = comm ? comm->rank : 0;
-  auto ownBlocks = [&] { // the output stays defined on failure
-    for (int64_t o = 0; o < outer; ++o)
-      std::memcpy(static_cast<char *>(output) + size_t(o) * block,
-                  static_cast<const char *>(input) +
-                      size_t(o * gridSize + rank) * block,
-                  block);
-  };
-  if (!comm)
-    return ownBlocks();
+  if (!comm) // the output stays defined on failure
+    return copyOwnBlocks(input, output, outer, block, gridSize, rank);
   // The communicator scatters whole pieces rank-major: [rank][outer][block];
   // the axis holds [outer][rank][block].
   std::vector<char> packed(piece * size_t(gridSize));
@@ -116,7 +120,7 @@ extern "C" void ds_collective_reduce_scatter(
   if (count > 0 && comm->reduce_scatter(comm->self, packed.data(), output,
                                         count, dtype, reduction) != 0) {
     ds_status_fail(status, DS_STATUS_COLLECTIVE_FAILED, site, count, 0);
-    ownBlocks();
+    copyOwnBlocks(input, output, outer, block, gridSize, rank);
   }
 }
 
@@ -125,12 +129,7 @@ extern "C" void ds_collective_all_slice(ds_status *status, int32_t site,
                                         int64_t outer, int64_t local,
                                         int64_t inner, int64_t elementBytes,
                                         int64_t gridSize) {
-  const size_t block = size_t(local * inner * elementBytes);
   const ds_comm *comm = communicator(status, site, gridSize);
-  const int64_t rank = comm ? comm->rank : 0;
-  for (int64_t o = 0; o < outer; ++o)
-    std::memcpy(static_cast<char *>(output) + size_t(o) * block,
-                static_cast<const char *>(input) +
-                    size_t(o * gridSize + rank) * block,
-                block);
+  copyOwnBlocks(input, output, outer, size_t(local * inner * elementBytes),
+                gridSize, comm ? comm->rank : 0);
 }

@@ -15,6 +15,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <type_traits>
+
 namespace mlir::ds::lowering {
 namespace {
 
@@ -96,39 +98,16 @@ FailureOr<std::pair<int32_t, int32_t>> reductionOf(Op op) {
   }
 }
 
-struct AllReducePattern : OpRewritePattern<shard::AllReduceOp> {
-  AllReducePattern(MLIRContext *ctx, SiteTable &sites)
-      : OpRewritePattern(ctx), sites(sites) {}
-  LogicalResult matchAndRewrite(shard::AllReduceOp op,
+/// all_reduce (the reduction over the ranks, whole on each) and
+/// reduce_scatter (each rank keeps its block of it along the scatter axis).
+template <typename Op>
+struct ReducingPattern : OpRewritePattern<Op> {
+  ReducingPattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern<Op>(ctx), sites(sites) {}
+  LogicalResult matchAndRewrite(Op op,
                                 PatternRewriter &rewriter) const override {
-    auto type = cast<RankedTensorType>(op.getInput().getType());
-    FailureOr<std::pair<int32_t, int32_t>> reduction = reductionOf(op);
-    if (failed(reduction))
-      return failure();
-    FailureOr<int64_t> ranks =
-        wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
-    if (failed(ranks))
-      return failure();
-    KernelCall call(rewriter, op.getLoc(), "ds_collective_all_reduce");
-    call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
-    call.output(cast<RankedTensorType>(op.getResult().getType()));
-    call.i64(type.getNumElements())
-        .i32(reduction->first)
-        .i32(reduction->second)
-        .i64(*ranks);
-    rewriter.replaceOp(op, call.emit(op));
-    return success();
-  }
-  SiteTable &sites;
-};
-
-/// reduce_scatter: the sum over the ranks, each keeping its block along
-/// the scatter axis.
-struct ReduceScatterPattern : OpRewritePattern<shard::ReduceScatterOp> {
-  ReduceScatterPattern(MLIRContext *ctx, SiteTable &sites)
-      : OpRewritePattern(ctx), sites(sites) {}
-  LogicalResult matchAndRewrite(shard::ReduceScatterOp op,
-                                PatternRewriter &rewriter) const override {
+    constexpr bool scatter = std::is_same_v<Op, shard::ReduceScatterOp>;
+    auto input = cast<RankedTensorType>(op.getInput().getType());
     auto result = cast<RankedTensorType>(op.getResult().getType());
     FailureOr<std::pair<int32_t, int32_t>> reduction = reductionOf(op);
     if (failed(reduction))
@@ -137,15 +116,19 @@ struct ReduceScatterPattern : OpRewritePattern<shard::ReduceScatterOp> {
         wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
     if (failed(ranks))
       return failure();
-    auto [outer, local, inner] =
-        around(result, op.getScatterAxis().getSExtValue());
-    KernelCall call(rewriter, op.getLoc(), "ds_collective_reduce_scatter");
+    KernelCall call(rewriter, op.getLoc(),
+                    scatter ? "ds_collective_reduce_scatter"
+                            : "ds_collective_all_reduce");
     call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
     call.output(result);
-    call.i64(outer).i64(local).i64(inner)
-        .i32(reduction->first)
-        .i32(reduction->second)
-        .i64(*ranks);
+    if constexpr (scatter) {
+      auto [outer, local, inner] =
+          around(result, op.getScatterAxis().getSExtValue());
+      call.i64(outer).i64(local).i64(inner);
+    } else {
+      call.i64(input.getNumElements());
+    }
+    call.i32(reduction->first).i32(reduction->second).i64(*ranks);
     rewriter.replaceOp(op, call.emit(op));
     return success();
   }
@@ -188,7 +171,8 @@ struct AxisCollectivePattern : OpRewritePattern<Op> {
 } // namespace
 
 void populateCollectiveLowering(RewritePatternSet &patterns, SiteTable &sites) {
-  patterns.add<AllReducePattern, ReduceScatterPattern,
+  patterns.add<ReducingPattern<shard::AllReduceOp>,
+               ReducingPattern<shard::ReduceScatterOp>,
                AxisCollectivePattern<shard::AllGatherOp, true>,
                AxisCollectivePattern<shard::AllSliceOp, false>>(
       patterns.getContext(), sites);
