@@ -215,13 +215,27 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
            << param.getName() << "' (argument #" << argIndex << ") names "
            << pattern.numStackedDims() << " stacked dimensions but has rank "
            << tensor.getRank();
-  for (size_t dim = 0; dim < pattern.numStackedDims(); ++dim)
-    if (pattern.extent(dim) != tensor.getDimSize(dim))
+  // In a per-rank entry (ds.ranks) a split parameter (ds.split_dim) is one
+  // block: the ranges name the whole.
+  int64_t splitDim = -1, ranks = 1;
+  if (auto function = dyn_cast<FunctionOpInterface>(op)) {
+    auto dim = function.getArgAttrOfType<IntegerAttr>(argIndex,
+                                                      kSplitDimAttrName);
+    auto count = op->getAttrOfType<IntegerAttr>(kRanksAttrName);
+    if (dim && count) {
+      splitDim = dim.getInt();
+      ranks = count.getInt();
+    }
+  }
+  for (size_t dim = 0; dim < pattern.numStackedDims(); ++dim) {
+    const int64_t size =
+        tensor.getDimSize(dim) * (int64_t(dim) == splitDim ? ranks : 1);
+    if (pattern.extent(dim) != size)
       return op->emitError("parameter '")
              << param.getName() << "' (argument #" << argIndex
              << "): range #" << dim << " covers " << pattern.extent(dim)
-             << " indices but dimension " << dim << " has size "
-             << tensor.getDimSize(dim);
+             << " indices but dimension " << dim << " has size " << size;
+  }
 
   // Report a duplicate on its second occurrence only.
   if (auto function = dyn_cast<FunctionOpInterface>(op)) {

@@ -58,15 +58,18 @@ public:
         b(partitioned.getContext()) {}
 
   LogicalResult run(ArrayRef<shard::Sharding> argShardings,
-                    const EntryShardings *entry,
+                    const EntryShardings *entry, const StorageNames &storageArgs,
                     std::vector<shard::Sharding> &resultShardings) {
+    this->entry = entry;
     Block &source = original.front();
     Block *target = partitioned.addEntryBlock();
-    for (auto [arg, local, sharding] :
-         llvm::zip(source.getArguments(), target->getArguments(),
-                   argShardings)) {
+    for (auto [index, arg, local, sharding] :
+         llvm::enumerate(source.getArguments(), target->getArguments(),
+                         argShardings)) {
       map.map(arg, local);
       shardings[arg] = sharding;
+      if (index < storageArgs.size() && !storageArgs[index].empty())
+        storage[arg] = storageArgs[index];
     }
     b.setInsertionPointToStart(target);
     for (Operation &op : source) {
@@ -186,11 +189,40 @@ private:
     return locals;
   }
 
+  /// The storage name of `value` for a callee: its own here, or the
+  /// entry's for values the entry stores split.
+  std::string storageName(Value value) {
+    if (auto it = storage.find(value); it != storage.end())
+      return it->second;
+    if (entry)
+      if (auto it = entry->storage.find(value); it != entry->storage.end())
+        return it->second;
+    return "";
+  }
+
+  /// Storage operands of `op` (not a call or scan) become whole values,
+  /// gathered once, here, before their first use.
+  void gatherStorageOperands(Operation &op) {
+    for (Value operand : op.getOperands()) {
+      auto it = storage.find(operand);
+      if (it == storage.end())
+        continue;
+      map.map(operand, reshard(op.getLoc(), map.lookup(operand),
+                               operand.getType(), shardingOf(operand),
+                               parent.replicated(),
+                               "ZeRO-3 weights: " + it->second +
+                                   ", gathered just before use"));
+      shardings[operand] = parent.replicated();
+      storage.erase(it);
+    }
+  }
+
   LogicalResult partitionOp(Operation &op) {
     if (auto call = dyn_cast<func::CallOp>(op))
       return partitionCall(call);
     if (auto scan = dyn_cast<ScanOp>(op))
       return partitionScan(scan);
+    gatherStorageOperands(op);
     if (auto reshape = dyn_cast<ReshapeOp>(op))
       return partitionReshape(reshape);
     if (auto sharded = dyn_cast<shard::ShardingInterface>(op)) {
@@ -335,10 +367,13 @@ private:
              << call.getCallee()
              << "', which has no body in this module to partition";
     std::vector<shard::Sharding> argShardings;
-    for (Value operand : call.getOperands())
+    StorageNames storageArgs;
+    for (Value operand : call.getOperands()) {
       argShardings.push_back(shardingOf(operand));
+      storageArgs.push_back(storageName(operand));
+    }
     FailureOr<PartitionedFunction> target =
-        parent.partition(callee, argShardings);
+        parent.partition(callee, argShardings, "", nullptr, storageArgs);
     if (failed(target))
       return failure();
     SmallVector<Value> locals;
@@ -377,13 +412,19 @@ private:
       Axes layer(axes.begin() + 1, axes.end());
       calleeStacked.push_back(make(layer));
     }
+    // Carries are never storage: the next layer computes on them.
+    StorageNames storageArgs(numCarries);
+    for (Value invariant : scan.getInvariants())
+      storageArgs.push_back(storageName(invariant));
+    for (Value value : scan.getStacked())
+      storageArgs.push_back(storageName(value));
     FailureOr<PartitionedFunction> target;
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::vector<shard::Sharding> args(carryShardings);
       for (Value invariant : scan.getInvariants())
         args.push_back(shardingOf(invariant));
       llvm::append_range(args, calleeStacked);
-      target = parent.partition(callee, args);
+      target = parent.partition(callee, args, "", nullptr, storageArgs);
       if (failed(target))
         return failure();
       bool stable = true;
@@ -445,6 +486,9 @@ private:
   OpBuilder b;
   IRMapping map;
   DenseMap<Value, shard::Sharding> shardings;
+  /// Storage values not gathered yet, by parameter name.
+  DenseMap<Value, std::string> storage;
+  const EntryShardings *entry = nullptr;
 };
 
 Partitioner::Partitioner(ModuleOp module, shard::GridOp grid)
@@ -473,11 +517,17 @@ shard::Sharding Partitioner::split(int64_t rank, int64_t dim,
 FailureOr<PartitionedFunction>
 Partitioner::partition(func::FuncOp function,
                        ArrayRef<shard::Sharding> argShardings, StringRef name,
-                       const EntryShardings *entry) {
+                       const EntryShardings *entry,
+                       const StorageNames &storage) {
   // An entry point's partition is its own (never shared with a callee's).
   std::string key = entry ? "entry " + name.str() + ";" : "";
-  for (auto [arg, sharding] : llvm::zip(function.getArguments(), argShardings))
-    key += isTensor(arg) ? spell(axesOf(sharding, rankOf(arg))) + ";" : "-;";
+  for (auto [index, arg, sharding] :
+       llvm::enumerate(function.getArguments(), argShardings)) {
+    key += isTensor(arg) ? spell(axesOf(sharding, rankOf(arg))) : "-";
+    if (index < storage.size() && !storage[index].empty())
+      key += " stored " + storage[index];
+    key += ";";
+  }
   auto found = done.find({function.getOperation(), key});
   if (found != done.end())
     return found->second;
@@ -499,12 +549,23 @@ Partitioner::partition(func::FuncOp function,
   partitioned.setPrivate();
   if (ArrayAttr args = function.getArgAttrsAttr())
     partitioned.setArgAttrsAttr(args);
+  // A split parameter of a function other than the entry is no longer the
+  // whole parameter `ds.param` describes (the entry's says where it is
+  // split: ds.split_dim).
+  if (!entry)
+    for (auto [index, arg] : llvm::enumerate(function.getArguments()))
+      if (isTensor(arg) &&
+          llvm::any_of(axesOf(argShardings[index], rankOf(arg)),
+                       [](const auto &axes) { return !axes.empty(); }))
+        partitioned.removeArgAttr(unsigned(index),
+                                  StringAttr::get(module.getContext(),
+                                                  kParamAttrName));
   if (ArrayAttr results = function.getResAttrsAttr())
     partitioned.setResAttrsAttr(results);
 
   FunctionPartitioner writer(*this, function, partitioned);
   std::vector<shard::Sharding> resultShardings;
-  if (failed(writer.run(argShardings, entry, resultShardings))) {
+  if (failed(writer.run(argShardings, entry, storage, resultShardings))) {
     partitioned.erase();
     return failure();
   }

@@ -18,6 +18,9 @@
 //   through a layer.
 // - Any other op (constants, iota, ...) runs on whole tensors: its split
 //   operands are gathered first.
+// - Storage values (ZeRO-3's parameters) travel split through calls and
+//   scans and are gathered whole, once per function, before their first
+//   other use.
 //
 // The original functions are left as they were (other entry points call
 // them on whole tensors).
@@ -50,7 +53,17 @@ struct EntryShardings {
   /// Values of the function resharded as soon as they are defined (ZeRO: a
   /// gradient split like the optimizer state it updates).
   DenseMap<Value, Wanted> values;
+  /// Split values that the functions this one calls hold as storage only
+  /// (ZeRO-3's parameters, by name): every use there other than passing
+  /// them on to a call or scan gathers them whole first, once per
+  /// function, just before the first use. In this function they are
+  /// ordinary split values (the optimizer updates their blocks).
+  DenseMap<Value, std::string> storage;
 };
+
+/// Per argument of a function to partition: empty, or the name of the
+/// parameter it stores split (see EntryShardings::storage).
+using StorageNames = std::vector<std::string>;
 
 /// A function partitioned for one set of argument shardings.
 struct PartitionedFunction {
@@ -70,7 +83,8 @@ public:
   /// reported at the op that caused it.
   FailureOr<PartitionedFunction>
   partition(func::FuncOp function, ArrayRef<shard::Sharding> argShardings,
-            StringRef name = "", const EntryShardings *entry = nullptr);
+            StringRef name = "", const EntryShardings *entry = nullptr,
+            const StorageNames &storage = {});
 
   /// A sharding of `grid` that splits nothing.
   shard::Sharding replicated();

@@ -50,6 +50,13 @@ StringRef momentOf(StringRef name) {
   return "";
 }
 
+/// The parameter name of argument `index` ("" when it is not one).
+StringRef parameterName(func::FuncOp function, unsigned index) {
+  if (auto param = function.getArgAttrOfType<ParamAttr>(index, kParamAttrName))
+    return param.getName();
+  return "";
+}
+
 /// ZeRO's choice: the dimension of each trained parameter's moments (and
 /// gradient) that is split over the ranks, by parameter: the first the
 /// ranks divide, but not the layer dimension of a stacked parameter
@@ -132,9 +139,10 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       return module.emitError(
                  "--ds-shard: bucket-bytes must be at least 0, got ")
              << int64_t(bucketBytes);
-    if (zero != 0 && zero != 1)
-      return module.emitError("--ds-shard: zero must be 0 or 1 (ZeRO stage "
-                              "1 splits the optimizer state), got ")
+    if (zero != 0 && zero != 1 && zero != 3)
+      return module.emitError("--ds-shard: zero must be 0, 1 (ZeRO stage 1 "
+                              "splits the optimizer state) or 3 (and the "
+                              "parameters), got ")
              << int64_t(zero);
     return success();
   }
@@ -149,6 +157,8 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       StringRef name = argumentName(entry, unsigned(index));
       auto dim = zeroDims.find(momentOf(name));
+      if (zero == 3 && dim == zeroDims.end())
+        dim = zeroDims.find(parameterName(entry, unsigned(index)));
       if (type && dim != zeroDims.end()) {
         argShardings.push_back(
             partitioner.split(type.getRank(), dim->second, {shard::GridAxis(0)}));
@@ -193,6 +203,10 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       if (auto dim = zeroDims.find(momentOf(name)); dim != zeroDims.end())
         wanted = {splitLike(value, dim->second), "ZeRO: " + name.str() +
                                                      " stays split"};
+      else if (auto dim = zeroDims.find(name);
+               dim != zeroDims.end() && zero == 3)
+        wanted = {splitLike(value, dim->second),
+                  "ZeRO-3: " + name.str() + " stays split"};
       else if (auto dim = zeroDims.find(name); dim != zeroDims.end())
         wanted = {partitioner.replicated(),
                   "ZeRO-1 weights: the updated shards of " + name.str() +
@@ -216,6 +230,13 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
                   name.str()};
       }
     });
+    // ZeRO-3: the functions the step calls hold the parameters split and
+    // gather each just before use.
+    if (zero == 3)
+      for (unsigned index = 0; index < entry.getNumArguments(); ++index)
+        if (StringRef name = parameterName(entry, index);
+            !name.empty() && zeroDims.count(name))
+          shardings.storage[entry.getArgument(index)] = name.str();
     return shardings;
   }
 
@@ -269,7 +290,8 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     };
     for (auto [index, sharding] : llvm::enumerate(*argShardings))
       if (!zeroDims.empty() && sharding &&
-          !momentOf(argumentName(entry, unsigned(index))).empty())
+          (!momentOf(argumentName(entry, unsigned(index))).empty() ||
+           (zero == 3 && !parameterName(entry, unsigned(index)).empty())))
         markSplit(sharding, [&](Attribute dim) {
           step.setArgAttr(unsigned(index), kSplitDimAttrName, dim);
         });

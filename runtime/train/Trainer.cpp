@@ -40,7 +40,7 @@ int64_t modelVocabulary(const EntrySpec &entry) {
     if (argument.role == ArgumentRole::Param && !argument.shape.empty() &&
         (argument.name.ends_with("embed_tokens.weight") ||
          argument.name.ends_with("wte.weight")))
-      return argument.shape[0];
+      return argument.wholeShape(entry.ranks)[0];
   return -1;
 }
 
@@ -49,12 +49,22 @@ bool isBatchArgument(const std::string &name) {
 }
 
 /// The training state a new run starts from: parameters from their
-/// initializers (or from `init`'s weights), everything else zero.
+/// initializers (or from `init`'s weights), everything else zero. A
+/// parameter rank `rank` holds a block of (ZeRO-3) is made whole, so every
+/// grid starts from the same weights, and cut.
 bool initialState(const EntrySpec &entry, const TrainOptions &options,
-                  NamedTensors &state, std::string &error) {
+                  int64_t rank, NamedTensors &state, std::string &error) {
+  std::vector<TensorSpec> whole;
+  for (const TensorSpec *parameter : parametersOf(entry)) {
+    whole.push_back(*parameter);
+    whole.back().shape = parameter->wholeShape(entry.ranks);
+  }
+  std::vector<const TensorSpec *> wanted;
+  for (const TensorSpec &spec : whole)
+    wanted.push_back(&spec);
   LoadedWeights loaded;
   if (!options.init.empty() &&
-      !loadWeights(options.init, parametersOf(entry), loaded, error))
+      !loadWeights(options.init, wanted, loaded, error))
     return false;
   for (const ArgumentSpec &argument : entry.arguments) {
     if (isBatchArgument(argument.name))
@@ -68,17 +78,22 @@ bool initialState(const EntrySpec &entry, const TrainOptions &options,
                 "' has no initializer in the manifest (recompile the artifact)";
         return false;
       }
+      const std::vector<int64_t> shape = argument.wholeShape(entry.ranks);
       std::vector<double> values;
-      if (!initialValues(argument.name, argument.shape, *argument.init,
-                         options.seed, values, error))
+      if (!initialValues(argument.name, shape, *argument.init, options.seed,
+                         values, error))
         return false;
-      tensor = HostTensor::fromDoubles(argument.dtype, argument.shape, values,
-                                       error);
+      tensor = HostTensor::fromDoubles(argument.dtype, shape, values, error);
     } else {
       tensor = HostTensor::zeros(argument.dtype, argument.shape, error);
     }
     if (!tensor)
       return false;
+    if (argument.role == ArgumentRole::Param && argument.splitDim) {
+      tensor = blockOf(*tensor, *argument.splitDim, rank, entry.ranks, error);
+      if (!tensor)
+        return false;
+    }
     state.insert_or_assign(argument.name, std::move(*tensor));
   }
   return true;
@@ -326,7 +341,7 @@ bool TrainingRun::loadOrStartState(std::string &error) {
   } else if (!checkMemory(stepSpec->memoryBytes(),
                           "train_step's state, batch, results and workspace",
                           error) ||
-             !initialState(*stepSpec, options, state, error)) {
+             !initialState(*stepSpec, options, rank, state, error)) {
     return false;
   } else if (!options.init.empty()) {
     say("starting from the weights in %s\n", options.init.c_str());
@@ -466,10 +481,12 @@ void TrainingRun::log(double elapsed) {
 
 /// The validation loss on `batches` fixed batches (0: the whole shard).
 bool TrainingRun::evaluateNow(int64_t batches, std::string &error) {
-  if (!leader()) // the state is the same on every rank
-    return true;
+  // Every rank gathers the weights it holds blocks of (ZeRO-3); rank 0
+  // evaluates (the weights are the same on every rank).
   if (!copyWeightsForEvaluation(error))
     return false;
+  if (!leader())
+    return true;
   ValidationLoss val;
   if (!evaluate(*executable, *lossSpec, *data.val, batches, evalState, val,
                 error))
@@ -631,17 +648,25 @@ void TrainingRun::followTimeLimit(double elapsed) {
 }
 
 /// The weights @loss takes, copied from the training state.
+/// Collective when train_step holds weights split (every rank calls it):
+/// the loss entry takes them whole.
 bool TrainingRun::copyWeightsForEvaluation(std::string &error) {
   for (const ArgumentSpec &argument : lossSpec->arguments) {
     if (isBatchArgument(argument.name))
       continue;
     auto it = state.find(argument.name);
-    if (it == state.end()) {
+    const ArgumentSpec *held = stepSpec->findArgument(argument.name);
+    if (it == state.end() || !held) {
       error = "the loss entry takes '" + argument.name +
               "', which train_step does not";
       return false;
     }
-    auto copy = it->second.clone(error);
+    if (!held->splitDim && !leader())
+      continue; // only rank 0 evaluates
+    std::optional<HostTensor> copy =
+        held->splitDim ? gatherWhole(*communicator, it->second,
+                                     *held->splitDim, error)
+                       : it->second.clone(error);
     if (!copy)
       return false;
     evalState.insert_or_assign(argument.name, std::move(*copy));
@@ -713,8 +738,20 @@ bool TrainingRun::run(std::string &error) {
     return false;
 
   // Rank 0 sizes and follows the schedule; agree() hands its decisions on.
+  // Sizing times a validation batch on rank 0 alone, which weights held in
+  // blocks (ZeRO-3) do not allow: the time limit then only stops the run.
+  const bool splitWeights =
+      std::any_of(stepSpec->arguments.begin(), stepSpec->arguments.end(),
+                  [](const ArgumentSpec &argument) {
+                    return argument.role == ArgumentRole::Param &&
+                           argument.splitDim;
+                  });
   bool sizing = leader() && !resumed && options.timeLimitSeconds > 0 &&
-                totalSteps;
+                totalSteps && !splitWeights;
+  if (leader() && !resumed && options.timeLimitSeconds > 0 && totalSteps &&
+      splitWeights)
+    say("note: the schedule keeps its length (--steps): with the weights "
+        "split over the ranks, --time-limit only stops the run\n");
   if (!resumed && options.timeLimitSeconds > 0 && !totalSteps)
     std::fprintf(stderr,
                  "ds-train: note: the schedule's length is compiled into "

@@ -1,6 +1,6 @@
 """Checks a data-parallel communication table against the textbook volume.
 
-    check-volumes.py [--zero] UNSHARDED.mlir TABLE N [TABLE N ...]
+    check-volumes.py [--zero=1|3] UNSHARDED.mlir TABLE N [TABLE N ...]
 
 UNSHARDED.mlir is the training step before --ds-shard; each TABLE is what
 --ds-print-communication printed for it sharded over N ranks. Ψ is counted
@@ -11,10 +11,16 @@ itself. Data parallelism must sum exactly that in its gradient buckets,
 sending 2Ψ(N-1)/N bytes per rank (a ring all_reduce), and nothing else
 but the loss's scalars.
 
-With --zero (ZeRO-1) the weights' gradients Ψw (Ψ without the expert
+With --zero=1 (ZeRO-1) the weights' gradients Ψw (Ψ without the expert
 load) are reduce-scattered, Ψw(N-1)/N sent per rank, and the updated
 weights all-gathered, Ψw(N-1)/N again: the same 2Ψw(N-1)/N as data
 parallelism; only the expert load and scalars are all-reduced.
+
+With --zero=3 the gradients are reduce-scattered alike, and the weights
+gathered where they are used: every weight at least once (the forward
+pass) and at most twice (again in the backward pass; a weight the backward
+does not read, such as the embedding table, once), so each rank sends
+between 2Ψw(N-1)/N and the textbook 3Ψw(N-1)/N.
 """
 import re
 import sys
@@ -75,11 +81,24 @@ def check_dp(rows, n, psi, failures):
         failures.append(f"N={n}: more than the loss's scalars outside the buckets: {other}")
 
 
-def check_zero(rows, n, psi_w, load, failures):
+def check_zero(rows, n, psi_w, load, failures, stage):
     def total(kind, purpose):
         picked = [r for r in rows if r[0] == kind and r[2] == purpose]
         return sum(r[5] for r in picked), sum(r[6] for r in picked)
     expected = psi_w * (n - 1) // n
+    if stage == 3:
+        payload, sent = total("reduce_scatter", "gradient shard")
+        gathered, gathered_sent = total("all_gather", "ZeRO-3 weights")
+        everything = sum(r[6] for r in rows)
+        print(f"N={n}: reduce_scatter Ψw {payload}, sent/rank {sent}; all_gather {gathered / psi_w:.2f} Ψw, "
+              f"sent/rank {gathered_sent}; total sent/rank {everything / expected:.2f} Ψw(N-1)/N")
+        if payload != psi_w or sent != expected:
+            failures.append(f"N={n}: gradients reduce-scatter {payload} (sent {sent}), textbook Ψw = {psi_w}")
+        if not psi_w <= gathered <= 2 * psi_w:
+            failures.append(f"N={n}: weights gathered {gathered} bytes, not between Ψw and 2Ψw ({psi_w})")
+        if not 2 * expected <= everything <= 3 * expected + load + 64:
+            failures.append(f"N={n}: sends {everything}, not between 2Ψw(N-1)/N and 3Ψw(N-1)/N")
+        return
     for kind, purpose in (("reduce_scatter", "gradient shard"), ("all_gather", "ZeRO-1 weights")):
         payload, sent = total(kind, purpose)
         print(f"N={n}: {kind} ({purpose}): Ψw {payload}, sent/rank {sent}; textbook Ψw(N-1)/N = {expected}")
@@ -94,8 +113,9 @@ def check_zero(rows, n, psi_w, load, failures):
 
 def main():
     args = sys.argv[1:]
-    zero = args[0] == "--zero"
-    if zero:
+    zero = 0
+    if args[0].startswith("--zero="):
+        zero = int(args[0].split("=", 1)[1])
         args = args[1:]
     psi, nparams, nbalanced, load = textbook_psi(args[0])
     print(f"textbook: {nparams} parameters ({nbalanced} balanced by load), Ψ = {psi} bytes")
@@ -107,7 +127,7 @@ def main():
         if not rows:
             failures.append(f"{table}: no rows")
         elif zero:
-            check_zero(rows, n, psi - load, load, failures)
+            check_zero(rows, n, psi - load, load, failures, zero)
         else:
             check_dp(rows, n, psi, failures)
     for f in failures:
