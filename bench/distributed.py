@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Data-parallel training of DS on one machine: one process against 2 ranks
-under mpirun, plain data parallelism (dp=2) and ZeRO-1 (dp=2 zero=1), the
-same model, global batch, data and steps.
+under mpirun, plain data parallelism (dp=2), ZeRO-1 (dp=2 zero=1) and
+ZeRO-3 (dp=2 zero=3), the same model, global batch, data and steps.
 
 For each configuration: ds-compile's per-rank state (parameters, optimizer
 state) and communication per step (bytes each rank sends), and ds-train's
@@ -115,6 +115,8 @@ def main():
         configs = [("1 process", "", 1, cores),
                    ("dp=2", "ds-shard{dp=2}", 2, max(1, cores // 2)),
                    ("dp=2 zero=1", "ds-shard{dp=2 zero=1}", 2,
+                    max(1, cores // 2)),
+                   ("dp=2 zero=3", "ds-shard{dp=2 zero=3}", 2,
                     max(1, cores // 2))]
         rows = []
         for name, passes, ranks, threads in configs:
