@@ -168,6 +168,17 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
       the bytes sent per step are those of data parallelism (reduce-scatter
       plus all-gather = all-reduce). `train_step`'s moment arguments and
       results become the rank's shards, marked `ds.split_dim`.
+    * `zero = 3` (ZeRO stage 3): the weights are split like their moments,
+      at rest; the functions the step calls pass them on split and gather
+      each inside the layer that uses it, just before its first use, in the
+      forward and in the backward pass.
+    * `tp = N` (tensor parallel, Megatron): every rank sees the whole batch;
+      the projections into heads or hidden units (q/k/v, MLA's q_b and
+      kv_b, gate and up, the LM head) are split by output, the projections
+      back (o, down) by input, so attention runs by head and each MLP and
+      expert computes on its share of hidden units, with one all_reduce of
+      each block's output. The weights and moments stay split. Not yet
+      combined with `dp` or `zero` (a 2-D grid).
 
     Gradients are then summed in few large collectives, not one per weight
     and layer: partial contributions to one gradient are added before they
@@ -195,8 +206,12 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
            "Largest bucket of gradients summed by one all_reduce (PyTorch "
            "DDP's default, 25 MiB); 0 sums each gradient on its own">,
     Option<"zero", "zero", "int64_t", /*default=*/"0",
-           "ZeRO stage: 0 (optimizer state whole on every rank) or 1 "
-           "(AdamW's moments and the update split over the dp ranks)">,
+           "ZeRO stage: 0 (optimizer state whole on every rank), 1 "
+           "(AdamW's moments and the update split over the dp ranks) or 3 "
+           "(the weights too, gathered inside each layer before use)">,
+    Option<"tp", "tp", "int64_t", /*default=*/"1",
+           "Tensor-parallel ranks (Megatron): attention by heads, MLPs and "
+           "experts column then row; alone, without dp or zero">,
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect",
                            "::mlir::func::FuncDialect"];

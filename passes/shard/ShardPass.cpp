@@ -123,6 +123,55 @@ void sliceBeforeScalarArithmetic(func::FuncOp step) {
   }
 }
 
+/// Megatron's split of the weights of `entry` over `ranks` (by parameter):
+/// the projections into heads or hidden units (q/k/v, MLA's q_b and kv_b,
+/// gate and up, the LM head) split their outputs, the projections back
+/// (o, down) their inputs, so each pair needs one sum of its output
+/// (Shoeybi et al. 2019). Weights are [out, in] after any stacked
+/// dimensions (Hugging Face's layout); a weight no rule names, or whose
+/// dimension the ranks do not divide, stays whole.
+llvm::StringMap<int64_t> tensorParallelDims(func::FuncOp entry,
+                                            int64_t ranks) {
+  static constexpr llvm::StringLiteral columns[] = {
+      ".q_proj.weight",    ".k_proj.weight",  ".v_proj.weight",
+      ".q_b_proj.weight",  ".kv_b_proj.weight", ".gate_proj.weight",
+      ".up_proj.weight",   "lm_head.weight"};
+  static constexpr llvm::StringLiteral rows[] = {".o_proj.weight",
+                                                 ".down_proj.weight"};
+  llvm::StringMap<int64_t> dims;
+  for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
+    StringRef name = parameterName(entry, unsigned(index));
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (name.empty() || !type || type.getRank() < 2 || !type.hasStaticShape())
+      continue;
+    auto endsWithAny = [&](ArrayRef<llvm::StringLiteral> suffixes) {
+      return llvm::any_of(suffixes, [&](StringRef s) { return name.ends_with(s); });
+    };
+    int64_t dim = -1;
+    if (endsWithAny(columns))
+      dim = type.getRank() - 2;
+    else if (endsWithAny(rows))
+      dim = type.getRank() - 1;
+    if (dim >= 0 && type.getDimSize(dim) % ranks == 0)
+      dims[name] = dim;
+  }
+  return dims;
+}
+
+/// How the strategy splits the weights and their AdamW moments over the
+/// grid's one axis: by parameter, the split dimension.
+struct WeightPlan {
+  llvm::StringMap<int64_t> dims;
+  /// The weights themselves are split at rest (ZeRO-3, tensor parallel),
+  /// not only their moments (ZeRO-1).
+  bool weights = false;
+  /// ZeRO-3: the split is storage only, gathered before use; tensor
+  /// parallelism computes on the blocks.
+  bool storage = false;
+  /// What the plan is called in reasons: "ZeRO-1", "ZeRO-3", "TP".
+  std::string name;
+};
+
 struct ShardPass : impl::DsShardPassBase<ShardPass> {
   using DsShardPassBase::DsShardPassBase;
 
@@ -139,6 +188,15 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       return module.emitError(
                  "--ds-shard: bucket-bytes must be at least 0, got ")
              << int64_t(bucketBytes);
+    if (tp < 1)
+      return module.emitError("--ds-shard: tp must be at least 1, got ")
+             << int64_t(tp);
+    if (tp > 1 && (dp > 1 || zero != 0))
+      return module.emitError(
+          "--ds-shard: tp=")
+             << int64_t(tp)
+             << " with dp or zero needs a 2-D grid, whose collectives over "
+                "one axis the runtime does not run yet: use tp alone";
     if (zero != 0 && zero != 1 && zero != 3)
       return module.emitError("--ds-shard: zero must be 0, 1 (ZeRO stage 1 "
                               "splits the optimizer state) or 3 (and the "
@@ -151,20 +209,20 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
   /// with ZeRO-1 the moments too; everything else whole.
   FailureOr<std::vector<shard::Sharding>>
   argumentShardings(func::FuncOp entry, Partitioner &partitioner,
-                    const llvm::StringMap<int64_t> &zeroDims) {
+                    const WeightPlan &plan) {
     std::vector<shard::Sharding> argShardings;
     for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       StringRef name = argumentName(entry, unsigned(index));
-      auto dim = zeroDims.find(momentOf(name));
-      if (zero == 3 && dim == zeroDims.end())
-        dim = zeroDims.find(parameterName(entry, unsigned(index)));
-      if (type && dim != zeroDims.end()) {
+      auto dim = plan.dims.find(momentOf(name));
+      if (plan.weights && dim == plan.dims.end())
+        dim = plan.dims.find(parameterName(entry, unsigned(index)));
+      if (type && dim != plan.dims.end()) {
         argShardings.push_back(
             partitioner.split(type.getRank(), dim->second, {shard::GridAxis(0)}));
         continue;
       }
-      if (!type || (name != "tokens" && name != "targets")) {
+      if (!type || dp == 1 || (name != "tokens" && name != "targets")) {
         argShardings.push_back(partitioner.replicated());
         continue;
       }
@@ -187,8 +245,9 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
   /// ZeRO-1's entry: moments returned as the rank's shards, updated weights
   /// gathered, and each gradient split like its moments as soon as the
   /// backward pass returns it.
-  EntryShardings zeroEntry(func::FuncOp entry, Partitioner &partitioner,
-                           const llvm::StringMap<int64_t> &zeroDims) {
+  EntryShardings planEntry(func::FuncOp entry, Partitioner &partitioner,
+                           const WeightPlan &plan) {
+    const llvm::StringMap<int64_t> &dims = plan.dims;
     EntryShardings shardings;
     auto splitLike = [&](Value value, int64_t dim) {
       return partitioner.split(cast<RankedTensorType>(value.getType()).getRank(),
@@ -200,14 +259,13 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       EntryShardings::Wanted wanted{partitioner.replicated(),
                                     "reshard: the entry point returns whole "
                                     "tensors"};
-      if (auto dim = zeroDims.find(momentOf(name)); dim != zeroDims.end())
-        wanted = {splitLike(value, dim->second), "ZeRO: " + name.str() +
-                                                     " stays split"};
-      else if (auto dim = zeroDims.find(name);
-               dim != zeroDims.end() && zero == 3)
+      if (auto dim = dims.find(momentOf(name)); dim != dims.end())
         wanted = {splitLike(value, dim->second),
-                  "ZeRO-3: " + name.str() + " stays split"};
-      else if (auto dim = zeroDims.find(name); dim != zeroDims.end())
+                  plan.name + ": " + name.str() + " stays split"};
+      else if (auto dim = dims.find(name); dim != dims.end() && plan.weights)
+        wanted = {splitLike(value, dim->second),
+                  plan.name + ": " + name.str() + " stays split"};
+      else if (auto dim = dims.find(name); dim != dims.end())
         wanted = {partitioner.replicated(),
                   "ZeRO-1 weights: the updated shards of " + name.str() +
                       ", gathered over dp"};
@@ -223,19 +281,19 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
         StringRef name = resultName(callee, unsigned(index));
         if (!name.consume_front("grad."))
           continue;
-        if (auto dim = zeroDims.find(name); dim != zeroDims.end())
+        if (auto dim = dims.find(name); dim != dims.end())
           shardings.values[result] = {
               splitLike(result, dim->second),
-              "reshard: ZeRO: this rank's shard of the gradient of " +
-                  name.str()};
+              "reshard: " + plan.name +
+                  ": this rank's shard of the gradient of " + name.str()};
       }
     });
     // ZeRO-3: the functions the step calls hold the parameters split and
     // gather each just before use.
-    if (zero == 3)
+    if (plan.storage)
       for (unsigned index = 0; index < entry.getNumArguments(); ++index)
         if (StringRef name = parameterName(entry, index);
-            !name.empty() && zeroDims.count(name))
+            !name.empty() && dims.count(name))
           shardings.storage[entry.getArgument(index)] = name.str();
     return shardings;
   }
@@ -244,7 +302,8 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     ModuleOp module = getOperation();
     if (failed(checkOptions(module)))
       return signalPassFailure();
-    if (dp == 1)
+    const int64_t ranks = dp * tp;
+    if (ranks == 1)
       return;
     auto entry = module.lookupSymbol<func::FuncOp>(kEntry);
     if (!entry || entry.isExternal()) {
@@ -260,18 +319,23 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     OpBuilder b(module.getBodyRegion());
     auto grid = shard::GridOp::create(b, module.getLoc(),
                                       b.getStringAttr(kGridName),
-                                      b.getDenseI64ArrayAttr({dp}));
-    grid->setAttr(kAxisNamesAttrName, b.getStrArrayAttr({"dp"}));
+                                      b.getDenseI64ArrayAttr({ranks}));
+    grid->setAttr(kAxisNamesAttrName,
+                  b.getStrArrayAttr({tp > 1 ? "tp" : "dp"}));
     Partitioner partitioner(module, grid);
 
-    llvm::StringMap<int64_t> zeroDims;
-    if (zero != 0)
-      zeroDims = zeroSplitDims(entry, dp);
+    WeightPlan plan;
+    if (tp > 1) {
+      plan = {tensorParallelDims(entry, tp), true, false, "TP"};
+    } else if (zero != 0) {
+      plan = {zeroSplitDims(entry, dp), zero == 3, zero == 3,
+              zero == 3 ? "ZeRO-3" : "ZeRO-1"};
+    }
     FailureOr<std::vector<shard::Sharding>> argShardings =
-        argumentShardings(entry, partitioner, zeroDims);
+        argumentShardings(entry, partitioner, plan);
     if (failed(argShardings))
       return signalPassFailure();
-    EntryShardings entryShardings = zeroEntry(entry, partitioner, zeroDims);
+    EntryShardings entryShardings = planEntry(entry, partitioner, plan);
 
     std::string partitionedName = (kEntry + ".partitioned").str();
     FailureOr<PartitionedFunction> partitioned = partitioner.partition(
@@ -282,16 +346,16 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     // rank holds a slice of say along which dimension.
     func::FuncOp step = partitioned->function;
     step.setVisibility(entry.getVisibility());
-    step->setAttr(kRanksAttrName, b.getI64IntegerAttr(dp));
+    step->setAttr(kRanksAttrName, b.getI64IntegerAttr(ranks));
     auto markSplit = [&](const shard::Sharding &sharding, auto setAttr) {
       for (auto [d, axes] : llvm::enumerate(sharding.getSplitAxes()))
         if (!axes.empty())
           setAttr(b.getI64IntegerAttr(int64_t(d)));
     };
+    // Every split argument is marked: the batch (each rank reads its own
+    // stripe), moments and weights (checkpoints hold them whole).
     for (auto [index, sharding] : llvm::enumerate(*argShardings))
-      if (!zeroDims.empty() && sharding &&
-          (!momentOf(argumentName(entry, unsigned(index))).empty() ||
-           (zero == 3 && !parameterName(entry, unsigned(index)).empty())))
+      if (sharding)
         markSplit(sharding, [&](Attribute dim) {
           step.setArgAttr(unsigned(index), kSplitDimAttrName, dim);
         });

@@ -198,6 +198,9 @@ private:
   std::shared_ptr<const Artifact> artifact;
   const EntrySpec *stepSpec = nullptr, *lossSpec = nullptr;
   int64_t rows = 0, seqLen = 0;
+  /// The ranks that read different rows of a batch (data parallel): the
+  /// global batch is rows * stripes.
+  int64_t stripes = 1;
   DataSet data;
   std::unique_ptr<Batcher> batcher;
   std::string checkpoints;
@@ -267,11 +270,17 @@ bool TrainingRun::loadModelAndData(std::string &error) {
             ")";
     return false;
   }
-  // Each rank takes its stripe of the windows: together the ranks' rows
-  // are one batch of rows * ranks windows.
+  // When the step splits the batch (data parallel: the tokens' split_dim),
+  // each rank takes its stripe of the windows: together the ranks' rows
+  // are one batch of rows * ranks windows. Otherwise (tensor parallel)
+  // every rank reads the same batch.
+  const ArgumentSpec *tokens = stepSpec->findArgument("tokens");
+  const bool striped = tokens && tokens->splitDim;
+  stripes = striped ? ranks : 1;
   BatcherOptions batchOptions{.batchSize = rows, .seqLen = seqLen,
-                              .seed = options.seed, .rank = rank,
-                              .worldSize = ranks};
+                              .seed = options.seed,
+                              .rank = striped ? rank : 0,
+                              .worldSize = striped ? ranks : 1};
   if (!Batcher::check(*data.train, batchOptions, error))
     return false;
   batcher = std::make_unique<Batcher>(*data.train, batchOptions);
@@ -459,7 +468,7 @@ void TrainingRun::log(double elapsed) {
   double eta = perStep * double(target - stepsDone);
   if (options.timeLimitSeconds > 0)
     eta = std::min(eta, std::max(0.0, options.timeLimitSeconds - elapsed));
-  const int64_t tokensPerStep = rows * seqLen * ranks;
+  const int64_t tokensPerStep = rows * seqLen * stripes;
   const double lr = scalar(results, *stepSpec, "lr");
   say("step %lld/%lld | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
       static_cast<long long>(stepsDone), static_cast<long long>(target),
@@ -510,7 +519,7 @@ bool TrainingRun::evaluateNow(int64_t batches, std::string &error) {
 /// (ZeRO), it keeps its own.
 bool TrainingRun::keepOwnBlocks(std::string &error) {
   for (const ArgumentSpec &argument : stepSpec->arguments) {
-    if (!argument.splitDim)
+    if (!argument.splitDim || isBatchArgument(argument.name))
       continue;
     std::optional<HostTensor> block =
         blockOf(state.at(argument.name), *argument.splitDim, rank, ranks,
@@ -529,7 +538,7 @@ bool TrainingRun::saveState(std::string &error) {
   // every rank takes part); the rest is the same on every rank.
   NamedTensors gathered;
   for (const ArgumentSpec &argument : stepSpec->arguments) {
-    if (!argument.splitDim)
+    if (!argument.splitDim || isBatchArgument(argument.name))
       continue;
     std::optional<HostTensor> whole = gatherWhole(
         *communicator, state.at(argument.name), *argument.splitDim, error);
@@ -762,7 +771,7 @@ bool TrainingRun::run(std::string &error) {
   say("training %s on %s: %lld steps of %lld tokens, run in %s%s\n",
       options.artifact.c_str(), options.data.c_str(),
       static_cast<long long>(target),
-      static_cast<long long>(rows * seqLen * ranks), options.run.c_str(),
+      static_cast<long long>(rows * seqLen * stripes), options.run.c_str(),
       ranks > 1 ? (", on " + std::to_string(ranks) + " ranks (" +
                    std::to_string(rows) + " rows each)")
                       .c_str()
