@@ -11,13 +11,21 @@ median over --repeat runs with the spread (min–max). tokens/s counts the
 global batch: one step of 2 ranks trains as many tokens as one step of one
 process.
 
+The reference a user would otherwise pick, in the same run when
+.bench-venv exists (bench/setup-reference.sh; --torch to name another
+Python): PyTorch with the same model, step and weights
+(bench/torch_models.py via bench/torch_ddp.py), in one process and as
+2 processes over gloo averaging the gradients with one flattened
+all_reduce per step (DDP's bucket), on a fixed random batch of the same
+shape.
+
 What it cannot show here: speed-up. On a machine of 2 cores one process
 already uses both (OpenMP), so 2 ranks of 1 thread each do the same work on
 the same cores plus the collectives; the table measures that overhead, not
 scaling (docs/performance.md says more).
 
     python3 bench/distributed.py [--build build] [--model tiny-moe]
-        [--batch 8] [--steps 60] [--skip 10] [--repeat 3]
+        [--batch 8] [--steps 60] [--skip 10] [--repeat 3] [--torch PYTHON]
 """
 
 import argparse
@@ -95,6 +103,32 @@ def steady_ms_per_step(records, skip):
     return (by_step[last] - by_step[skip]) / (last - skip) * 1000.0
 
 
+def torch_rows(args, config, work, cores):
+    """PyTorch in 1 process and 2 over gloo, the same weights and step."""
+    weights = os.path.join(work, "weights.safetensors")
+    model = tool(args.build, "ds-model")
+    run([model, config, "--batch-size=%d" % args.batch, "-o",
+         os.path.join(work, "model.mlir"), "--init-weights=" + weights,
+         "--seed=1"])
+    cfg = os.path.join(work, "config.json")
+    with open(cfg, "w") as f:
+        f.write(run([model, config, "--print-hf-config"]))
+    seq = int(re.search(r"seq_len:\s*(\d+)", open(config).read()).group(1))
+    rows = []
+    for name, ranks in (("PyTorch, 1 process", 1),
+                        ("PyTorch DDP (gloo), dp=2", 2)):
+        times = []
+        for _ in range(args.repeat):
+            out = run([args.torch, os.path.join(ROOT, "bench", "torch_ddp.py"),
+                       weights, cfg, "--batch=%d" % args.batch,
+                       "--seq=%d" % seq, "--ranks=%d" % ranks,
+                       "--steps=%d" % args.steps, "--skip=%d" % args.skip])
+            times.append(float(out.split()[0]))
+        rows.append((name, ranks, max(1, cores // ranks), (None, None, None),
+                     times))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -103,6 +137,8 @@ def main():
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--skip", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--torch", default=os.path.join(ROOT, ".bench-venv",
+                                                        "bin", "python"))
     args = parser.parse_args()
     config = os.path.join(ROOT, "models", args.model + ".textproto")
     cores = os.cpu_count()
@@ -133,6 +169,11 @@ def main():
                                 threads)
                 times.append(steady_ms_per_step(records, args.skip))
             rows.append((name, ranks, threads, state, times))
+        if os.access(args.torch, os.X_OK):
+            rows += torch_rows(args, config, work, cores)
+        else:
+            print("note: %s not found: no PyTorch reference "
+                  "(bench/setup-reference.sh)" % args.torch, file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -150,7 +191,8 @@ def main():
     base = statistics.median(rows[0][4])
     for name, ranks, threads, state, times in rows:
         med = statistics.median(times)
-        params, opt, sent = ("%.2f MB" % (b / 1e6) for b in state)
+        params, opt, sent = (("%.2f MB" % (b / 1e6)) if b is not None
+                             else "-" for b in state)
         print("| %s | %d × %d | %s | %s | %s | %.1f (%.1f–%.1f) | %.0f | "
               "%.2f× |" % (name, ranks, threads, params, opt, sent, med,
                            min(times), max(times), tokens / med * 1000.0,
