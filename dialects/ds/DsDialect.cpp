@@ -122,9 +122,15 @@ static LogicalResult verifyBalancesAttribute(Operation *op, unsigned index,
 /// (or, once bufferized, memref) type, which the sharding pass split over
 /// the function's ranks. Lowered further (to pointers), only d >= 0 is
 /// checked.
-static LogicalResult verifySplitDimAttribute(Operation *op, StringRef what,
-                                             unsigned index, Type type,
+static LogicalResult verifySplitDimAttribute(Operation *op, bool result,
+                                             unsigned index,
                                              NamedAttribute attribute) {
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  ArrayRef<Type> types;
+  if (function)
+    types = result ? function.getResultTypes() : function.getArgumentTypes();
+  const Type type = index < types.size() ? types[index] : Type();
+  const StringRef what = result ? "result" : "argument";
   auto dim = dyn_cast<IntegerAttr>(attribute.getValue());
   auto shaped = dyn_cast_if_present<ShapedType>(type);
   const bool ranked = shaped && shaped.hasRank();
@@ -144,13 +150,8 @@ LogicalResult DsDialect::verifyRegionResultAttribute(Operation *op,
                                                      NamedAttribute attribute) {
   if (attribute.getName() == kBalancesAttrName)
     return verifyBalancesAttribute(op, resultIndex, attribute);
-  if (attribute.getName() == kSplitDimAttrName) {
-    auto function = dyn_cast<FunctionOpInterface>(op);
-    Type type = function && resultIndex < function.getNumResults()
-                    ? function.getResultTypes()[resultIndex]
-                    : Type();
-    return verifySplitDimAttribute(op, "result", resultIndex, type, attribute);
-  }
+  if (attribute.getName() == kSplitDimAttrName)
+    return verifySplitDimAttribute(op, /*result=*/true, resultIndex, attribute);
   if (attribute.getName() != kNameAttrName)
     return op->emitError("unknown ds result attribute '")
            << attribute.getName().getValue() << "' on result #" << resultIndex
@@ -165,13 +166,8 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
                                                   NamedAttribute attribute) {
   if (attribute.getName() == kNameAttrName)
     return verifyNameAttribute(op, "argument", argIndex, attribute);
-  if (attribute.getName() == kSplitDimAttrName) {
-    auto function = dyn_cast<FunctionOpInterface>(op);
-    Type type = function && argIndex < function.getNumArguments()
-                    ? function.getArgumentTypes()[argIndex]
-                    : Type();
-    return verifySplitDimAttribute(op, "argument", argIndex, type, attribute);
-  }
+  if (attribute.getName() == kSplitDimAttrName)
+    return verifySplitDimAttribute(op, /*result=*/false, argIndex, attribute);
   if (attribute.getName() != kParamAttrName)
     return op->emitError("unknown ds argument attribute '")
            << attribute.getName().getValue() << "' on argument #" << argIndex
