@@ -177,8 +177,21 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
       kv_b, gate and up, the LM head) are split by output, the projections
       back (o, down) by input, so attention runs by head and each MLP and
       expert computes on its share of hidden units, with one all_reduce of
-      each block's output. The weights and moments stay split. Not yet
-      combined with `dp` or `zero` (a 2-D grid).
+      each block's output. The weights and moments stay split. With `dp`,
+      a 2-D grid `[dp, tp]`: the batch is split over `dp`, the weights over
+      `tp`.
+    * `ep = N` (expert parallel): the routed experts of every MoE layer are
+      split over the `ep` ranks, which also read their own part of the
+      batch (with `dp`, the grid is `[dp, ep]` and the batch is split over
+      both). Each MoE layer gathers the tokens of its `ep` peers
+      (dispatch), runs its own experts on the tokens that chose them, and
+      reduce-scatters the outputs back to the tokens' ranks (combine); the
+      shared experts and everything else are replicated. The experts'
+      gradients are summed over `dp` only.
+
+    A split that does not divide what it splits (the batch, heads, hidden
+    units, vocabulary or experts) is an error that names it. `zero` does
+    not combine with `tp` or `ep` yet, nor `tp` with `ep`.
 
     Gradients are then summed in few large collectives, not one per weight
     and layer: partial contributions to one gradient are added before they
@@ -211,7 +224,10 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
            "(the weights too, gathered inside each layer before use)">,
     Option<"tp", "tp", "int64_t", /*default=*/"1",
            "Tensor-parallel ranks (Megatron): attention by heads, MLPs and "
-           "experts column then row; alone, without dp or zero">,
+           "experts column then row; with dp, a [dp, tp] grid">,
+    Option<"ep", "ep", "int64_t", /*default=*/"1",
+           "Expert-parallel ranks: the routed experts split over them, "
+           "tokens dispatched and combined; with dp, a [dp, ep] grid">,
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect",
                            "::mlir::func::FuncDialect"];

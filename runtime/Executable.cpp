@@ -152,7 +152,8 @@ bool Executable::call(const Artifact::Entry &entry,
     return false;
   }
   status_ = ds_status{};
-  status_.comm = spec.ranks > 1 ? &comm_ : nullptr;
+  status_.comm = spec.ranks > 1 ? &world_.table : nullptr;
+  runningGrid_ = &spec.grid;
   commError_.clear();
   entry.function(&status_, buffers.data(), workspace.get());
   if (status_.code != DS_STATUS_OK) {
@@ -165,40 +166,68 @@ bool Executable::call(const Artifact::Entry &entry,
 
 void Executable::setCommunicator(Communicator *communicator) {
   communicator_ = communicator;
-  comm_ = ds_comm{};
-  if (!communicator)
-    return;
-  comm_.self = this;
-  comm_.rank = communicator->rank();
-  comm_.size = communicator->size();
-  comm_.all_reduce = [](void *self, void *buffer, int64_t count, int32_t dtype,
-                        int32_t reduction) -> int32_t {
-    auto *executable = static_cast<Executable *>(self);
-    return executable->communicator_->allReduce(
-               buffer, size_t(count), DType(dtype), ReduceOp(reduction),
-               executable->commError_)
+  groupTables_.clear();
+  groups_.clear();
+  world_ = CommTable{};
+  if (communicator)
+    bindTable(world_, communicator);
+}
+
+void Executable::bindTable(CommTable &table, Communicator *communicator) {
+  table.communicator = communicator;
+  table.owner = this;
+  ds_comm &comm = table.table;
+  comm.self = &table;
+  comm.rank = communicator->rank();
+  comm.size = communicator->size();
+  comm.all_reduce = [](void *self, void *buffer, int64_t count, int32_t dtype,
+                       int32_t reduction) -> int32_t {
+    auto *t = static_cast<CommTable *>(self);
+    return t->communicator->allReduce(buffer, size_t(count), DType(dtype),
+                                      ReduceOp(reduction),
+                                      t->owner->commError_)
                ? 0
                : 1;
   };
-  comm_.all_gather = [](void *self, const void *input, void *output,
-                        int64_t bytes) -> int32_t {
-    auto *executable = static_cast<Executable *>(self);
-    return executable->communicator_->allGather(input, output, size_t(bytes),
-                                                DType::U8,
-                                                executable->commError_)
+  comm.all_gather = [](void *self, const void *input, void *output,
+                       int64_t bytes) -> int32_t {
+    auto *t = static_cast<CommTable *>(self);
+    return t->communicator->allGather(input, output, size_t(bytes), DType::U8,
+                                      t->owner->commError_)
                ? 0
                : 1;
   };
-  comm_.reduce_scatter = [](void *self, const void *input, void *output,
-                            int64_t count, int32_t dtype,
-                            int32_t reduction) -> int32_t {
-    auto *executable = static_cast<Executable *>(self);
-    return executable->communicator_->reduceScatter(
-               input, output, size_t(count), DType(dtype), ReduceOp(reduction),
-               executable->commError_)
+  comm.reduce_scatter = [](void *self, const void *input, void *output,
+                           int64_t count, int32_t dtype,
+                           int32_t reduction) -> int32_t {
+    auto *t = static_cast<CommTable *>(self);
+    return t->communicator->reduceScatter(input, output, size_t(count),
+                                          DType(dtype), ReduceOp(reduction),
+                                          t->owner->commError_)
                ? 0
                : 1;
   };
+  comm.group = [](void *self, int64_t axes) -> const ds_comm * {
+    return static_cast<CommTable *>(self)->owner->groupTable(axes);
+  };
+}
+
+const ds_comm *Executable::groupTable(int64_t axes) {
+  if (!communicator_ || !runningGrid_)
+    return nullptr;
+  const std::vector<int64_t> &grid = *runningGrid_;
+  if (grid.size() <= 1 || axes == (int64_t(1) << grid.size()) - 1)
+    return &world_.table;
+  auto key = std::make_pair(grid, axes);
+  if (auto found = groupTables_.find(key); found != groupTables_.end())
+    return &found->second->table;
+  auto groups = groups_.try_emplace(grid, *communicator_, grid).first;
+  Communicator *group = groups->second.group(axes, commError_);
+  if (!group)
+    return nullptr;
+  auto table = std::make_unique<CommTable>();
+  bindTable(*table, group);
+  return &(groupTables_[key] = std::move(table))->table;
 }
 
 bool Executable::run(std::string_view name,

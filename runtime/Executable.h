@@ -19,6 +19,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/HostTensor.h"
 #include "runtime/comm/Communicator.h"
+#include "runtime/comm/GridGroups.h"
 
 #include "kernels/cpu/Collectives.h"
 
@@ -97,10 +98,26 @@ private:
   /// Indexed by Artifact::Entry::index; empty until the entry first runs.
   std::vector<AlignedBytes> workspaces_;
   ds_status status_{};
-  /// The compiled code's view of communicator_ (kernels/cpu/Collectives.h),
-  /// and the error of its last failed collective.
+  /// The compiled code's view of a communicator (kernels/cpu/Collectives.h).
+  struct CommTable {
+    ds_comm table{};
+    Communicator *communicator = nullptr;
+    Executable *owner = nullptr;
+  };
+  void bindTable(CommTable &table, Communicator *communicator);
+  /// The table of the running entry's group along the grid axes in `axes`
+  /// (a bitmask), made on first use; null with commError_ set.
+  const ds_comm *groupTable(int64_t axes);
+
   Communicator *communicator_ = nullptr;
-  ds_comm comm_{};
+  CommTable world_;
+  /// The groups of each grid shape an entry ran on, and their tables.
+  std::map<std::vector<int64_t>, GridGroups> groups_;
+  std::map<std::pair<std::vector<int64_t>, int64_t>, std::unique_ptr<CommTable>>
+      groupTables_;
+  /// The grid of the entry running now.
+  const std::vector<int64_t> *runningGrid_ = nullptr;
+  /// The error of the last failed collective.
   std::string commError_;
 };
 

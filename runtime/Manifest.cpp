@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Manifest.h"
+#include "runtime/comm/Grid.h"
 #include "runtime/io/DType.h"
 #include "runtime/io/JsonReader.h"
 
@@ -39,6 +40,26 @@ std::string nonEmptyString(JsonReader &r, const char *key) {
   if (text && text->empty())
     r.fail(key, "must not be empty");
   return text.value_or("");
+}
+
+/// An optional array of counts (`key`), each read as JsonReader::asCount;
+/// nullopt when absent or wrong (reported).
+std::optional<std::vector<int64_t>> countArray(JsonReader &r, const char *key) {
+  const json *list = r.array(key);
+  if (!list || !r.ok())
+    return std::nullopt;
+  std::vector<int64_t> values;
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string problem;
+    std::optional<int64_t> value = JsonReader::asCount(
+        (*list)[i], r.field(key) + "[" + std::to_string(i) + "]", problem);
+    if (!value) {
+      r.report(problem);
+      return std::nullopt;
+    }
+    values.push_back(*value);
+  }
+  return values;
 }
 
 void parseTensor(JsonReader &r, TensorSpec &spec) {
@@ -77,6 +98,14 @@ void parseTensor(JsonReader &r, TensorSpec &spec) {
                               std::to_string(spec.shape.size()) + " tensor");
     else
       spec.splitDim = *dim;
+  }
+  if (std::optional<std::vector<int64_t>> axes = countArray(r, "split_axes")) {
+    if (!spec.splitDim)
+      r.fail("split_axes", "given without split_dim");
+    for (size_t i = 0; i < axes->size(); ++i)
+      if (i > 0 && (*axes)[i] <= (*axes)[i - 1])
+        r.fail("split_axes", "grid axes must be distinct and increasing");
+    spec.splitAxes = std::move(*axes);
   }
 }
 
@@ -128,21 +157,33 @@ void parseTensors(JsonReader &r, const char *key, std::vector<Spec> &specs,
     checkUniqueNames(specs, r, key);
 }
 
-/// A split tensor needs ranks to be split over, and its whole must have a
-/// size.
+/// A split tensor needs ranks to be split over, along axes of the entry's
+/// grid (every axis when the manifest names none), and its whole must have
+/// a size.
 template <typename Spec>
-void checkSplits(JsonReader &r, const char *key, const std::vector<Spec> &specs,
-                 int64_t ranks) {
+void checkSplits(JsonReader &r, const char *key, std::vector<Spec> &specs,
+                 const EntrySpec &entry) {
   for (size_t i = 0; r.ok() && i < specs.size(); ++i) {
-    if (!specs[i].splitDim)
+    Spec &spec = specs[i];
+    if (!spec.splitDim)
       continue;
     const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+    if (spec.splitAxes.empty())
+      for (size_t a = 0; a < entry.grid.size(); ++a)
+        spec.splitAxes.push_back(int64_t(a));
+    if (spec.splitAxes.back() >= int64_t(entry.grid.size())) {
+      r.fail(field + ".split_axes",
+             "axis " + std::to_string(spec.splitAxes.back()) +
+                 " of a grid of " + std::to_string(entry.grid.size()) +
+                 " axes");
+      return;
+    }
     size_t bytes = 0;
     std::string problem;
-    if (ranks == 1)
+    if (entry.ranks == 1)
       r.fail(field + ".split_dim", "a split tensor in an entry of one rank");
-    else if (!tensorByteSize(specs[i].dtype, specs[i].wholeShape(ranks), bytes,
-                             problem))
+    else if (!tensorByteSize(spec.dtype, spec.wholeShape(entry.blocks(spec)),
+                             bytes, problem))
       r.fail(field + ".split_dim", "the whole tensor: " + problem);
   }
 }
@@ -166,6 +207,18 @@ EntrySpec parseEntry(JsonReader &r) {
                           " ranks, got " + std::to_string(*ranks));
     else
       entry.ranks = *ranks;
+  }
+  entry.grid = {entry.ranks};
+  if (std::optional<std::vector<int64_t>> grid = countArray(r, "grid")) {
+    int64_t product = 1;
+    for (int64_t size : *grid)
+      product = size < 1 || product > kMaxRanks ? -1 : product * size;
+    if (grid->empty() || grid->size() > 16 || product != entry.ranks)
+      r.fail("grid", "expected the sizes of at most 16 axes whose product is "
+                     "the entry's " +
+                         std::to_string(entry.ranks) + " ranks");
+    else
+      entry.grid = std::move(*grid);
   }
 
   if (const json *memory = r.object("memory")) {
@@ -194,8 +247,8 @@ EntrySpec parseEntry(JsonReader &r) {
                  if (std::optional<std::string> balances = a.string("balances"))
                    result.balances = *balances;
                });
-  checkSplits(r, "arguments", entry.arguments, entry.ranks);
-  checkSplits(r, "results", entry.results, entry.ranks);
+  checkSplits(r, "arguments", entry.arguments, entry);
+  checkSplits(r, "results", entry.results, entry);
   return entry;
 }
 
@@ -270,6 +323,14 @@ const char *roleName(ArgumentRole role) {
   return "?";
 }
 
+int64_t EntrySpec::blocks(const TensorSpec &tensor) const {
+  return tensor.splitDim ? gridSizeAlong(grid, tensor.splitAxes) : 1;
+}
+
+int64_t EntrySpec::blockIndex(const TensorSpec &tensor, int64_t rank) const {
+  return tensor.splitDim ? gridIndexAlong(rank, grid, tensor.splitAxes) : 0;
+}
+
 uint64_t EntrySpec::memoryBytes() const {
   uint64_t total = workspaceBytes;
   auto add = [&](uint64_t bytes) {
@@ -338,22 +399,29 @@ const EntrySpec *Manifest::findEntry(std::string_view name) const {
 }
 
 namespace {
-void appendTensor(std::string &text, const char *kind, const TensorSpec &spec) {
+void appendTensor(std::string &text, const char *kind, const TensorSpec &spec,
+                  bool gridAxes) {
   text += std::string(kind) + " " + spec.name + " " + dtypeName(spec.dtype) +
           "[";
   for (size_t i = 0; i < spec.shape.size(); ++i)
     text += (i ? "x" : "") + std::to_string(spec.shape[i]);
   text += "]";
-  if (spec.splitDim)
+  if (spec.splitDim) {
     text += " split " + std::to_string(*spec.splitDim);
+    if (gridAxes) {
+      text += " over";
+      for (int64_t axis : spec.splitAxes)
+        text += " " + std::to_string(axis);
+    }
+  }
   text += "\n";
 }
 } // namespace
 
-std::vector<int64_t> TensorSpec::wholeShape(int64_t ranks) const {
+std::vector<int64_t> TensorSpec::wholeShape(int64_t blocks) const {
   std::vector<int64_t> whole = shape;
   if (splitDim && size_t(*splitDim) < whole.size())
-    whole[size_t(*splitDim)] *= ranks;
+    whole[size_t(*splitDim)] *= blocks;
   return whole;
 }
 
@@ -364,11 +432,17 @@ std::string Manifest::abiText() const {
             std::to_string(entry.workspaceBytes);
     if (entry.ranks != 1) // (absent for one process, as before ranks existed)
       text += " ranks " + std::to_string(entry.ranks);
+    const bool gridAxes = entry.grid.size() > 1;
+    if (gridAxes) {
+      text += " grid";
+      for (size_t a = 0; a < entry.grid.size(); ++a)
+        text += (a ? "x" : " ") + std::to_string(entry.grid[a]);
+    }
     text += "\n";
     for (const ArgumentSpec &argument : entry.arguments)
-      appendTensor(text, "arg", argument);
+      appendTensor(text, "arg", argument, gridAxes);
     for (const ResultSpec &result : entry.results)
-      appendTensor(text, "result", result);
+      appendTensor(text, "result", result, gridAxes);
   }
   return text;
 }

@@ -53,11 +53,15 @@ struct TensorSpec {
   int64_t numElements = 0;
   /// In an entry sharded over several ranks, a tensor each rank holds one
   /// block of: `shape` is the block, split evenly along this dimension of
-  /// the whole tensor (rank r holds block r). Absent: the whole tensor.
+  /// the whole tensor. Absent: the whole tensor.
   std::optional<int64_t> splitDim;
+  /// The grid axes the split runs over (increasing; runtime/comm/Grid.h
+  /// says which block a rank holds): every axis of the entry's grid when
+  /// the manifest does not say.
+  std::vector<int64_t> splitAxes;
 
-  /// The whole tensor's shape when the entry runs on `ranks` ranks.
-  std::vector<int64_t> wholeShape(int64_t ranks) const;
+  /// The whole tensor's shape when it is split in `blocks` blocks.
+  std::vector<int64_t> wholeShape(int64_t blocks) const;
 };
 
 struct ArgumentSpec : TensorSpec {
@@ -88,6 +92,9 @@ struct EntrySpec {
   /// --ds-shard): every one of them runs it at once, with a communicator of
   /// that size. Optional in the file; 1 when absent.
   int64_t ranks = 1;
+  /// The shape of the grid the ranks form (runtime/comm/Grid.h), whose
+  /// product is `ranks`. Optional in the file; [ranks] when absent.
+  std::vector<int64_t> grid{1};
   std::optional<MemoryStats> memory;
   std::vector<ArgumentSpec> arguments;
   std::vector<ResultSpec> results;
@@ -95,6 +102,11 @@ struct EntrySpec {
   /// Bytes one run needs: its arguments, results and workspace (saturating
   /// at 2^64 - 1), for runtime/io/Memory.h's check before allocating.
   uint64_t memoryBytes() const;
+
+  /// The number of blocks `tensor` is split in (1 when it is whole), and
+  /// the block that `rank` holds.
+  int64_t blocks(const TensorSpec &tensor) const;
+  int64_t blockIndex(const TensorSpec &tensor, int64_t rank) const;
 
   /// Null when there is none of that name.
   const ArgumentSpec *findArgument(std::string_view name) const;

@@ -144,6 +144,25 @@ static LogicalResult verifySplitDimAttribute(Operation *op, bool result,
   return success();
 }
 
+/// `ds.split_axes = array<i64: ...>`: distinct grid axes in increasing
+/// order.
+static LogicalResult verifySplitAxesAttribute(Operation *op, bool result,
+                                              unsigned index,
+                                              NamedAttribute attribute) {
+  auto axes = dyn_cast<DenseI64ArrayAttr>(attribute.getValue());
+  bool increasing = axes && !axes.empty();
+  for (size_t i = 0; increasing && i < axes.size(); ++i)
+    increasing = axes[i] >= 0 && (i == 0 || axes[i] > axes[i - 1]);
+  if (!increasing)
+    return op->emitError("'")
+           << kSplitAxesAttrName << "' on " << (result ? "result" : "argument")
+           << " #" << index
+           << " must list grid axes in increasing order (array<i64: ...>), "
+              "got "
+           << attribute.getValue();
+  return success();
+}
+
 LogicalResult DsDialect::verifyRegionResultAttribute(Operation *op,
                                                      unsigned regionIndex,
                                                      unsigned resultIndex,
@@ -152,6 +171,9 @@ LogicalResult DsDialect::verifyRegionResultAttribute(Operation *op,
     return verifyBalancesAttribute(op, resultIndex, attribute);
   if (attribute.getName() == kSplitDimAttrName)
     return verifySplitDimAttribute(op, /*result=*/true, resultIndex, attribute);
+  if (attribute.getName() == kSplitAxesAttrName)
+    return verifySplitAxesAttribute(op, /*result=*/true, resultIndex,
+                                    attribute);
   if (attribute.getName() != kNameAttrName)
     return op->emitError("unknown ds result attribute '")
            << attribute.getName().getValue() << "' on result #" << resultIndex
@@ -168,6 +190,9 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
     return verifyNameAttribute(op, "argument", argIndex, attribute);
   if (attribute.getName() == kSplitDimAttrName)
     return verifySplitDimAttribute(op, /*result=*/false, argIndex, attribute);
+  if (attribute.getName() == kSplitAxesAttrName)
+    return verifySplitAxesAttribute(op, /*result=*/false, argIndex,
+                                    attribute);
   if (attribute.getName() != kParamAttrName)
     return op->emitError("unknown ds argument attribute '")
            << attribute.getName().getValue() << "' on argument #" << argIndex
@@ -221,6 +246,16 @@ LogicalResult DsDialect::verifyRegionArgAttribute(Operation *op,
     if (dim && count) {
       splitDim = dim.getInt();
       ranks = count.getInt();
+      // On a grid of several axes, the blocks along the split's own axes.
+      auto grid = op->getAttrOfType<DenseI64ArrayAttr>(kGridAttrName);
+      auto axes = function.getArgAttrOfType<DenseI64ArrayAttr>(
+          argIndex, kSplitAxesAttrName);
+      if (grid && axes) {
+        ranks = 1;
+        for (int64_t axis : axes.asArrayRef())
+          if (axis >= 0 && axis < int64_t(grid.size()))
+            ranks *= grid[axis];
+      }
     }
   }
   for (size_t dim = 0; dim < pattern.numStackedDims(); ++dim) {

@@ -65,6 +65,14 @@ inline constexpr llvm::StringLiteral kRanksAttrName = "ds.ranks";
 /// The manifest records it, and checkpoints hold the whole tensor.
 inline constexpr llvm::StringLiteral kSplitDimAttrName = "ds.split_dim";
 
+/// On a grid of several axes (`ds.grid` on the entry, the shape of its
+/// `shard.grid`, whose product is `ds.ranks`), the grid axes a `ds.split_dim`
+/// split runs over (`{ds.split_axes = array<i64: 1>}`: the experts over
+/// `ep`); the block a rank holds is its place along them
+/// (runtime/comm/Grid.h). Absent: every axis.
+inline constexpr llvm::StringLiteral kSplitAxesAttrName = "ds.split_axes";
+inline constexpr llvm::StringLiteral kGridAttrName = "ds.grid";
+
 /// The attribute every collective the sharding passes insert carries: why
 /// it is there, as "<what>: <detail>" (`{ds.reason = "gradient:
 /// model.norm.weight, summed over dp"}`). `<what>` groups collectives in

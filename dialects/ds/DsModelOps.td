@@ -214,8 +214,11 @@ def Ds_MoeFfnOp : Ds_InferredOp<"moe_ffn", [Ds_HasVjp]> {
 
     Only the chosen experts are evaluated, so the op expresses DeepSeekMoE's
     routed experts without unrolling them; the shared experts are an ordinary
-    SwiGLU block beside it. The result has the input's type. Indices outside
-    `[0, E)` are a run-time error.
+    SwiGLU block beside it. The result has the input's type. An index of -1
+    marks a slot whose expert this op does not hold (under expert
+    parallelism, `--ds-shard` maps the experts of other ranks to -1): it
+    contributes nothing. Other indices outside `[0, E)` are a run-time
+    error.
 
     ```mlir
     %y = ds.moe_ffn %x, %w, %idx, %gate, %up, %down : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>) -> tensor<32x64xf32>
@@ -326,7 +329,8 @@ def Ds_MoeFfnGradOp : Ds_InferredOp<"moe_ffn_grad"> {
     `u = up[e]·x`, `h = silu(g) ⊙ u` and `y = down[e]·h` for a token's `k`-th
     choice `e`, `dweights[n,k] = ⟨grad[n], y⟩`, and the expert's weights and
     the token receive the SwiGLU backward pass of `weights[n,k] · grad[n]`.
-    Accumulates in at least `f32`.
+    A slot of index -1 (an expert held elsewhere) contributes nothing, and
+    its `dweights` is 0. Accumulates in at least `f32`.
     ```mlir
     %dx, %dw, %dg, %du, %dd = ds.moe_ffn_grad %x, %w, %idx, %gate, %up, %down, %dy : (tensor<32x64xf32>, tensor<32x4xf32>, tensor<32x4xi32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>, tensor<32x64xf32>) -> (tensor<32x64xf32>, tensor<32x4xf32>, tensor<16x32x64xf32>, tensor<16x32x64xf32>, tensor<16x64x32xf32>)
     ```

@@ -13,16 +13,18 @@
 
 namespace {
 
-/// The run's communicator when it has the ranks the code was compiled for;
-/// otherwise records DS_STATUS_NO_COMMUNICATOR (bound: the grid size,
-/// value: the ranks there are) and returns null.
+/// The run's group over `axes` when it has the ranks the code was
+/// compiled for; otherwise records DS_STATUS_NO_COMMUNICATOR (bound: the
+/// group size, value: the ranks there are) and returns null.
 const ds_comm *communicator(ds_status *status, int32_t site,
-                            int64_t gridSize) {
+                            int64_t groupSize, int64_t axes) {
   const ds_comm *comm = status ? status->comm : nullptr;
-  if (comm && comm->size == gridSize)
+  if (comm && comm->group)
+    comm = comm->group(comm->self, axes);
+  if (comm && comm->size == groupSize)
     return comm;
   ds_status_fail(status, DS_STATUS_NO_COMMUNICATOR, site,
-                 comm ? comm->size : 1, gridSize);
+                 comm ? comm->size : 1, groupSize);
   return nullptr;
 }
 
@@ -40,13 +42,13 @@ size_t bytesOf(int32_t dtype) {
 }
 
 /// output[o] = input[o][rank]: this rank's block of each of `outer` rows of
-/// `gridSize` blocks of `block` bytes.
+/// `groupSize` blocks of `block` bytes.
 void copyOwnBlocks(const void *input, void *output, int64_t outer,
-                   size_t block, int64_t gridSize, int64_t rank) {
+                   size_t block, int64_t groupSize, int64_t rank) {
   for (int64_t o = 0; o < outer; ++o)
     std::memcpy(static_cast<char *>(output) + size_t(o) * block,
                 static_cast<const char *>(input) +
-                    size_t(o * gridSize + rank) * block,
+                    size_t(o * groupSize + rank) * block,
                 block);
 }
 
@@ -55,10 +57,11 @@ void copyOwnBlocks(const void *input, void *output, int64_t outer,
 extern "C" void ds_collective_all_reduce(ds_status *status, int32_t site,
                                          const void *input, void *output,
                                          int64_t count, int32_t dtype,
-                                         int32_t reduction, int64_t gridSize) {
+                                         int32_t reduction, int64_t groupSize,
+                                         int64_t axes) {
   if (count > 0 && input != output)
     std::memcpy(output, input, size_t(count) * bytesOf(dtype));
-  const ds_comm *comm = communicator(status, site, gridSize);
+  const ds_comm *comm = communicator(status, site, groupSize, axes);
   if (comm && count > 0 &&
       comm->all_reduce(comm->self, output, count, dtype, reduction) != 0)
     ds_status_fail(status, DS_STATUS_COLLECTIVE_FAILED, site, count, 0);
@@ -68,31 +71,31 @@ extern "C" void ds_collective_all_gather(ds_status *status, int32_t site,
                                          const void *input, void *output,
                                          int64_t outer, int64_t local,
                                          int64_t inner, int64_t elementBytes,
-                                         int64_t gridSize) {
+                                         int64_t groupSize, int64_t axes) {
   const size_t block = size_t(local * inner * elementBytes);
   const size_t piece = size_t(outer) * block;
-  const ds_comm *comm = communicator(status, site, gridSize);
+  const ds_comm *comm = communicator(status, site, groupSize, axes);
   if (!comm) { // keep the output defined: every rank's block is ours
     for (int64_t o = 0; o < outer; ++o)
-      for (int64_t r = 0; r < gridSize; ++r)
-        std::memcpy(static_cast<char *>(output) + (o * gridSize + r) * block,
+      for (int64_t r = 0; r < groupSize; ++r)
+        std::memcpy(static_cast<char *>(output) + (o * groupSize + r) * block,
                     static_cast<const char *>(input) + o * block, block);
     return;
   }
   // The communicator gathers whole pieces rank-major: [rank][outer][block];
   // the axis wants [outer][rank][block].
-  std::vector<char> gathered(piece * size_t(gridSize));
+  std::vector<char> gathered(piece * size_t(groupSize));
   if (piece > 0 &&
       comm->all_gather(comm->self, input, gathered.data(), int64_t(piece)) !=
           0) {
     ds_status_fail(status, DS_STATUS_COLLECTIVE_FAILED, site, int64_t(piece),
                    0);
-    std::memset(output, 0, piece * size_t(gridSize));
+    std::memset(output, 0, piece * size_t(groupSize));
     return;
   }
-  for (int64_t r = 0; r < gridSize; ++r)
+  for (int64_t r = 0; r < groupSize; ++r)
     for (int64_t o = 0; o < outer; ++o)
-      std::memcpy(static_cast<char *>(output) + (o * gridSize + r) * block,
+      std::memcpy(static_cast<char *>(output) + (o * groupSize + r) * block,
                   gathered.data() + size_t(r) * piece + size_t(o) * block,
                   block);
 }
@@ -100,27 +103,27 @@ extern "C" void ds_collective_all_gather(ds_status *status, int32_t site,
 extern "C" void ds_collective_reduce_scatter(
     ds_status *status, int32_t site, const void *input, void *output,
     int64_t outer, int64_t local, int64_t inner, int32_t dtype,
-    int32_t reduction, int64_t gridSize) {
+    int32_t reduction, int64_t groupSize, int64_t axes) {
   const size_t block = size_t(local * inner) * bytesOf(dtype);
   const size_t piece = size_t(outer) * block;
-  const ds_comm *comm = communicator(status, site, gridSize);
+  const ds_comm *comm = communicator(status, site, groupSize, axes);
   const int64_t rank = comm ? comm->rank : 0;
   if (!comm) // the output stays defined on failure
-    return copyOwnBlocks(input, output, outer, block, gridSize, rank);
+    return copyOwnBlocks(input, output, outer, block, groupSize, rank);
   // The communicator scatters whole pieces rank-major: [rank][outer][block];
   // the axis holds [outer][rank][block].
-  std::vector<char> packed(piece * size_t(gridSize));
-  for (int64_t r = 0; r < gridSize; ++r)
+  std::vector<char> packed(piece * size_t(groupSize));
+  for (int64_t r = 0; r < groupSize; ++r)
     for (int64_t o = 0; o < outer; ++o)
       std::memcpy(packed.data() + size_t(r) * piece + size_t(o) * block,
                   static_cast<const char *>(input) +
-                      size_t(o * gridSize + r) * block,
+                      size_t(o * groupSize + r) * block,
                   block);
   const int64_t count = outer * local * inner;
   if (count > 0 && comm->reduce_scatter(comm->self, packed.data(), output,
                                         count, dtype, reduction) != 0) {
     ds_status_fail(status, DS_STATUS_COLLECTIVE_FAILED, site, count, 0);
-    copyOwnBlocks(input, output, outer, block, gridSize, rank);
+    copyOwnBlocks(input, output, outer, block, groupSize, rank);
   }
 }
 
@@ -128,8 +131,8 @@ extern "C" void ds_collective_all_slice(ds_status *status, int32_t site,
                                         const void *input, void *output,
                                         int64_t outer, int64_t local,
                                         int64_t inner, int64_t elementBytes,
-                                        int64_t gridSize) {
-  const ds_comm *comm = communicator(status, site, gridSize);
+                                        int64_t groupSize, int64_t axes) {
+  const ds_comm *comm = communicator(status, site, groupSize, axes);
   copyOwnBlocks(input, output, outer, size_t(local * inner * elementBytes),
-                gridSize, comm ? comm->rank : 0);
+                groupSize, comm ? comm->rank : 0);
 }

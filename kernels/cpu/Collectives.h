@@ -8,12 +8,18 @@
  * generated library links no MPI.
  *
  * Every collective is called by every rank of the grid in the same order
- * (the program is the same on every rank). A failed collective (a rank that
- * died or hangs, see DS_COMM_TIMEOUT) or a run without a communicator is
- * recorded in the status (DS_STATUS_COLLECTIVE_FAILED, or
- * DS_STATUS_NO_COMMUNICATOR with `bound` the grid size the code was compiled
- * for); the output is then left as the local input, and the runtime reports
- * the failure after the run.
+ * (the program is the same on every rank). A collective runs over a group
+ * of ranks: those that differ from this one only along the grid axes in
+ * `axes` (bit a set: grid axis a; the ranks of a grid are numbered
+ * row-major over its shape, as upstream MLIR's shard dialect numbers them),
+ * `group_size` ranks, ordered by their coordinates along those axes. Over
+ * every axis of the grid the group is the whole job.
+ *
+ * A failed collective (a rank that died or hangs, see DS_COMM_TIMEOUT) or a
+ * run without a communicator is recorded in the status
+ * (DS_STATUS_COLLECTIVE_FAILED, or DS_STATUS_NO_COMMUNICATOR with `bound`
+ * the group size the code was compiled for); the output is then left as
+ * the local input, and the runtime reports the failure after the run.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -45,9 +51,11 @@ enum ds_comm_reduction {
   DS_COMM_MIN = 2,
 };
 
-/* The runtime's side: collectives over every rank of the job, in place or
- * from `input` to `output` (element counts; rank-major gathers). Each
- * returns 0 on success. `self` is the runtime's object. */
+/* The runtime's side: collectives over the ranks of one group (the whole
+ * job, or what `group` returns), in place or from `input` to `output`
+ * (element counts; rank-major gathers). Each returns 0 on success. `self`
+ * is the runtime's object; `rank` and `size` are this rank's place in the
+ * group and the group's size. */
 typedef struct ds_comm {
   void *self;
   int32_t rank;
@@ -61,39 +69,47 @@ typedef struct ds_comm {
    * elements) = the reduction over every rank of block `rank`. */
   int32_t (*reduce_scatter)(void *self, const void *input, void *output,
                             int64_t count, int32_t dtype, int32_t reduction);
+  /* The group of the ranks that differ from this one only along the grid
+   * axes in the bitmask `axes` (see above); null when the runtime cannot
+   * make it. Called by every rank in the same order: the first call for a
+   * set of axes may itself be collective. */
+  const struct ds_comm *(*group)(void *self, int64_t axes);
 } ds_comm;
 
-/* output = the reduction over every rank of `input` (count elements).
- * `grid_size`: the ranks the code was compiled for. */
+/* output = the reduction over the group of `input` (count elements).
+ * `group_size`: the ranks of the group the code was compiled for; `axes`:
+ * the grid axes it spans (a bitmask). */
 void ds_collective_all_reduce(ds_status *status, int32_t site,
                               const void *input, void *output, int64_t count,
                               int32_t dtype, int32_t reduction,
-                              int64_t grid_size);
+                              int64_t group_size, int64_t axes);
 
 /* Gathers along one axis: `input` is [outer, local, inner] elements of
- * `element_bytes` each; `output` is [outer, grid_size * local, inner], rank
- * r's block at [*, r * local, *]. */
+ * `element_bytes` each; `output` is [outer, group_size * local, inner], the
+ * block of the group's rank r at [*, r * local, *]. */
 void ds_collective_all_gather(ds_status *status, int32_t site,
                               const void *input, void *output, int64_t outer,
                               int64_t local, int64_t inner,
-                              int64_t element_bytes, int64_t grid_size);
+                              int64_t element_bytes, int64_t group_size,
+                              int64_t axes);
 
-/* The reduction over every rank, scattered along one axis: `input` is
- * [outer, grid_size * local, inner]; `output` is [outer, local, inner], the
- * reduced block of this rank. */
+/* The reduction over the group, scattered along one axis: `input` is
+ * [outer, group_size * local, inner]; `output` is [outer, local, inner],
+ * the reduced block of this rank's place in the group. */
 void ds_collective_reduce_scatter(ds_status *status, int32_t site,
                                   const void *input, void *output,
                                   int64_t outer, int64_t local, int64_t inner,
                                   int32_t dtype, int32_t reduction,
-                                  int64_t grid_size);
+                                  int64_t group_size, int64_t axes);
 
-/* This rank's slice along one axis: `input` is [outer, grid_size * local,
- * inner]; `output` is [outer, local, inner], the block of this rank. No
- * communication. */
+/* This rank's slice along one axis: `input` is [outer, group_size * local,
+ * inner]; `output` is [outer, local, inner], the block of this rank's place
+ * in the group. No communication. */
 void ds_collective_all_slice(ds_status *status, int32_t site,
                              const void *input, void *output, int64_t outer,
                              int64_t local, int64_t inner,
-                             int64_t element_bytes, int64_t grid_size);
+                             int64_t element_bytes, int64_t group_size,
+                             int64_t axes);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -60,6 +60,11 @@ template <typename T> struct Dispatch {
   int64_t totalRows() const { return offsets.back(); }
 };
 
+/// A slot whose expert another rank holds (expert parallelism: the
+/// sharding pass maps the experts of other ranks to -1): no row, no output,
+/// a zero routing-weight gradient.
+constexpr int64_t kExpertElsewhere = -1;
+
 template <typename T>
 Dispatch<T> dispatch(ds_status *status, int32_t site, const T *w,
                      const int64_t *idx, int64_t N, int64_t K, int64_t E) {
@@ -79,6 +84,8 @@ Dispatch<T> dispatch(ds_status *status, int32_t site, const T *w,
   for (int64_t n = 0; n < N; ++n)
     for (int64_t k = 0; k < K; ++k) {
       const int64_t e = idx[n * K + k];
+      if (e == kExpertElsewhere)
+        continue;
       if (!valid(e)) {
         ds_status_fail(status, DS_STATUS_INDEX_OUT_OF_RANGE, site, e, E);
         continue;

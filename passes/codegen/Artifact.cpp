@@ -96,6 +96,9 @@ llvm::json::Object describeEntry(func::FuncOp function,
     argument["role"] = role;
     if (auto dim = function.getArgAttrOfType<IntegerAttr>(i, kSplitDimAttrName))
       argument["split_dim"] = dim.getInt();
+    if (auto axes =
+            function.getArgAttrOfType<DenseI64ArrayAttr>(i, kSplitAxesAttrName))
+      argument["split_axes"] = llvm::json::Array(axes.asArrayRef());
     if (init)
       argument["init"] = std::move(*init);
     arguments.push_back(std::move(argument));
@@ -112,6 +115,9 @@ llvm::json::Object describeEntry(func::FuncOp function,
     if (auto dim =
             function.getResultAttrOfType<IntegerAttr>(i, kSplitDimAttrName))
       result["split_dim"] = dim.getInt();
+    if (auto axes = function.getResultAttrOfType<DenseI64ArrayAttr>(
+            i, kSplitAxesAttrName))
+      result["split_axes"] = llvm::json::Array(axes.asArrayRef());
     results.push_back(std::move(result));
   }
   llvm::json::Object entry{
@@ -127,6 +133,8 @@ llvm::json::Object describeEntry(func::FuncOp function,
   // Code --ds-shard made per-rank runs on that many ranks at once.
   if (auto ranks = function->getAttrOfType<IntegerAttr>(kRanksAttrName))
     entry["ranks"] = ranks.getInt();
+  if (auto grid = function->getAttrOfType<DenseI64ArrayAttr>(kGridAttrName))
+    entry["grid"] = llvm::json::Array(grid.asArrayRef());
   return entry;
 }
 

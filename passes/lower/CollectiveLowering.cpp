@@ -4,8 +4,8 @@
 // reduce_scatter, all_gather, all_slice) become calls of kernels/cpu/Collectives.h, which
 // reach the other ranks through the communicator the runtime gives the run
 // (ds_status.comm): one artifact runs on MPI or NCCL, and model.so links
-// no transport. Collectives over part of a grid (a sub-group of ranks) are
-// not lowered yet: the pass says so at the op.
+// no transport. A collective over some axes of a 2-D grid runs on the
+// group of ranks along them (a bitmask of the axes in the call).
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,26 +37,33 @@ int32_t commDType(Type element) {
   return -1;
 }
 
-/// The number of ranks a collective over `axes` of its grid spans; failure
-/// (reported at `op`) unless the axes cover every rank of the grid.
-FailureOr<int64_t> wholeGridSize(Operation *op, FlatSymbolRefAttr gridName,
-                                 ArrayRef<shard::GridAxis> axes,
-                                 PatternRewriter &rewriter) {
+/// The ranks a collective over `axes` of its grid spans, and the axes as the
+/// bitmask the kernels take (kernels/cpu/Collectives.h); failure (reported
+/// at `op`) when the axes are not listed in increasing order, the order in
+/// which the runtime numbers a group's ranks.
+struct Group {
+  int64_t size;
+  int64_t axes;
+};
+
+FailureOr<Group> groupOf(Operation *op, FlatSymbolRefAttr gridName,
+                         ArrayRef<shard::GridAxis> axes,
+                         PatternRewriter &rewriter) {
   SymbolTableCollection symbols;
   shard::GridOp grid = shard::getGridOrNull(op, gridName, symbols);
   if (!grid)
     return rewriter.notifyMatchFailure(op, "no grid");
-  int64_t total = 1;
-  for (int64_t size : grid.getShape())
-    total *= size;
-  const int64_t group = shard::collectiveProcessGroupSize(axes, grid);
-  if (group != total) {
-    op->emitOpError("runs over ")
-        << group << " of the grid's " << total
-        << " ranks; collectives over part of a grid are not lowered yet";
-    return failure();
+  int64_t mask = 0;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (axes[i] < 0 || axes[i] >= grid.getRank() || axes[i] >= 62 ||
+        (i > 0 && axes[i] <= axes[i - 1])) {
+      op->emitOpError("runs over grid axes that are not distinct axes of @")
+          << grid.getSymName() << " in increasing order";
+      return failure();
+    }
+    mask |= int64_t(1) << axes[i];
   }
-  return total;
+  return Group{shard::collectiveProcessGroupSize(axes, grid), mask};
 }
 
 /// [outer, size of `axis`, inner] of `type`.
@@ -112,9 +119,9 @@ struct ReducingPattern : OpRewritePattern<Op> {
     FailureOr<std::pair<int32_t, int32_t>> reduction = reductionOf(op);
     if (failed(reduction))
       return failure();
-    FailureOr<int64_t> ranks =
-        wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
-    if (failed(ranks))
+    FailureOr<Group> group =
+        groupOf(op, op.getGridAttr(), op.getGridAxes(), rewriter);
+    if (failed(group))
       return failure();
     KernelCall call(rewriter, op.getLoc(),
                     scatter ? "ds_collective_reduce_scatter"
@@ -128,7 +135,8 @@ struct ReducingPattern : OpRewritePattern<Op> {
     } else {
       call.i64(input.getNumElements());
     }
-    call.i32(reduction->first).i32(reduction->second).i64(*ranks);
+    call.i32(reduction->first).i32(reduction->second).i64(group->size)
+        .i64(group->axes);
     rewriter.replaceOp(op, call.emit(op));
     return success();
   }
@@ -149,9 +157,9 @@ struct AxisCollectivePattern : OpRewritePattern<Op> {
       axis = op.getGatherAxis().getSExtValue();
     else
       axis = op.getSliceAxis().getSExtValue();
-    FailureOr<int64_t> ranks =
-        wholeGridSize(op, op.getGridAttr(), op.getGridAxes(), rewriter);
-    if (failed(ranks))
+    FailureOr<Group> group =
+        groupOf(op, op.getGridAttr(), op.getGridAxes(), rewriter);
+    if (failed(group))
       return failure();
     // The local (per-rank) side: the gather's input, the slice's result.
     auto [outer, local, inner] = around(gather ? input : result, axis);
@@ -161,7 +169,8 @@ struct AxisCollectivePattern : OpRewritePattern<Op> {
     call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
     call.output(result);
     call.i64(outer).i64(local).i64(inner)
-        .i64(elementBytes(input.getElementType())).i64(*ranks);
+        .i64(elementBytes(input.getElementType())).i64(group->size)
+        .i64(group->axes);
     rewriter.replaceOp(op, call.emit(op));
     return success();
   }

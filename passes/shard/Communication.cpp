@@ -174,7 +174,7 @@ std::string gridAxesName(Operation *from, StringRef gridName,
       [&](int16_t axis) {
         os << cast<StringAttr>(names[size_t(axis)]).getValue();
       },
-      "×");
+      "+");
   return text;
 }
 
@@ -194,12 +194,12 @@ void printCommunicationTable(llvm::raw_ostream &os, StringRef entry,
     os << "  none\n";
     return;
   }
-  os << llvm::format("  %-15s %-8s %-18s %5s %7s %16s %16s\n", "collective",
+  os << llvm::format("  %-15s %-8s %-25s %5s %7s %16s %16s\n", "collective",
                      "axes", "for", "ranks", "count", "payload (B)",
                      "sent/rank (B)");
   int64_t count = 0, payload = 0, sent = 0;
   for (const CommunicationRow &row : rows) {
-    os << llvm::format("  %-15s %-8s %-18s %5lld %7lld %16lld %16lld\n",
+    os << llvm::format("  %-15s %-8s %-25s %5lld %7lld %16lld %16lld\n",
                        row.collective.c_str(), row.axes.c_str(),
                        row.purpose.c_str(), (long long)row.ranks,
                        (long long)row.count, (long long)row.payloadBytes,
@@ -208,7 +208,7 @@ void printCommunicationTable(llvm::raw_ostream &os, StringRef entry,
     payload += row.payloadBytes;
     sent += row.sentBytes;
   }
-  os << llvm::format("  %-15s %-8s %-18s %5s %7lld %16lld %16lld\n", "total",
+  os << llvm::format("  %-15s %-8s %-25s %5s %7lld %16lld %16lld\n", "total",
                      "", "", "", (long long)count, (long long)payload,
                      (long long)sent);
 }

@@ -63,7 +63,7 @@ struct StateBytes {
 };
 StateBytes stateBytesPerRank(func::FuncOp entry);
 
-/// The names of `axes` of the grid `gridName` in `module` ("dp", "dp×ep"),
+/// The names of `axes` of the grid `gridName` in `module` ("dp", "dp+ep"),
 /// from its `ds.axis_names`, or "axes [0, 1]" when it has none.
 std::string gridAxesName(Operation *from, StringRef gridName,
                          ArrayRef<int16_t> axes);

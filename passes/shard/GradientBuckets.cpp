@@ -312,32 +312,46 @@ void bucket(func::FuncOp entry, int64_t bucketBytes) {
       reduce.erase();
     }
   };
-  SmallVector<AllReduceOp> members;
-  int64_t bytes = 0;
+  // One open bucket per kind of sum (grid axes, element type): on a 2-D
+  // grid, gradients summed over dp alone (the experts') interleave with
+  // those summed over every axis, and each kind still fills its buckets.
+  struct Open {
+    SmallVector<AllReduceOp> members;
+    int64_t bytes = 0;
+  };
+  SmallVector<Open> open;
   for (AllReduceOp candidate : candidates) {
+    Open *bucket = nullptr;
+    for (Open &o : open)
+      if (sameCollective(o.members.front(), candidate) &&
+          getElementTypeOrSelf(o.members.front().getType()) ==
+              getElementTypeOrSelf(candidate.getType()))
+        bucket = &o;
     // A bucket is summed where its last member was: every member's result
-    // must be unused before that point, and all of one kind and size cap.
+    // must be unused before that point, and within the size cap.
     bool fits =
-        !members.empty() && sameCollective(members.front(), candidate) &&
-        getElementTypeOrSelf(members.front().getType()) ==
-            getElementTypeOrSelf(candidate.getType()) &&
-        bytes + bytesOf(candidate) <= bucketBytes &&
-        llvm::all_of(members, [&](AllReduceOp member) {
+        bucket && bucket->bytes + bytesOf(candidate) <= bucketBytes &&
+        llvm::all_of(bucket->members, [&](AllReduceOp member) {
           return member->getBlock() == candidate->getBlock() &&
                  llvm::all_of(member->getUsers(), [&](Operation *user) {
-            return user->getBlock() == candidate->getBlock() &&
-                   candidate->isBeforeInBlock(user);
-          });
+                   return user->getBlock() == candidate->getBlock() &&
+                          candidate->isBeforeInBlock(user);
+                 });
         });
-    if (!fits) {
-      emit(members, bytes);
-      members.clear();
-      bytes = 0;
+    if (bucket && !fits) {
+      emit(bucket->members, bucket->bytes);
+      bucket->members.clear();
+      bucket->bytes = 0;
     }
-    members.push_back(candidate);
-    bytes += bytesOf(candidate);
+    if (!bucket) {
+      open.emplace_back();
+      bucket = &open.back();
+    }
+    bucket->members.push_back(candidate);
+    bucket->bytes += bytesOf(candidate);
   }
-  emit(members, bytes);
+  for (Open &o : open)
+    emit(o.members, o.bytes);
 }
 
 } // namespace

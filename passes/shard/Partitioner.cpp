@@ -1,6 +1,7 @@
 //===- Partitioner.cpp - Per-rank programs across calls and scans ---------===//
 
 #include "passes/shard/Partitioner.h"
+#include "passes/shard/ExpertParallel.h"
 
 #include "dialects/ds/DsDialect.h"
 
@@ -133,7 +134,11 @@ private:
   }
 
   /// `local` (a piece of a `global`-typed tensor split as `from`) as split
-  /// by `to`: whole dimensions gathered, then new splits sliced off.
+  /// by `to`: whole dimensions gathered, then new splits sliced off. A
+  /// dimension split over axes [a, b] that is wanted over [a] gathers over
+  /// b alone (row-major blocks: gathering the trailing axes joins the
+  /// blocks of the leading ones), and one split over [a] wanted over
+  /// [a, b] is sliced over b alone.
   Value reshard(Location loc, Value local, Type global,
                 const shard::Sharding &from, const shard::Sharding &to,
                 const Twine &why) {
@@ -143,26 +148,42 @@ private:
     if (current == wanted)
       return local;
     StringRef gridName = parent.grid.getSymName();
+    auto isPrefix = [](ArrayRef<shard::GridAxis> prefix,
+                       ArrayRef<shard::GridAxis> of) {
+      return prefix.size() <= of.size() && of.take_front(prefix.size()) == prefix;
+    };
     for (int64_t d = 0; d < rank; ++d) {
-      if (current[size_t(d)].empty() || current[size_t(d)] == wanted[size_t(d)])
+      SmallVector<shard::GridAxis> &have = current[size_t(d)];
+      const SmallVector<shard::GridAxis> &want = wanted[size_t(d)];
+      if (have.empty() || have == want)
         continue;
-      SmallVector<shard::GridAxis> gathered = current[size_t(d)];
-      current[size_t(d)].clear();
+      // Keep the longest prefix of `have` that `want` starts with.
+      const size_t keep = isPrefix(want, have) ? want.size()
+                          : isPrefix(have, want) ? have.size()
+                                                 : 0;
+      if (keep == have.size())
+        continue;
+      SmallVector<shard::GridAxis> gathered(have.begin() + keep, have.end());
+      have.resize(keep);
       auto gather = shard::AllGatherOp::create(
           b, loc, localType(global, make(current)), gridName, gathered,
           local, APInt(64, uint64_t(d)));
       gather->setAttr(kReasonAttrName,
-                      b.getStringAttr(why + " (dimension " +
-                                      Twine(d) + " whole)"));
+                      b.getStringAttr(why + " (dimension " + Twine(d) +
+                                      (have.empty() ? " whole)" : " gathered)")));
       local = gather;
     }
     for (int64_t d = 0; d < rank; ++d) {
-      if (wanted[size_t(d)].empty() || current[size_t(d)] == wanted[size_t(d)])
+      SmallVector<shard::GridAxis> &have = current[size_t(d)];
+      const SmallVector<shard::GridAxis> &want = wanted[size_t(d)];
+      if (want.empty() || have == want)
         continue;
-      current[size_t(d)] = wanted[size_t(d)];
+      SmallVector<shard::GridAxis> sliced(want.begin() + have.size(),
+                                          want.end());
+      have = want;
       auto slice = shard::AllSliceOp::create(
-          b, loc, localType(global, make(current)), local, gridName,
-          wanted[size_t(d)], d);
+          b, loc, localType(global, make(current)), local, gridName, sliced,
+          d);
       slice->setAttr(kReasonAttrName,
                      b.getStringAttr(why + " (dimension " +
                                      Twine(d) + " split)"));
@@ -225,6 +246,13 @@ private:
     gatherStorageOperands(op);
     if (auto reshape = dyn_cast<ReshapeOp>(op))
       return partitionReshape(reshape);
+    if (isa<MoeFfnOp, MoeFfnGradOp>(op)) {
+      FailureOr<bool> done = partitionExperts(op);
+      if (failed(done))
+        return failure();
+      if (*done)
+        return success();
+    }
     if (auto sharded = dyn_cast<shard::ShardingInterface>(op)) {
       FailureOr<bool> done = partitionWithInterface(op, sharded);
       if (failed(done))
@@ -303,6 +331,109 @@ private:
       return failure();
     for (auto [result, sharding] : llvm::zip(op.getResults(), resultAnnotations))
       shardings[result] = sharding;
+    return true;
+  }
+
+  /// Expert parallelism (ExpertParallel.h): a moe_ffn or moe_ffn_grad
+  /// whose experts (dimension 0 of gate, up and down) are split over grid
+  /// axes. False when they are not.
+  FailureOr<bool> partitionExperts(Operation &op) {
+    const bool backward = isa<MoeFfnGradOp>(op);
+    const int64_t numExperts =
+        cast<RankedTensorType>(op.getOperand(3).getType()).getDimSize(0);
+    const SmallVector<shard::GridAxis> experts =
+        axesOf(shardingOf(op.getOperand(3)), 3)[0];
+    if (experts.empty())
+      return false;
+    // The tokens' axes: those the experts are split over too are gathered
+    // (dispatch) and scattered back (combine); they must come last.
+    const SmallVector<shard::GridAxis> tokens =
+        axesOf(shardingOf(op.getOperand(0)), 2)[0];
+    SmallVector<shard::GridAxis> kept, exchanged, summed;
+    for (shard::GridAxis axis : tokens)
+      (llvm::is_contained(experts, axis) ? exchanged : kept).push_back(axis);
+    if (ArrayRef(tokens).take_front(kept.size()) != ArrayRef(kept))
+      return op.emitOpError("has its tokens split over grid axes ")
+             << spell({tokens}) << " and its experts over " << spell({experts})
+             << "; expert parallelism needs the experts' axes last";
+    for (shard::GridAxis axis : experts)
+      if (!llvm::is_contained(exchanged, axis))
+        summed.push_back(axis);
+    const Location loc = op.getLoc();
+    const std::string name = op.getName().getStringRef().str();
+    const Axes tokenAxes{kept, {}};
+    const Axes expertAxes{experts, {}, {}};
+    // Dispatch: every operand indexed by token (input, routing weights and
+    // indices; backward, the output's gradient) gathered over the exchanged
+    // axes; the expert weights split by expert only.
+    SmallVector<Value> locals;
+    for (auto [index, operand] : llvm::enumerate(op.getOperands())) {
+      const bool expertWeight = index >= 3 && index <= 5;
+      locals.push_back(reshard(
+          loc, map.lookup(operand), operand.getType(), shardingOf(operand),
+          make(expertWeight ? expertAxes : tokenAxes),
+          "expert parallel dispatch: operand #" + Twine(index) + " of " +
+              name + ", the tokens that may choose this rank's experts"));
+    }
+    const int64_t localExperts =
+        cast<RankedTensorType>(locals[3].getType()).getDimSize(0);
+    locals[2] = localExpertIndices(b, loc, locals[2], parent.grid, experts,
+                                   localExperts, numExperts);
+    SmallVector<Type> types;
+    for (auto [index, result] : llvm::enumerate(op.getResults())) {
+      const bool expertGrad = backward && index >= 2;
+      types.push_back(
+          localType(result.getType(), make(expertGrad ? expertAxes : tokenAxes)));
+    }
+    OperationState state(loc, op.getName(), locals, types, op.getAttrs());
+    Operation *local = b.create(state);
+    // Combine: a token's result is the sum of its experts' parts over the
+    // ranks holding them; the experts' weight gradients sum over the
+    // ranks that saw other tokens.
+    for (auto [index, result] : llvm::enumerate(op.getResults())) {
+      Value value = local->getResult(unsigned(index));
+      const bool expertGrad = backward && index >= 2;
+      static constexpr const char *backwardNames[] = {
+          "the tokens' gradient", "the routing weights' gradient",
+          "the experts' gate gradient", "the experts' up gradient",
+          "the experts' down gradient"};
+      const std::string what =
+          name + " result #" + std::to_string(index) + ", " +
+          (backward ? backwardNames[index] : "the tokens' output");
+      auto sum = [&](ArrayRef<shard::GridAxis> axes, const Twine &why) {
+        auto reduce = shard::AllReduceOp::create(
+            b, loc, value.getType(), parent.grid.getSymName(), axes, value,
+            shard::ReductionKind::Sum);
+        reduce->setAttr(kReasonAttrName, b.getStringAttr(why));
+        value = reduce;
+      };
+      if (expertGrad) {
+        if (!kept.empty())
+          sum(kept, "partial sum: " + what +
+                        " over this rank's tokens");
+        map.map(result, value);
+        shardings[result] = make(expertAxes);
+        continue;
+      }
+      if (!summed.empty())
+        sum(summed, "expert parallel combine: " + what +
+                        ": each rank's experts' part, summed");
+      if (!exchanged.empty()) {
+        Axes scattered = tokenAxes;
+        scattered[0] = tokens;
+        auto scatter = shard::ReduceScatterOp::create(
+            b, loc, localType(result.getType(), make(scattered)),
+            parent.grid.getSymName(), exchanged, value,
+            shard::ReductionKind::Sum, APInt(64, 0));
+        scatter->setAttr(kReasonAttrName,
+                         b.getStringAttr("expert parallel combine: " + what +
+                                         ": the parts of each token's "
+                                         "experts, summed on its rank"));
+        value = scatter;
+      }
+      map.map(result, value);
+      shardings[result] = make({tokens, {}});
+    }
     return true;
   }
 

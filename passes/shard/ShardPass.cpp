@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::ds {
 #define GEN_PASS_DEF_DSSHARDPASS
@@ -128,48 +129,152 @@ void sliceBeforeScalarArithmetic(func::FuncOp step) {
 /// gate and up, the LM head) split their outputs, the projections back
 /// (o, down) their inputs, so each pair needs one sum of its output
 /// (Shoeybi et al. 2019). Weights are [out, in] after any stacked
-/// dimensions (Hugging Face's layout); a weight no rule names, or whose
-/// dimension the ranks do not divide, stays whole.
-llvm::StringMap<int64_t> tensorParallelDims(func::FuncOp entry,
-                                            int64_t ranks) {
-  static constexpr llvm::StringLiteral columns[] = {
-      ".q_proj.weight",    ".k_proj.weight",  ".v_proj.weight",
-      ".q_b_proj.weight",  ".kv_b_proj.weight", ".gate_proj.weight",
-      ".up_proj.weight",   "lm_head.weight"};
-  static constexpr llvm::StringLiteral rows[] = {".o_proj.weight",
-                                                 ".down_proj.weight"};
+/// dimensions (Hugging Face's layout); a weight no rule names stays whole.
+/// A dimension the ranks do not divide is an error naming it.
+FailureOr<llvm::StringMap<int64_t>> tensorParallelDims(func::FuncOp entry,
+                                                       int64_t ranks) {
+  struct Rule {
+    llvm::StringLiteral suffix;
+    bool output;
+    const char *what;
+  };
+  static constexpr Rule rules[] = {
+      {".q_proj.weight", true, "the attention heads' query channels"},
+      {".k_proj.weight", true, "the key heads' channels"},
+      {".v_proj.weight", true, "the value heads' channels"},
+      {".q_b_proj.weight", true, "the attention heads' query channels"},
+      {".kv_b_proj.weight", true, "the heads' key and value channels"},
+      {".gate_proj.weight", true, "the hidden units"},
+      {".up_proj.weight", true, "the hidden units"},
+      {"lm_head.weight", true, "the vocabulary"},
+      {".o_proj.weight", false, "the attention heads' value channels"},
+      {".down_proj.weight", false, "the hidden units"}};
   llvm::StringMap<int64_t> dims;
   for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
     StringRef name = parameterName(entry, unsigned(index));
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (name.empty() || !type || type.getRank() < 2 || !type.hasStaticShape())
       continue;
-    auto endsWithAny = [&](ArrayRef<llvm::StringLiteral> suffixes) {
-      return llvm::any_of(suffixes, [&](StringRef s) { return name.ends_with(s); });
-    };
-    int64_t dim = -1;
-    if (endsWithAny(columns))
-      dim = type.getRank() - 2;
-    else if (endsWithAny(rows))
-      dim = type.getRank() - 1;
-    if (dim >= 0 && type.getDimSize(dim) % ranks == 0)
+    for (const Rule &rule : rules) {
+      if (!name.ends_with(rule.suffix))
+        continue;
+      const int64_t dim = type.getRank() - (rule.output ? 2 : 1);
+      if (type.getDimSize(dim) % ranks != 0) {
+        entry.emitError("--ds-shard: tp=")
+            << ranks << " does not divide " << rule.what << " of '" << name
+            << "': dimension " << dim << " of " << type << " has size "
+            << type.getDimSize(dim);
+        return failure();
+      }
       dims[name] = dim;
+      break;
+    }
   }
   return dims;
 }
 
-/// How the strategy splits the weights and their AdamW moments over the
-/// grid's one axis: by parameter, the split dimension.
-struct WeightPlan {
+/// Expert parallelism's split: every routed expert's gate, up and down
+/// weights ([..., E, out, in], named `...mlp.experts...`) along the experts.
+/// A number of experts the ranks do not divide is an error naming it.
+FailureOr<llvm::StringMap<int64_t>> expertParallelDims(func::FuncOp entry,
+                                                       int64_t ranks) {
   llvm::StringMap<int64_t> dims;
-  /// The weights themselves are split at rest (ZeRO-3, tensor parallel),
-  /// not only their moments (ZeRO-1).
-  bool weights = false;
-  /// ZeRO-3: the split is storage only, gathered before use; tensor
-  /// parallelism computes on the blocks.
+  for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
+    StringRef name = parameterName(entry, unsigned(index));
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (name.empty() || !type || type.getRank() < 3 ||
+        !type.hasStaticShape() || !name.contains(".experts."))
+      continue;
+    const int64_t dim = type.getRank() - 3;
+    if (type.getDimSize(dim) % ranks != 0) {
+      entry.emitError("--ds-shard: ep=")
+          << ranks << " does not divide the experts of '" << name
+          << "': dimension " << dim << " of " << type << " has size "
+          << type.getDimSize(dim);
+      return failure();
+    }
+    dims[name] = dim;
+  }
+  if (dims.empty()) {
+    entry.emitError("--ds-shard: ep=")
+        << ranks << " needs routed experts (parameters named "
+                    "'...experts...'), and the step has none";
+    return failure();
+  }
+  return dims;
+}
+
+/// Where the strategy splits a weight (and its AdamW moments): a dimension
+/// over one grid axis.
+struct WeightSplit {
+  int64_t dim;
+  shard::GridAxis axis;
+};
+
+/// How the strategy splits the weights and their AdamW moments.
+struct WeightPlan {
+  llvm::StringMap<WeightSplit> splits;
+  /// Split at rest: the weight itself, not only its moments (ZeRO-1). By
+  /// parameter name; ZeRO-3, tensor and expert parallelism.
+  llvm::StringSet<> weights;
+  /// ZeRO-3: the split is storage only, gathered before use; tensor and
+  /// expert parallelism compute on the blocks.
   bool storage = false;
-  /// What the plan is called in reasons: "ZeRO-1", "ZeRO-3", "TP".
-  std::string name;
+  /// What each split is called in reasons: "ZeRO-1", "TP", "EP", ...
+  llvm::StringMap<std::string> names;
+
+  void add(const llvm::StringMap<int64_t> &dims, shard::GridAxis axis,
+           bool atRest, StringRef name) {
+    for (const auto &entry : dims) {
+      splits[entry.getKey()] = {entry.getValue(), axis};
+      if (atRest)
+        weights.insert(entry.getKey());
+      names[entry.getKey()] = name.str();
+    }
+  }
+  const WeightSplit *find(StringRef name) const {
+    auto it = splits.find(name);
+    return it == splits.end() ? nullptr : &it->second;
+  }
+};
+
+/// The grid's axes, by strategy: dp, then tp or ep, those of more than one
+/// rank (a grid of one axis when one strategy is used alone).
+struct GridAxes {
+  SmallVector<int64_t> shape;
+  SmallVector<StringRef> names;
+  std::optional<shard::GridAxis> dp, tp, ep;
+
+  GridAxes(int64_t dpRanks, int64_t tpRanks, int64_t epRanks) {
+    auto add = [&](int64_t ranks, StringRef name,
+                   std::optional<shard::GridAxis> &axis) {
+      if (ranks <= 1)
+        return;
+      axis = shard::GridAxis(shape.size());
+      shape.push_back(ranks);
+      names.push_back(name);
+    };
+    add(dpRanks, "dp", dp);
+    add(tpRanks, "tp", tp);
+    add(epRanks, "ep", ep);
+  }
+  /// The axes the batch is split over: every rank that is not a tensor-
+  /// parallel peer reads its own part (expert-parallel ranks too, as in
+  /// DeepSeek's training).
+  SmallVector<shard::GridAxis> batch() const {
+    SmallVector<shard::GridAxis> axes;
+    if (dp)
+      axes.push_back(*dp);
+    if (ep)
+      axes.push_back(*ep);
+    return axes;
+  }
+  int64_t sizeOf(ArrayRef<shard::GridAxis> axes) const {
+    int64_t size = 1;
+    for (shard::GridAxis axis : axes)
+      size *= shape[size_t(axis)];
+    return size;
+  }
 };
 
 struct ShardPass : impl::DsShardPassBase<ShardPass> {
@@ -181,22 +286,22 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
   }
 
   LogicalResult checkOptions(ModuleOp module) {
-    if (dp < 1)
-      return module.emitError("--ds-shard: dp must be at least 1, got ")
-             << int64_t(dp);
+    for (auto [name, value] : {std::pair<StringRef, int64_t>{"dp", dp},
+                               {"tp", tp},
+                               {"ep", ep}})
+      if (value < 1)
+        return module.emitError("--ds-shard: ")
+               << name << " must be at least 1, got " << value;
     if (bucketBytes < 0)
       return module.emitError(
                  "--ds-shard: bucket-bytes must be at least 0, got ")
              << int64_t(bucketBytes);
-    if (tp < 1)
-      return module.emitError("--ds-shard: tp must be at least 1, got ")
-             << int64_t(tp);
-    if (tp > 1 && (dp > 1 || zero != 0))
-      return module.emitError(
-          "--ds-shard: tp=")
-             << int64_t(tp)
-             << " with dp or zero needs a 2-D grid, whose collectives over "
-                "one axis the runtime does not run yet: use tp alone";
+    if (tp > 1 && ep > 1)
+      return module.emitError("--ds-shard: tp and ep together are not "
+                              "supported yet (use dp with one of them)");
+    if (zero != 0 && (tp > 1 || ep > 1))
+      return module.emitError("--ds-shard: zero with tp or ep is not "
+                              "supported yet (ZeRO splits over dp alone)");
     if (zero != 0 && zero != 1 && zero != 3)
       return module.emitError("--ds-shard: zero must be 0, 1 (ZeRO stage 1 "
                               "splits the optimizer state) or 3 (and the "
@@ -205,53 +310,62 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     return success();
   }
 
-  /// The argument shardings of the data-parallel step: the batch split,
-  /// with ZeRO-1 the moments too; everything else whole.
+  /// The argument shardings of the step: the batch split over the batch
+  /// axes, weights and moments as the plan says; everything else whole.
   FailureOr<std::vector<shard::Sharding>>
   argumentShardings(func::FuncOp entry, Partitioner &partitioner,
-                    const WeightPlan &plan) {
+                    const GridAxes &grid, const WeightPlan &plan) {
     std::vector<shard::Sharding> argShardings;
+    const SmallVector<shard::GridAxis> batchAxes = grid.batch();
     for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       StringRef name = argumentName(entry, unsigned(index));
-      auto dim = plan.dims.find(momentOf(name));
-      if (plan.weights && dim == plan.dims.end())
-        dim = plan.dims.find(parameterName(entry, unsigned(index)));
-      if (type && dim != plan.dims.end()) {
+      const WeightSplit *split = plan.find(momentOf(name));
+      StringRef parameter = parameterName(entry, unsigned(index));
+      if (!split && plan.weights.contains(parameter))
+        split = plan.find(parameter);
+      if (type && split) {
         argShardings.push_back(
-            partitioner.split(type.getRank(), dim->second, {shard::GridAxis(0)}));
+            partitioner.split(type.getRank(), split->dim, {split->axis}));
         continue;
       }
-      if (!type || dp == 1 || (name != "tokens" && name != "targets")) {
+      if (!type || batchAxes.empty() ||
+          (name != "tokens" && name != "targets")) {
         argShardings.push_back(partitioner.replicated());
         continue;
       }
       // [B, T], or [A, B, T] with micro-batches: the batch is second last.
       const int64_t batchDim = type.getRank() - 2;
       const int64_t batch = batchDim >= 0 ? type.getDimSize(batchDim) : -1;
-      if (batchDim < 0 || ShapedType::isDynamic(batch) || batch % dp != 0) {
-        entry.emitError("--ds-shard: dp=")
-            << int64_t(dp) << " does not divide the batch: argument '" << name
-            << "' has type " << type << ", whose batch dimension "
-            << batchDim << " has size " << batch;
+      const int64_t parts = grid.sizeOf(batchAxes);
+      if (batchDim < 0 || ShapedType::isDynamic(batch) || batch % parts != 0) {
+        InFlightDiagnostic error = entry.emitError("--ds-shard: ");
+        if (ep > 1 && dp > 1)
+          error << "dp×ep = " << parts
+                << " ranks, each reading its own data, do not";
+        else
+          error << (ep > 1 ? "ep=" : "dp=") << parts << " does not";
+        error << " divide the batch: argument '" << name << "' has type "
+              << type << ", whose batch dimension " << batchDim
+              << " has size " << batch;
         return failure();
       }
       argShardings.push_back(
-          partitioner.split(type.getRank(), batchDim, {shard::GridAxis(0)}));
+          partitioner.split(type.getRank(), batchDim, batchAxes));
     }
     return argShardings;
   }
 
-  /// ZeRO-1's entry: moments returned as the rank's shards, updated weights
-  /// gathered, and each gradient split like its moments as soon as the
+  /// The entry's results and values: moments (and weights split at rest)
+  /// returned as the rank's blocks, weights updated in blocks gathered
+  /// (ZeRO-1), and each gradient split like its moments as soon as the
   /// backward pass returns it.
   EntryShardings planEntry(func::FuncOp entry, Partitioner &partitioner,
-                           const WeightPlan &plan) {
-    const llvm::StringMap<int64_t> &dims = plan.dims;
+                           const GridAxes &grid, const WeightPlan &plan) {
     EntryShardings shardings;
-    auto splitLike = [&](Value value, int64_t dim) {
+    auto splitLike = [&](Value value, const WeightSplit &split) {
       return partitioner.split(cast<RankedTensorType>(value.getType()).getRank(),
-                               dim, {shard::GridAxis(0)});
+                               split.dim, {split.axis});
     };
     auto ret = cast<func::ReturnOp>(entry.front().getTerminator());
     for (auto [index, value] : llvm::enumerate(ret.getOperands())) {
@@ -259,16 +373,19 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       EntryShardings::Wanted wanted{partitioner.replicated(),
                                     "reshard: the entry point returns whole "
                                     "tensors"};
-      if (auto dim = dims.find(momentOf(name)); dim != dims.end())
-        wanted = {splitLike(value, dim->second),
-                  plan.name + ": " + name.str() + " stays split"};
-      else if (auto dim = dims.find(name); dim != dims.end() && plan.weights)
-        wanted = {splitLike(value, dim->second),
-                  plan.name + ": " + name.str() + " stays split"};
-      else if (auto dim = dims.find(name); dim != dims.end())
+      if (const WeightSplit *split = plan.find(momentOf(name)))
+        wanted = {splitLike(value, *split),
+                  plan.names.lookup(momentOf(name)) + ": " + name.str() +
+                      " stays split"};
+      else if (const WeightSplit *split = plan.find(name);
+               split && plan.weights.contains(name))
+        wanted = {splitLike(value, *split),
+                  plan.names.lookup(name) + ": " + name.str() + " stays split"};
+      else if (plan.find(name))
         wanted = {partitioner.replicated(),
                   "ZeRO-1 weights: the updated shards of " + name.str() +
-                      ", gathered over dp"};
+                      ", gathered over " +
+                      grid.names[size_t(plan.find(name)->axis)].str()};
       shardings.results.push_back(wanted);
     }
     entry.walk([&](func::CallOp call) {
@@ -281,10 +398,10 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
         StringRef name = resultName(callee, unsigned(index));
         if (!name.consume_front("grad."))
           continue;
-        if (auto dim = dims.find(name); dim != dims.end())
+        if (const WeightSplit *split = plan.find(name))
           shardings.values[result] = {
-              splitLike(result, dim->second),
-              "reshard: " + plan.name +
+              splitLike(result, *split),
+              "reshard: " + plan.names.lookup(name) +
                   ": this rank's shard of the gradient of " + name.str()};
       }
     });
@@ -293,16 +410,38 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     if (plan.storage)
       for (unsigned index = 0; index < entry.getNumArguments(); ++index)
         if (StringRef name = parameterName(entry, index);
-            !name.empty() && dims.count(name))
+            !name.empty() && plan.find(name))
           shardings.storage[entry.getArgument(index)] = name.str();
     return shardings;
+  }
+
+  FailureOr<WeightPlan> planWeights(func::FuncOp entry, const GridAxes &grid) {
+    WeightPlan plan;
+    if (grid.tp) {
+      FailureOr<llvm::StringMap<int64_t>> dims = tensorParallelDims(entry, tp);
+      if (failed(dims))
+        return failure();
+      plan.add(*dims, *grid.tp, /*atRest=*/true, "TP");
+    }
+    if (grid.ep) {
+      FailureOr<llvm::StringMap<int64_t>> dims = expertParallelDims(entry, ep);
+      if (failed(dims))
+        return failure();
+      plan.add(*dims, *grid.ep, /*atRest=*/true, "EP");
+    }
+    if (zero != 0 && grid.dp) {
+      plan.add(zeroSplitDims(entry, dp), *grid.dp, /*atRest=*/zero == 3,
+               zero == 3 ? "ZeRO-3" : "ZeRO-1");
+      plan.storage = zero == 3;
+    }
+    return plan;
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (failed(checkOptions(module)))
       return signalPassFailure();
-    const int64_t ranks = dp * tp;
+    const int64_t ranks = dp * tp * ep;
     if (ranks == 1)
       return;
     auto entry = module.lookupSymbol<func::FuncOp>(kEntry);
@@ -316,26 +455,22 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
           << kGridName << " (was it sharded already?)";
       return signalPassFailure();
     }
+    const GridAxes axes(dp, tp, ep);
+    FailureOr<WeightPlan> plan = planWeights(entry, axes);
+    if (failed(plan))
+      return signalPassFailure();
     OpBuilder b(module.getBodyRegion());
     auto grid = shard::GridOp::create(b, module.getLoc(),
                                       b.getStringAttr(kGridName),
-                                      b.getDenseI64ArrayAttr({ranks}));
-    grid->setAttr(kAxisNamesAttrName,
-                  b.getStrArrayAttr({tp > 1 ? "tp" : "dp"}));
+                                      b.getDenseI64ArrayAttr(axes.shape));
+    grid->setAttr(kAxisNamesAttrName, b.getStrArrayAttr(axes.names));
     Partitioner partitioner(module, grid);
 
-    WeightPlan plan;
-    if (tp > 1) {
-      plan = {tensorParallelDims(entry, tp), true, false, "TP"};
-    } else if (zero != 0) {
-      plan = {zeroSplitDims(entry, dp), zero == 3, zero == 3,
-              zero == 3 ? "ZeRO-3" : "ZeRO-1"};
-    }
     FailureOr<std::vector<shard::Sharding>> argShardings =
-        argumentShardings(entry, partitioner, plan);
+        argumentShardings(entry, partitioner, axes, *plan);
     if (failed(argShardings))
       return signalPassFailure();
-    EntryShardings entryShardings = planEntry(entry, partitioner, plan);
+    EntryShardings entryShardings = planEntry(entry, partitioner, axes, *plan);
 
     std::string partitionedName = (kEntry + ".partitioned").str();
     FailureOr<PartitionedFunction> partitioned = partitioner.partition(
@@ -343,27 +478,37 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     if (failed(partitioned))
       return signalPassFailure();
     // The per-rank step takes the entry's place and name; the tensors each
-    // rank holds a slice of say along which dimension.
+    // rank holds a slice of say along which dimension (and, on a grid of
+    // several axes, over which axes).
     func::FuncOp step = partitioned->function;
     step.setVisibility(entry.getVisibility());
     step->setAttr(kRanksAttrName, b.getI64IntegerAttr(ranks));
+    if (axes.shape.size() > 1)
+      step->setAttr(kGridAttrName, b.getDenseI64ArrayAttr(axes.shape));
     auto markSplit = [&](const shard::Sharding &sharding, auto setAttr) {
-      for (auto [d, axes] : llvm::enumerate(sharding.getSplitAxes()))
-        if (!axes.empty())
-          setAttr(b.getI64IntegerAttr(int64_t(d)));
+      for (auto [d, split] : llvm::enumerate(sharding.getSplitAxes()))
+        if (!split.empty()) {
+          SmallVector<int64_t> list(split.asArrayRef().begin(),
+                                    split.asArrayRef().end());
+          setAttr(kSplitDimAttrName, b.getI64IntegerAttr(int64_t(d)));
+          if (axes.shape.size() > 1)
+            setAttr(kSplitAxesAttrName, b.getDenseI64ArrayAttr(list));
+        }
     };
     // Every split argument is marked: the batch (each rank reads its own
     // stripe), moments and weights (checkpoints hold them whole).
     for (auto [index, sharding] : llvm::enumerate(*argShardings))
       if (sharding)
-        markSplit(sharding, [&](Attribute dim) {
-          step.setArgAttr(unsigned(index), kSplitDimAttrName, dim);
+        markSplit(sharding, [&, arg = unsigned(index)](StringRef name,
+                                                       Attribute value) {
+          step.setArgAttr(arg, name, value);
         });
     for (auto [index, sharding] :
          llvm::enumerate(partitioned->resultShardings))
       if (sharding)
-        markSplit(sharding, [&](Attribute dim) {
-          step.setResultAttr(unsigned(index), kSplitDimAttrName, dim);
+        markSplit(sharding, [&, result = unsigned(index)](StringRef name,
+                                                          Attribute value) {
+          step.setResultAttr(result, name, value);
         });
     entry.erase();
     step.setSymName(kEntry);

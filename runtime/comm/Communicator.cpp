@@ -80,6 +80,9 @@ public:
     return true;
   }
   bool barrier(std::string &) override { return true; }
+  std::unique_ptr<Communicator> split(int, int, std::string &) override {
+    return std::make_unique<LocalCommunicator>();
+  }
   void abort(const std::string &message, int) override {
     std::fprintf(stderr, "%s\n", message.c_str());
   }

@@ -17,6 +17,7 @@
 //   reduceScatter(in, out, n)    out[i] = op over ranks of in[rank*n + i]
 //   allToAll(in, out, n)         out[r*n + i] = in_r[rank*n + i]
 //   broadcast(buf, n, root)      buf = buf_root
+//   split(color, key)            the ranks of one color, ordered by key
 //
 // Every call is collective: all ranks make the same calls in the same order
 // with the same counts and types. A call that cannot complete within the
@@ -75,6 +76,13 @@ public:
   virtual bool broadcast(void *buffer, size_t count, DType dtype, int root,
                          std::string &error) = 0;
   virtual bool barrier(std::string &error) = 0;
+
+  /// The ranks that pass the same `color` form a new communicator, ranked
+  /// by `key` (MPI_Comm_split's semantics; a 2-D grid's rows and columns).
+  /// Collective over this communicator. The result is independent of this
+  /// object's lifetime only as the backend allows: destroy it first.
+  virtual std::unique_ptr<Communicator> split(int color, int key,
+                                              std::string &error) = 0;
 
   /// Ends every rank of the job after `message` is printed (on stderr, with
   /// this rank's number). For the tools' main after a failed collective; the

@@ -137,6 +137,19 @@ public:
                 request, error);
   }
 
+  std::unique_ptr<Communicator> split(int color, int key,
+                                      std::string &error) override {
+    MPI_Comm part;
+    const int code = MPI_Comm_split(comm_, color, key, &part);
+    if (code != MPI_SUCCESS) {
+      error = "MPI_Comm_split: " + mpiError(code);
+      return nullptr;
+    }
+    MPI_Comm_set_errhandler(part, MPI_ERRORS_RETURN);
+    return std::make_unique<MpiCommunicator>(part, /*finalize=*/false,
+                                             timeoutSeconds_);
+  }
+
   void abort(const std::string &message, int code) override {
     std::fprintf(stderr, "rank %d: %s\n", rank_, message.c_str());
     std::fflush(stderr);

@@ -145,6 +145,33 @@ public:
     return allReduce(scratch_, 1, DType::I32, ReduceOp::Sum, error);
   }
 
+  /// The bootstrap is split alike (it aborts the group's ranks) and the
+  /// NCCL communicator with ncclCommSplit, on a stream of its own.
+  std::unique_ptr<Communicator> split(int color, int key,
+                                      std::string &error) override {
+    std::unique_ptr<Communicator> bootstrap =
+        bootstrap_->split(color, key, error);
+    if (!bootstrap)
+      return nullptr;
+    cudaStream_t stream;
+    if (cudaError_t e =
+            cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+        e != cudaSuccess) {
+      error = std::string("nccl: cudaStreamCreate: ") + cudaGetErrorString(e);
+      return nullptr;
+    }
+    ncclComm_t part;
+    if (ncclResult_t r = ncclCommSplit(comm_, color, key, &part, nullptr);
+        r != ncclSuccess) {
+      cudaStreamDestroy(stream);
+      error = std::string("nccl: ncclCommSplit: ") + ncclGetErrorString(r);
+      return nullptr;
+    }
+    return std::make_unique<NcclCommunicator>(std::move(bootstrap), part,
+                                              stream, device_,
+                                              timeoutSeconds_);
+  }
+
   void abort(const std::string &message, int code) override {
     std::fprintf(stderr, "rank %d: %s\n", rank_, message.c_str());
     std::fflush(stderr);

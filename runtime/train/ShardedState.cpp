@@ -4,6 +4,7 @@
 
 #include "runtime/comm/Communicator.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -61,34 +62,56 @@ std::optional<HostTensor> blockOf(const HostTensor &whole, int64_t dim,
 
 std::optional<HostTensor> assembleBlocks(const uint8_t *blocks, DType dtype,
                                          const std::vector<int64_t> &block,
-                                         int64_t dim, int64_t ranks,
+                                         int64_t dim,
+                                         const std::vector<int64_t> &blockOfRank,
                                          std::string &error) {
+  // Block b comes from the first rank that holds it; every block must be
+  // held by some rank.
+  const int64_t count =
+      blockOfRank.empty()
+          ? 0
+          : *std::max_element(blockOfRank.begin(), blockOfRank.end()) + 1;
+  std::vector<int64_t> source(size_t(count), -1);
+  for (size_t r = 0; r < blockOfRank.size(); ++r)
+    if (blockOfRank[r] >= 0 && source[size_t(blockOfRank[r])] < 0)
+      source[size_t(blockOfRank[r])] = int64_t(r);
+  if (count == 0 || std::find(source.begin(), source.end(), -1) != source.end()) {
+    error = "the ranks' blocks do not cover the whole tensor";
+    return std::nullopt;
+  }
   std::vector<int64_t> wholeShape = block;
-  wholeShape[size_t(dim)] *= ranks;
+  wholeShape[size_t(dim)] *= count;
   std::optional<HostTensor> whole = HostTensor::zeros(dtype, wholeShape, error);
   if (!whole)
     return std::nullopt;
   const Around b = around(block, dim, dtype);
   const size_t rowBytes = size_t(b.size * b.innerBytes);
   const size_t blockBytes = size_t(b.outer) * rowBytes;
-  for (int64_t r = 0; r < ranks; ++r)
+  for (int64_t index = 0; index < count; ++index)
     for (int64_t o = 0; o < b.outer; ++o)
-      std::memcpy(whole->data() + size_t(o * ranks + r) * rowBytes,
-                  blocks + size_t(r) * blockBytes + size_t(o) * rowBytes,
+      std::memcpy(whole->data() + size_t(o * count + index) * rowBytes,
+                  blocks + size_t(source[size_t(index)]) * blockBytes +
+                      size_t(o) * rowBytes,
                   rowBytes);
   return whole;
 }
 
 std::optional<HostTensor> gatherWhole(Communicator &communicator,
                                       const HostTensor &block, int64_t dim,
+                                      const std::vector<int64_t> &blockOfRank,
                                       std::string &error) {
   const int64_t ranks = communicator.size();
+  if (int64_t(blockOfRank.size()) != ranks) {
+    error = "gathering a tensor of " + std::to_string(blockOfRank.size()) +
+            " ranks' blocks on " + std::to_string(ranks) + " ranks";
+    return std::nullopt;
+  }
   std::vector<uint8_t> blocks(block.byteSize() * size_t(ranks));
   if (!communicator.allGather(block.data(), blocks.data(), block.byteSize(),
                               DType::U8, error))
     return std::nullopt;
   return assembleBlocks(blocks.data(), block.dtype(), block.shape(), dim,
-                        ranks, error);
+                        blockOfRank, error);
 }
 
 } // namespace ds::rt

@@ -17,7 +17,7 @@ int64_t modelVocabulary(const EntrySpec &entry) {
     if (argument.role == ArgumentRole::Param && !argument.shape.empty() &&
         (argument.name.ends_with("embed_tokens.weight") ||
          argument.name.ends_with("wte.weight")))
-      return argument.wholeShape(entry.ranks)[0];
+      return argument.wholeShape(entry.blocks(argument))[0];
   return -1;
 }
 
@@ -35,7 +35,7 @@ bool initialState(const EntrySpec &entry, const std::string &init,
   std::vector<TensorSpec> whole;
   for (const TensorSpec *parameter : parametersOf(entry)) {
     whole.push_back(*parameter);
-    whole.back().shape = parameter->wholeShape(entry.ranks);
+    whole.back().shape = parameter->wholeShape(entry.blocks(*parameter));
   }
   std::vector<const TensorSpec *> wanted;
   for (const TensorSpec &spec : whole)
@@ -56,7 +56,8 @@ bool initialState(const EntrySpec &entry, const std::string &init,
                 "' has no initializer in the manifest (recompile the artifact)";
         return false;
       }
-      const std::vector<int64_t> shape = argument.wholeShape(entry.ranks);
+      const std::vector<int64_t> shape =
+          argument.wholeShape(entry.blocks(argument));
       std::vector<double> values;
       if (!initialValues(argument.name, shape, *argument.init, seed,
                          values, error))
@@ -68,7 +69,9 @@ bool initialState(const EntrySpec &entry, const std::string &init,
     if (!tensor)
       return false;
     if (argument.role == ArgumentRole::Param && argument.splitDim) {
-      tensor = blockOf(*tensor, *argument.splitDim, rank, entry.ranks, error);
+      tensor = blockOf(*tensor, *argument.splitDim,
+                       entry.blockIndex(argument, rank),
+                       entry.blocks(argument), error);
       if (!tensor)
         return false;
     }
@@ -91,7 +94,7 @@ bool matchesEntry(const Checkpoint &checkpoint, const EntrySpec &entry,
       return false;
     }
     if (it->second.dtype() != argument.dtype ||
-        it->second.shape() != argument.wholeShape(entry.ranks)) {
+        it->second.shape() != argument.wholeShape(entry.blocks(argument))) {
       error = checkpoint.path + ": tensor '" + argument.name +
               "' does not have the dtype and shape the artifact expects";
       return false;

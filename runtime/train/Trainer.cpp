@@ -99,6 +99,13 @@ private:
   bool timeValidationBatch(double &seconds, std::string &error);
   bool saveState(std::string &error);
   bool keepOwnBlocks(std::string &error);
+  /// The block of `tensor` each rank of the step's grid holds.
+  std::vector<int64_t> blocksOfRanks(const TensorSpec &tensor) const {
+    std::vector<int64_t> blocks;
+    for (int64_t r = 0; r < ranks; ++r)
+      blocks.push_back(stepSpec->blockIndex(tensor, r));
+    return blocks;
+  }
   bool sizeScheduleToTimeLimit(double perStep, double elapsed,
                                std::string &error);
   void followTimeLimit(double elapsed);
@@ -184,16 +191,15 @@ bool TrainingRun::loadModelAndData(std::string &error) {
     return false;
   }
   // When the step splits the batch (data parallel: the tokens' split_dim),
-  // each rank takes its stripe of the windows: together the ranks' rows
-  // are one batch of rows * ranks windows. Otherwise (tensor parallel)
-  // every rank reads the same batch.
+  // each rank takes its stripe of the windows: together the stripes' rows
+  // are one batch of rows * stripes windows. Ranks along grid axes that do
+  // not split the batch (tensor parallel) read the same stripe.
   const ArgumentSpec *tokens = stepSpec->findArgument("tokens");
-  const bool striped = tokens && tokens->splitDim;
-  stripes = striped ? ranks : 1;
-  BatcherOptions batchOptions{.batchSize = rows, .seqLen = seqLen,
-                              .seed = options.seed,
-                              .rank = striped ? rank : 0,
-                              .worldSize = striped ? ranks : 1};
+  stripes = tokens ? stepSpec->blocks(*tokens) : 1;
+  BatcherOptions batchOptions{
+      .batchSize = rows, .seqLen = seqLen, .seed = options.seed,
+      .rank = tokens ? int(stepSpec->blockIndex(*tokens, rank)) : 0,
+      .worldSize = int(stripes)};
   if (!Batcher::check(*data.train, batchOptions, error))
     return false;
   batcher = std::make_unique<Batcher>(*data.train, batchOptions);
@@ -435,8 +441,9 @@ bool TrainingRun::keepOwnBlocks(std::string &error) {
     if (!argument.splitDim || isBatchArgument(argument.name))
       continue;
     std::optional<HostTensor> block =
-        blockOf(state.at(argument.name), *argument.splitDim, rank, ranks,
-                error);
+        blockOf(state.at(argument.name), *argument.splitDim,
+                stepSpec->blockIndex(argument, rank),
+                stepSpec->blocks(argument), error);
     if (!block) {
       error = "'" + argument.name + "': " + error;
       return false;
@@ -453,8 +460,9 @@ bool TrainingRun::saveState(std::string &error) {
   for (const ArgumentSpec &argument : stepSpec->arguments) {
     if (!argument.splitDim || isBatchArgument(argument.name))
       continue;
-    std::optional<HostTensor> whole = gatherWhole(
-        *communicator, state.at(argument.name), *argument.splitDim, error);
+    std::optional<HostTensor> whole =
+        gatherWhole(*communicator, state.at(argument.name), *argument.splitDim,
+                    blocksOfRanks(argument), error);
     if (!whole)
       return false;
     gathered.emplace(argument.name, std::move(*whole));
@@ -587,7 +595,8 @@ bool TrainingRun::copyWeightsForEvaluation(std::string &error) {
       continue; // only rank 0 evaluates
     std::optional<HostTensor> copy =
         held->splitDim ? gatherWhole(*communicator, it->second,
-                                     *held->splitDim, error)
+                                     *held->splitDim, blocksOfRanks(*held),
+                                     error)
                        : it->second.clone(error);
     if (!copy)
       return false;

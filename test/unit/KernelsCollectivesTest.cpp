@@ -21,6 +21,7 @@ namespace {
 /// 1000 * their rank (so every element of a reduction or a gathered block
 /// says which rank it came from).
 struct SimulatedGrid {
+  SimulatedGrid(int32_t rank, int32_t size) : rank(rank), size(size) {}
   int32_t rank, size;
   bool fail = false;
 
@@ -73,10 +74,56 @@ struct SimulatedGrid {
     return 0;
   }
 
+  /// Groups over part of the grid: `groups` by axes bitmask (null: the
+  /// whole grid).
+  std::vector<std::pair<int64_t, ds_comm *>> groups;
+  static const ds_comm *group(void *self, int64_t axes) {
+    for (auto &[mask, table] : static_cast<SimulatedGrid *>(self)->groups)
+      if (mask == axes)
+        return table;
+    return nullptr;
+  }
+
   ds_comm table() {
-    return ds_comm{this, rank, size, allReduce, allGather, reduceScatter};
+    return ds_comm{this,      rank,          size, allReduce,
+                   allGather, reduceScatter, group};
   }
 };
+
+TEST(KernelsCollectives, ACollectiveOverPartOfTheGridUsesItsGroup) {
+  // A 2x3 grid: rank 4 is (1, 1); over axis 1 its group has 3 ranks and it
+  // is the group's rank 1; over axis 0, 2 ranks and rank 1.
+  SimulatedGrid world{4, 6}, row{1, 3}, column{1, 2};
+  ds_comm rowTable = row.table(), columnTable = column.table();
+  world.groups = {{2, &rowTable}, {1, &columnTable}};
+  ds_comm comm = world.table();
+  ds_status status{};
+  status.comm = &comm;
+  std::vector<float> input(6);
+  std::iota(input.begin(), input.end(), 0.0f);
+  std::vector<float> output(2);
+  ds_collective_all_slice(&status, 0, input.data(), output.data(), 1, 2, 1,
+                          sizeof(float), 3, /*axes=*/2);
+  ASSERT_EQ(status.code, DS_STATUS_OK);
+  EXPECT_EQ(output, (std::vector<float>{2, 3}));
+  std::vector<float> half(3);
+  ds_collective_all_slice(&status, 0, input.data(), half.data(), 1, 3, 1,
+                          sizeof(float), 2, /*axes=*/1);
+  ASSERT_EQ(status.code, DS_STATUS_OK);
+  EXPECT_EQ(half, (std::vector<float>{3, 4, 5}));
+  // Sums over the row: 3 ranks.
+  std::vector<float> sum(2);
+  ds_collective_all_reduce(&status, 0, input.data(), sum.data(), 2,
+                           DS_COMM_F32, DS_COMM_SUM, 3, /*axes=*/2);
+  ASSERT_EQ(status.code, DS_STATUS_OK);
+  EXPECT_FLOAT_EQ(sum[1], 3 * input[1]);
+  // A group the runtime cannot make, or of another size, fails the run.
+  ds_collective_all_reduce(&status, 6, input.data(), sum.data(), 2,
+                           DS_COMM_F32, DS_COMM_SUM, 3, /*axes=*/1);
+  EXPECT_EQ(status.code, DS_STATUS_NO_COMMUNICATOR);
+  EXPECT_EQ(status.bound, 3);
+  EXPECT_EQ(status.value, 2);
+}
 
 TEST(KernelsCollectives, AllReduceSumsOverEveryRank) {
   SimulatedGrid grid{1, 3};
@@ -85,7 +132,7 @@ TEST(KernelsCollectives, AllReduceSumsOverEveryRank) {
   status.comm = &comm;
   std::vector<float> input{1, 2, 3, 1000.5f}, output(4);
   ds_collective_all_reduce(&status, 7, input.data(), output.data(), 4,
-                           DS_COMM_F32, DS_COMM_SUM, 3);
+                           DS_COMM_F32, DS_COMM_SUM, 3, 1);
   ASSERT_EQ(status.code, DS_STATUS_OK);
   // Rank r holds x + 1000 (r - 1): the sum is 3x + 0.
   for (size_t i = 0; i < input.size(); ++i)
@@ -102,7 +149,7 @@ TEST(KernelsCollectives, AllGatherLaysBlocksAlongTheAxis) {
   std::iota(input.begin(), input.end(), 0.0f);
   std::vector<float> output(24, -1);
   ds_collective_all_gather(&status, 0, input.data(), output.data(), 2, 3, 2,
-                           sizeof(float), 2);
+                           sizeof(float), 2, 1);
   ASSERT_EQ(status.code, DS_STATUS_OK);
   for (int64_t o = 0; o < 2; ++o)
     for (int64_t r = 0; r < 2; ++r)
@@ -124,7 +171,7 @@ TEST(KernelsCollectives, ReduceScatterSumsThisRanksBlockAlongTheAxis) {
   std::iota(input.begin(), input.end(), 0.5f);
   std::vector<float> output(8, -1);
   ds_collective_reduce_scatter(&status, 0, input.data(), output.data(), 2, 2,
-                               2, DS_COMM_F32, DS_COMM_SUM, 3);
+                               2, DS_COMM_F32, DS_COMM_SUM, 3, 1);
   ASSERT_EQ(status.code, DS_STATUS_OK);
   // Rank r holds x + 1000 (r - 1): the sum is 3x + 0.
   for (int64_t o = 0; o < 2; ++o)
@@ -139,7 +186,7 @@ TEST(KernelsCollectives, ReduceScatterSumsThisRanksBlockAlongTheAxis) {
   status = ds_status{};
   status.comm = &comm;
   ds_collective_reduce_scatter(&status, 4, input.data(), output.data(), 2, 2,
-                               2, DS_COMM_F32, DS_COMM_SUM, 3);
+                               2, DS_COMM_F32, DS_COMM_SUM, 3, 1);
   EXPECT_EQ(status.code, DS_STATUS_COLLECTIVE_FAILED);
   EXPECT_EQ(status.site, 4);
   EXPECT_EQ(output[0], input[4]);
@@ -156,7 +203,7 @@ TEST(KernelsCollectives, AllSliceTakesThisRanksBlock) {
   std::iota(input.begin(), input.end(), 0.0f);
   std::vector<float> output(4);
   ds_collective_all_slice(&status, 0, input.data(), output.data(), 2, 2, 1,
-                          sizeof(float), 3);
+                          sizeof(float), 3, 1);
   ASSERT_EQ(status.code, DS_STATUS_OK);
   EXPECT_EQ(output, (std::vector<float>{4, 5, 10, 11}));
 }
@@ -165,7 +212,7 @@ TEST(KernelsCollectives, WithoutACommunicatorOfTheGridsSizeTheRunFails) {
   std::vector<float> input{1, 2}, output(2);
   ds_status status{};
   ds_collective_all_reduce(&status, 5, input.data(), output.data(), 2,
-                           DS_COMM_F32, DS_COMM_SUM, 4);
+                           DS_COMM_F32, DS_COMM_SUM, 4, 1);
   EXPECT_EQ(status.code, DS_STATUS_NO_COMMUNICATOR);
   EXPECT_EQ(status.site, 5);
   EXPECT_EQ(status.value, 1); // the ranks there are
@@ -177,7 +224,7 @@ TEST(KernelsCollectives, WithoutACommunicatorOfTheGridsSizeTheRunFails) {
   status = ds_status{};
   status.comm = &comm;
   ds_collective_all_reduce(&status, 5, input.data(), output.data(), 2,
-                           DS_COMM_F32, DS_COMM_SUM, 4);
+                           DS_COMM_F32, DS_COMM_SUM, 4, 1);
   EXPECT_EQ(status.code, DS_STATUS_NO_COMMUNICATOR);
   EXPECT_EQ(status.value, 2);
 }
@@ -190,7 +237,7 @@ TEST(KernelsCollectives, AFailedCollectiveIsRecorded) {
   status.comm = &comm;
   std::vector<float> input(6, 1.0f), output(12, -1.0f);
   ds_collective_all_gather(&status, 3, input.data(), output.data(), 1, 6, 1,
-                           sizeof(float), 2);
+                           sizeof(float), 2, 1);
   EXPECT_EQ(status.code, DS_STATUS_COLLECTIVE_FAILED);
   EXPECT_EQ(status.site, 3);
   for (float v : output) // defined, never left uninitialized

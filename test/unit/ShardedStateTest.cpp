@@ -7,8 +7,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/train/ShardedState.h"
+#include "runtime/comm/Grid.h"
 
 #include <gtest/gtest.h>
+
+#include <numeric>
 
 #include <random>
 #include <vector>
@@ -67,14 +70,50 @@ TEST(ShardedState, BlocksCutAndReassembleAlongEveryDimension) {
       }
       std::vector<int64_t> blockShape = shape;
       blockShape[size_t(dim)] /= ranks;
+      std::vector<int64_t> identity(static_cast<size_t>(ranks));
+      std::iota(identity.begin(), identity.end(), 0);
       std::optional<HostTensor> back = assembleBlocks(
-          gathered.data(), DType::F32, blockShape, dim, ranks, error);
+          gathered.data(), DType::F32, blockShape, dim, identity, error);
       ASSERT_TRUE(back) << error;
       EXPECT_EQ(back->shape(), shape);
       EXPECT_EQ(back->toDoubles(), values) << "dim " << dim << " ranks "
                                            << ranks;
     }
   }
+}
+
+TEST(ShardedState, OnA2DGridRanksAlongTheOtherAxisHoldTheSameBlocks) {
+  // A [dp 2, ep 3] grid and a tensor split over ep: rank r holds block
+  // r % 3 (runtime/comm/Grid.h); ranks 3..5 repeat ranks 0..2's blocks.
+  std::string error;
+  std::vector<double> values(6 * 4);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = 0.25 * double(i) - 1.5;
+  std::optional<HostTensor> whole =
+      HostTensor::fromDoubles(DType::F32, {6, 4}, values, error);
+  ASSERT_TRUE(whole) << error;
+  const std::vector<int64_t> shape{2, 3}, axes{1};
+  std::vector<int64_t> blockOfRank;
+  std::vector<uint8_t> gathered;
+  for (int64_t rank = 0; rank < 6; ++rank) {
+    blockOfRank.push_back(gridIndexAlong(rank, shape, axes));
+    std::optional<HostTensor> block =
+        blockOf(*whole, 0, blockOfRank.back(), 3, error);
+    ASSERT_TRUE(block) << error;
+    gathered.insert(gathered.end(), block->data(),
+                    block->data() + block->byteSize());
+  }
+  EXPECT_EQ(blockOfRank, (std::vector<int64_t>{0, 1, 2, 0, 1, 2}));
+  std::optional<HostTensor> back =
+      assembleBlocks(gathered.data(), DType::F32, {2, 4}, 0, blockOfRank, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->toDoubles(), values);
+  // Blocks that no rank holds are an error, not zeros.
+  EXPECT_FALSE(assembleBlocks(gathered.data(), DType::F32, {2, 4}, 0,
+                              {0, 2, 2, 0, 2, 2}, error));
+  EXPECT_EQ(gridIndexAlong(4, shape, {0}), 1);
+  EXPECT_EQ(gridIndexAlong(4, shape, {0, 1}), 4);
+  EXPECT_EQ(gridSizeAlong(shape, {1}), 3);
 }
 
 TEST(ShardedState, UnevenOrOutOfRangeSplitsAreErrors) {

@@ -194,6 +194,8 @@ LogicalResult evaluateMoeFfnGrad(MoeFfnGradOp op, Operands operands,
     const double *grad = &dy.values[n * D];
     for (int64_t k = 0; k < K; ++k) {
       double index = idx.values[n * K + k];
+      if (index == kExpertElsewhere)
+        continue; // its weight's gradient stays 0
       if (failed(checkExpertIndex(op, index, n, E)))
         return failure();
       auto e = static_cast<int64_t>(index);

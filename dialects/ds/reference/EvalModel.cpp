@@ -263,6 +263,8 @@ LogicalResult evaluateMoeFfn(MoeFfnOp op, Operands operands, Results &results) {
     const double *token = &x.values[n * D];
     for (int64_t k = 0; k < K; ++k) {
       double index = idx.values[n * K + k];
+      if (index == kExpertElsewhere)
+        continue;
       if (failed(checkExpertIndex(op, index, n, E)))
         return failure();
       auto e = static_cast<int64_t>(index);

@@ -101,6 +101,10 @@ struct Attention {
 void routerScores(ScoringFunc scoring, const double *logits, int64_t E,
                   std::vector<double> &scores);
 
+/// The expert index of a slot whose expert another rank holds (expert
+/// parallelism): ds.moe_ffn skips it (DsModelOps.td).
+constexpr double kExpertElsewhere = -1;
+
 /// Checks that `index` (token `n`'s choice) names one of `E` experts.
 LogicalResult checkExpertIndex(Operation *op, double index, int64_t n,
                                int64_t E);
