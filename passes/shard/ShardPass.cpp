@@ -170,6 +170,15 @@ FailureOr<llvm::StringMap<int64_t>> tensorParallelDims(func::FuncOp entry,
       break;
     }
   }
+  if (dims.empty()) {
+    entry.emitError("--ds-shard: tp=")
+        << ranks
+        << " finds no weight to split: tensor parallelism knows the "
+           "projections of Llama and DeepSeek models (q/k/v/o_proj, "
+           "q_b_proj, kv_b_proj, gate/up/down_proj, lm_head), not this "
+           "model's";
+    return failure();
+  }
   return dims;
 }
 

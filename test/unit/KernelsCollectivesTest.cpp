@@ -74,19 +74,25 @@ struct SimulatedGrid {
     return 0;
   }
 
-  /// Groups over part of the grid: `groups` by axes bitmask (null: the
-  /// whole grid).
+  /// The grid's axes (bitmask): over all of them a collective runs on the
+  /// whole grid; over part of them on one of `groups`.
+  int64_t axes = 1;
   std::vector<std::pair<int64_t, ds_comm *>> groups;
+  ds_comm whole{};
   static const ds_comm *group(void *self, int64_t axes) {
-    for (auto &[mask, table] : static_cast<SimulatedGrid *>(self)->groups)
+    auto *grid = static_cast<SimulatedGrid *>(self);
+    if (axes == grid->axes)
+      return &grid->whole;
+    for (auto &[mask, table] : grid->groups)
       if (mask == axes)
         return table;
     return nullptr;
   }
 
   ds_comm table() {
-    return ds_comm{this,      rank,          size, allReduce,
-                   allGather, reduceScatter, group};
+    whole = ds_comm{this,      rank,          size, allReduce,
+                    allGather, reduceScatter, group};
+    return whole;
   }
 };
 
@@ -95,6 +101,7 @@ TEST(KernelsCollectives, ACollectiveOverPartOfTheGridUsesItsGroup) {
   // is the group's rank 1; over axis 0, 2 ranks and rank 1.
   SimulatedGrid world{4, 6}, row{1, 3}, column{1, 2};
   ds_comm rowTable = row.table(), columnTable = column.table();
+  world.axes = 3;
   world.groups = {{2, &rowTable}, {1, &columnTable}};
   ds_comm comm = world.table();
   ds_status status{};

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/comm/Communicator.h"
+#include "runtime/comm/GridGroups.h"
 
 #include <gtest/gtest.h>
 
@@ -236,6 +237,49 @@ TEST(Communicator, LaunchedWorldMatches) {
   }
   EXPECT_EQ(world->rank, c.rank());
   EXPECT_EQ(world->size, c.size());
+}
+
+TEST(Communicator, GridGroupsRunAlongTheirAxes) {
+  // The ranks as a [2, size/2] grid when size is even (4 ranks: [2, 2]),
+  // else [size]; the group along each set of axes sums only its ranks.
+  Communicator &world = comm();
+  const int64_t size = world.size(), rank = world.rank();
+  const std::vector<int64_t> shape =
+      size % 2 == 0 && size > 2 ? std::vector<int64_t>{2, size / 2}
+                                : std::vector<int64_t>{size};
+  GridGroups groups(world, shape);
+  const int64_t all = (int64_t(1) << shape.size()) - 1;
+  for (int64_t axes = 1; axes <= all; ++axes) {
+    std::vector<int64_t> along;
+    for (size_t a = 0; a < shape.size(); ++a)
+      if (axes >> a & 1)
+        along.push_back(int64_t(a));
+    std::string error;
+    Communicator *group = groups.group(axes, error);
+    ASSERT_NE(group, nullptr) << error;
+    EXPECT_EQ(group->size(), gridSizeAlong(shape, along));
+    EXPECT_EQ(group->rank(), gridIndexAlong(rank, shape, along));
+    // Every member's world rank, gathered in the group's order, is the
+    // group of ranks that differ from this one only along `axes`.
+    int64_t mine = rank;
+    std::vector<int64_t> members(size_t(group->size()));
+    ASSERT_TRUE(group->allGather(&mine, members.data(), 1, DType::I64, error))
+        << error;
+    for (size_t i = 0; i < members.size(); ++i) {
+      EXPECT_EQ(gridIndexAlong(members[i], shape, along), int64_t(i));
+      std::vector<int64_t> across;
+      for (size_t a = 0; a < shape.size(); ++a)
+        if (!(axes >> a & 1))
+          across.push_back(int64_t(a));
+      EXPECT_EQ(gridIndexAlong(members[i], shape, across),
+                gridIndexAlong(rank, shape, across));
+    }
+    // Asked again, the same communicator (no second split).
+    EXPECT_EQ(groups.group(axes, error), group);
+  }
+  std::string error;
+  EXPECT_EQ(groups.group(all + 1, error), nullptr);
+  EXPECT_NE(error.find("grid axes"), std::string::npos) << error;
 }
 
 TEST(Communicator, UnknownBackendIsAnError) {
