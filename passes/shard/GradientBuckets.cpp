@@ -209,7 +209,9 @@ void nameSums(func::FuncOp entry) {
 }
 
 /// ZeRO: all_slice(all_reduce(x)) → reduce_scatter(x) when the slice is the
-/// sum's only use: each rank receives only its shard of the sum.
+/// sum's only use: each rank receives only its shard of the sum. When the
+/// sum runs over more axes than the slice (ZeRO over dp of a gradient
+/// summed over dp+ep), the rest of the sum is an all_reduce of the shard.
 void scatterSlicedSums(func::FuncOp entry) {
   SmallVector<shard::AllSliceOp> slices;
   entry.walk([&](shard::AllSliceOp slice) { slices.push_back(slice); });
@@ -217,21 +219,41 @@ void scatterSlicedSums(func::FuncOp entry) {
     auto reduce = slice.getInput().getDefiningOp<AllReduceOp>();
     if (!reduce || !reduce->hasOneUse() ||
         reduce.getGrid() != slice.getGrid() ||
-        reduce.getGridAxes() != slice.getGridAxes() ||
         reduce.getInput().getType() != reduce.getType())
       continue;
+    ArrayRef<int16_t> summed = reduce.getGridAxes();
+    ArrayRef<int16_t> sliced = slice.getGridAxes();
+    if (!llvm::all_of(sliced, [&](int16_t axis) {
+          return llvm::is_contained(summed, axis);
+        }))
+      continue;
+    SmallVector<int16_t> rest;
+    for (int16_t axis : summed)
+      if (!llvm::is_contained(sliced, axis))
+        rest.push_back(axis);
     OpBuilder b(slice);
     auto scattered = shard::ReduceScatterOp::create(
-        b, slice.getLoc(), slice.getType(), reduce.getGrid(),
-        reduce.getGridAxes(), reduce.getInput(), reduce.getReduction(),
-        slice.getSliceAxis());
-    std::string reason = "partial sum: reduce-scattered over " + axesOf(reduce);
+        b, slice.getLoc(), slice.getType(), reduce.getGrid(), sliced,
+        reduce.getInput(), reduce.getReduction(), slice.getSliceAxis());
+    const std::string over = gridAxesName(reduce, reduce.getGrid(), sliced);
+    std::string reason = "partial sum: reduce-scattered over " + over;
     if (std::optional<Subject> subject = subjectOf(reduce))
       reason = subject->what + " shard: " + subject->name +
-               ", reduce-scattered over " + axesOf(reduce) +
+               ", reduce-scattered over " + over +
                " (each rank updates its shard: ZeRO)";
     scattered->setAttr(kReasonAttrName, b.getStringAttr(reason));
-    slice.replaceAllUsesWith(scattered.getResult());
+    Value shard = scattered.getResult();
+    if (!rest.empty()) {
+      auto completed = AllReduceOp::create(b, slice.getLoc(), shard.getType(),
+                                           reduce.getGrid(), rest, shard,
+                                           reduce.getReduction());
+      completed->setAttr(kReasonAttrName,
+                         b.getStringAttr(reason + ", then summed over " +
+                                         gridAxesName(reduce, reduce.getGrid(),
+                                                      rest)));
+      shard = completed;
+    }
+    slice.replaceAllUsesWith(shard);
     slice.erase();
     reduce.erase();
   }

@@ -232,9 +232,13 @@ struct WeightPlan {
   /// What each split is called in reasons: "ZeRO-1", "TP", "EP", ...
   llvm::StringMap<std::string> names;
 
+  /// Adds the splits of `dims`, except of weights another strategy splits
+  /// already (ZeRO on a [dp, ep] grid leaves the experts to ep).
   void add(const llvm::StringMap<int64_t> &dims, shard::GridAxis axis,
            bool atRest, StringRef name) {
     for (const auto &entry : dims) {
+      if (splits.count(entry.getKey()))
+        continue;
       splits[entry.getKey()] = {entry.getValue(), axis};
       if (atRest)
         weights.insert(entry.getKey());
@@ -308,9 +312,12 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     if (tp > 1 && ep > 1)
       return module.emitError("--ds-shard: tp and ep together are not "
                               "supported yet (use dp with one of them)");
-    if (zero != 0 && (tp > 1 || ep > 1))
-      return module.emitError("--ds-shard: zero with tp or ep is not "
-                              "supported yet (ZeRO splits over dp alone)");
+    if (zero != 0 && tp > 1)
+      return module.emitError("--ds-shard: zero with tp is not supported "
+                              "yet (ZeRO splits over dp alone)");
+    if (zero == 3 && ep > 1)
+      return module.emitError("--ds-shard: zero=3 with ep is not supported "
+                              "yet (zero=1 is)");
     if (zero != 0 && zero != 1 && zero != 3)
       return module.emitError("--ds-shard: zero must be 0, 1 (ZeRO stage 1 "
                               "splits the optimizer state) or 3 (and the "

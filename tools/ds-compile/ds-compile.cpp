@@ -16,6 +16,7 @@
 #include "passes/Passes.h"
 #include "passes/codegen/Artifact.h"
 #include "passes/shard/Communication.h"
+#include "passes/shard/RankMemory.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -39,9 +40,16 @@ static cl::OptionCategory category("ds-compile options");
 static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                       cl::desc("<model.mlir | config>"),
                                       cl::cat(category));
-static cl::opt<std::string> outputDir("o", cl::Required,
-                                      cl::desc("Artifact directory to write"),
+static cl::opt<std::string> outputDir("o",
+                                      cl::desc("Artifact directory to write "
+                                               "(required unless --plan)"),
                                       cl::value_desc("dir"), cl::cat(category));
+static cl::opt<bool> planOnly(
+    "plan",
+    cl::desc("Print what one rank holds (weights, gradients, optimizer "
+             "state, activations) and what a step sends, from the IR after "
+             "--passes, and stop: nothing is lowered or allocated"),
+    cl::cat(category));
 static cl::list<std::string>
     entries("entry", cl::CommaSeparated,
             cl::desc("Entry points (default: every function no other calls)"),
@@ -157,9 +165,42 @@ static std::string withoutSharding(const std::string &pipeline) {
   return kept;
 }
 
+/// --plan: one rank's memory for a call of the training step.
+static void printPlan(llvm::raw_ostream &os, mlir::ModuleOp module,
+                     mlir::func::FuncOp step) {
+  const mlir::ds::RankMemory m = mlir::ds::rankMemoryOf(module, step);
+  auto gb = [](int64_t bytes) { return double(bytes) / 1e9; };
+  int64_t ranks = 1;
+  if (auto attr = step->getAttrOfType<mlir::IntegerAttr>(
+          mlir::ds::kRanksAttrName))
+    ranks = attr.getInt();
+  os << llvm::format("memory per rank of @train_step (%lld rank%s)\n",
+                     (long long)ranks, ranks == 1 ? "" : "s");
+  os << llvm::format("  %-32s %16s %10s\n", "", "bytes", "GB");
+  auto row = [&](const char *what, int64_t bytes, const char *note) {
+    os << llvm::format("  %-32s %16lld %10.3f  %s\n", what, (long long)bytes,
+                       gb(bytes), note);
+  };
+  row("parameters", m.parameters, "the weights as this rank holds them");
+  row("gradients", m.gradients, "as the backward pass returns them");
+  row("optimizer state", m.optimizerState, "AdamW's two moments");
+  row("activations", m.activations,
+      "forward values the backward pass reads");
+  row("activations, layers recomputed", m.activationsRecomputed(),
+      "each layer's input kept instead of its residuals");
+  row("total", m.parameters + m.gradients + m.optimizerState + m.activations,
+      "");
+  row("total, layers recomputed",
+      m.parameters + m.gradients + m.optimizerState +
+          m.activationsRecomputed(),
+      "");
+}
+
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "DS ahead-of-time compiler\n");
+  if (outputDir.empty() && !planOnly)
+    return fail("-o <dir> is required (or --plan to print the plan only)");
 
   std::string pipeline = passes;
   if (train)
@@ -217,7 +258,8 @@ int main(int argc, char **argv) {
   options.cacheKey = hex(llvm::xxh3_64bits(identity));
   options.trainingKey = hex(llvm::xxh3_64bits(
       hex(llvm::xxh3_64bits(printed)) + "|" + withoutSharding(pipeline)));
-  if (!force && mlir::ds::existingCacheKey(outputDir) == options.cacheKey) {
+  if (!planOnly && !force &&
+      mlir::ds::existingCacheKey(outputDir) == options.cacheKey) {
     if (!quiet)
       llvm::outs() << "ds-compile: " << outputDir
                    << " is up to date (cache hit)\n";
@@ -251,6 +293,15 @@ int main(int argc, char **argv) {
                            (long long)state.optimizerState);
       }
     }
+  }
+
+  if (planOnly) {
+    llvm::outs() << communication;
+    auto step = source.module->lookupSymbol<mlir::func::FuncOp>("train_step");
+    if (!step)
+      return fail("--plan: no @train_step (use --train)");
+    printPlan(llvm::outs(), *source.module, step);
+    return 0;
   }
 
   mlir::ds::CompileReport report;
