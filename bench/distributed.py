@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Data-parallel training of DS on one machine: one process against 2 ranks
 under mpirun, plain data parallelism (dp=2), ZeRO-1 (dp=2 zero=1),
-ZeRO-3 (dp=2 zero=3) and tensor parallelism (tp=2), the same model,
+ZeRO-3 (dp=2 zero=3), tensor parallelism (tp=2) and expert parallelism
+(ep=2), the same model,
 global batch, data and steps.
 
 For each configuration: ds-compile's per-rank state (parameters, optimizer
@@ -155,7 +156,8 @@ def main():
                     max(1, cores // 2)),
                    ("dp=2 zero=3", "ds-shard{dp=2 zero=3}", 2,
                     max(1, cores // 2)),
-                   ("tp=2", "ds-shard{tp=2}", 2, max(1, cores // 2))]
+                   ("tp=2", "ds-shard{tp=2}", 2, max(1, cores // 2)),
+                   ("ep=2", "ds-shard{ep=2}", 2, max(1, cores // 2))]
         rows = []
         for name, passes, ranks, threads in configs:
             artifact = os.path.join(work, "art-%d" % len(rows))

@@ -9,9 +9,19 @@
 //                       (the artifact's cache key, the data directory), and
 //                       each file's size and FNV-1a 64-bit checksum
 //
+//   shard-<rank>.safetensors   (a checkpoint of several ranks) the blocks of
+//                       split tensors (ZeRO, tensor and expert parallelism)
+//                       that rank holds, each rank writing its own file in
+//                       parallel; checkpoint.json records, per file and
+//                       tensor, the whole tensor's shape and the slice held
+//                       (dimension and first index), so the checkpoint loads
+//                       as whole tensors on any grid
+//
 // Writing: everything goes into `step-N.partial-<pid>`, each file flushed to
 // disk, checkpoint.json last; then the directory is renamed to `step-N` and
-// its parent flushed. A process killed at any moment leaves either no
+// its parent flushed. With several ranks, rank 0 names the directory,
+// every rank writes and checksums its file, and rank 0 writes
+// checkpoint.json and renames only when every rank succeeded. A process killed at any moment leaves either no
 // `step-N` or a complete one; partial directories are never read and are
 // removed by the next save. Loading checks the checksums too, so a
 // checkpoint damaged later (a disk error, a truncated copy) is skipped with
@@ -54,6 +64,29 @@ struct Checkpoint {
 bool saveCheckpoint(const std::string &directory, const CheckpointInfo &info,
                     const NamedTensors &tensors, int keep, std::string &error);
 
+/// Where one block of a split tensor lies in the whole tensor: along `dim`,
+/// from index `start` (the block's own size along it), in a whole of
+/// `wholeShape`.
+struct SliceInfo {
+  std::string name;
+  int64_t dim = 0;
+  int64_t start = 0;
+  std::vector<int64_t> wholeShape;
+};
+
+/// Collective: every rank of `communicator` calls it with the same `info`,
+/// `slices` (by rank: the blocks each rank writes, so that rank 0 can record
+/// them) and its own `blocks` (one per entry of slices[its rank], in that
+/// order). Rank 0 also writes `tensors` (the whole ones). Every rank returns
+/// the same result; on failure no checkpoint of that step is left.
+bool saveShardedCheckpoint(Communicator &communicator,
+                           const std::string &directory,
+                           const CheckpointInfo &info,
+                           const NamedTensors &tensors,
+                           const std::vector<std::vector<SliceInfo>> &slices,
+                           const std::vector<const HostTensor *> &blocks,
+                           int keep, std::string &error);
+
 /// Loads the newest intact checkpoint in `directory`. Damaged ones are
 /// skipped and described in `skipped`. Returns nullopt and sets `error` when
 /// there is none (naming the directory and why each candidate failed).
@@ -61,7 +94,8 @@ std::optional<Checkpoint> loadLatestCheckpoint(const std::string &directory,
                                                std::vector<std::string> &skipped,
                                                std::string &error);
 
-/// Loads the checkpoint directory `path` itself (a `step-N` directory).
+/// Loads the checkpoint directory `path` itself (a `step-N` directory),
+/// assembling split tensors whole from their ranks' blocks.
 std::optional<Checkpoint> loadCheckpoint(const std::string &path,
                                          std::string &error);
 

@@ -1,6 +1,7 @@
 //===- Trainer.cpp - The training loop over a compiled train step ---------===//
 
 #include "runtime/train/Trainer.h"
+#include "runtime/comm/Grid.h"
 #include "runtime/comm/Communicator.h"
 #include "runtime/train/ShardedState.h"
 #include "runtime/train/TrainState.h"
@@ -454,22 +455,6 @@ bool TrainingRun::keepOwnBlocks(std::string &error) {
 }
 
 bool TrainingRun::saveState(std::string &error) {
-  // The state every rank holds a block of is gathered whole (collective:
-  // every rank takes part); the rest is the same on every rank.
-  NamedTensors gathered;
-  for (const ArgumentSpec &argument : stepSpec->arguments) {
-    if (!argument.splitDim || isBatchArgument(argument.name))
-      continue;
-    std::optional<HostTensor> whole =
-        gatherWhole(*communicator, state.at(argument.name), *argument.splitDim,
-                    blocksOfRanks(argument), error);
-    if (!whole)
-      return false;
-    gathered.emplace(argument.name, std::move(*whole));
-  }
-  if (!leader())
-    return true;
-  NamedTensors saved;
   CheckpointInfo info;
   info.step = stepsDone;
   info.data = batcher->position();
@@ -480,20 +465,55 @@ bool TrainingRun::saveState(std::string &error) {
                 {"data", data.fingerprint}};
   if (target != options.steps)
     info.notes["target_steps"] = std::to_string(target);
-  // The checkpoint borrows nothing: tensors are written from `state`.
+  // Whole tensors (the same on every rank) are rank 0's to write; each
+  // block of a split one is written by the first rank that holds it, every
+  // rank its own file at once (collective).
+  const bool sharded =
+      ranks > 1 && std::any_of(stepSpec->arguments.begin(),
+                               stepSpec->arguments.end(),
+                               [](const ArgumentSpec &argument) {
+                                 return argument.splitDim &&
+                                        !isBatchArgument(argument.name);
+                               });
+  NamedTensors whole;
+  std::vector<std::vector<SliceInfo>> slices(static_cast<size_t>(ranks));
+  std::vector<const HostTensor *> blocks;
   for (const ArgumentSpec &argument : stepSpec->arguments) {
     if (isBatchArgument(argument.name))
       continue;
-    if (auto it = gathered.find(argument.name); it != gathered.end()) {
-      saved.emplace(argument.name, std::move(it->second));
+    if (!sharded || !argument.splitDim) {
+      if (!leader())
+        continue;
+      // The checkpoint borrows nothing: tensors are written from copies.
+      auto copy = state.at(argument.name).clone(error);
+      if (!copy)
+        return false;
+      whole.emplace(argument.name, std::move(*copy));
       continue;
     }
-    auto copy = state.at(argument.name).clone(error);
-    if (!copy)
-      return false;
-    saved.emplace(argument.name, std::move(*copy));
+    std::vector<int64_t> across;
+    for (int64_t axis = 0; axis < int64_t(stepSpec->grid.size()); ++axis)
+      if (std::find(argument.splitAxes.begin(), argument.splitAxes.end(),
+                    axis) == argument.splitAxes.end())
+        across.push_back(axis);
+    const std::vector<int64_t> wholeShape =
+        argument.wholeShape(stepSpec->blocks(argument));
+    const int64_t rows = argument.shape[size_t(*argument.splitDim)];
+    for (int64_t r = 0; r < ranks; ++r) {
+      if (gridIndexAlong(r, stepSpec->grid, across) != 0)
+        continue; // a rank along the other axes holds the same block
+      slices[size_t(r)].push_back(
+          {argument.name, *argument.splitDim,
+           stepSpec->blockIndex(argument, r) * rows, wholeShape});
+      if (r == rank)
+        blocks.push_back(&state.at(argument.name));
+    }
   }
-  return saveCheckpoint(checkpoints, info, saved, options.keep, error);
+  if (!sharded)
+    return !leader() ||
+           saveCheckpoint(checkpoints, info, whole, options.keep, error);
+  return saveShardedCheckpoint(*communicator, checkpoints, info, whole, slices,
+                               blocks, options.keep, error);
 }
 
 /// Seconds @loss takes per validation batch on the current weights (after

@@ -136,3 +136,56 @@ TEST_F(CheckpointTest, NoCheckpointIsAnError) {
 }
 
 } // namespace
+
+namespace {
+
+/// A sharded checkpoint of one rank (the local communicator): the
+/// embedding's rows [0, 4) of 7 in rank 0's shard file, the rest whole in
+/// the state file; `rows` says how many rows the block claims to be.
+bool saveOneBlock(const std::string &directory, const CheckpointInfo &info,
+                  NamedTensors &tensors, HostTensor &block, int64_t wholeRows,
+                  std::string &error) {
+  auto comm = createLocalCommunicator();
+  std::vector<std::vector<SliceInfo>> slices{
+      {{"model.embed_tokens.weight", 0, 0, {wholeRows, 5}}}};
+  NamedTensors whole;
+  for (auto &[name, tensor] : tensors)
+    if (name != "model.embed_tokens.weight")
+      whole.emplace(name, tensor.clone(error).value());
+  return saveShardedCheckpoint(*comm, directory, info, whole, slices,
+                               {&block}, 2, error);
+}
+
+} // namespace
+
+TEST_F(CheckpointTest, ShardFilesAssembleIntoWholeTensors) {
+  std::string error;
+  NamedTensors tensors = state(5);
+  HostTensor &embedding = tensors.at("model.embed_tokens.weight");
+  ASSERT_TRUE(saveOneBlock(directory_, info(12), tensors, embedding, 7, error))
+      << error;
+  EXPECT_TRUE(fs::exists(directory_ + "/step-00000012/shard-00000.safetensors"));
+  auto loaded = loadCheckpoint(directory_ + "/step-00000012", error);
+  ASSERT_TRUE(loaded) << error;
+  expectSameBytes(tensors, loaded->tensors);
+}
+
+TEST_F(CheckpointTest, AShardFileThatDoesNotCoverItsTensorIsRefused) {
+  // The block holds 7 rows of a tensor recorded as 9: rows 7 and 8 are
+  // missing, as when a rank's file is lost; loading names the tensor.
+  std::string error;
+  NamedTensors tensors = state(6);
+  ASSERT_TRUE(saveOneBlock(directory_, info(13), tensors,
+                           tensors.at("model.embed_tokens.weight"), 9, error))
+      << error;
+  EXPECT_FALSE(loadCheckpoint(directory_ + "/step-00000013", error));
+  EXPECT_NE(error.find("'model.embed_tokens.weight' misses blocks"),
+            std::string::npos)
+      << error;
+  // A block larger than its recorded whole does not fit.
+  ASSERT_TRUE(saveOneBlock(directory_, info(14), tensors,
+                           tensors.at("model.embed_tokens.weight"), 6, error))
+      << error;
+  EXPECT_FALSE(loadCheckpoint(directory_ + "/step-00000014", error));
+  EXPECT_NE(error.find("does not fit"), std::string::npos) << error;
+}

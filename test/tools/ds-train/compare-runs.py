@@ -31,10 +31,11 @@ def losses(run):
 def newest_checkpoint(run):
     directory = os.path.join(run, "checkpoints")
     steps = sorted(d for d in os.listdir(directory) if d.startswith("step-"))
-    return os.path.join(directory, steps[-1], "state.safetensors")
+    return os.path.join(directory, steps[-1])
 
 
-def tensors(path):
+def read_file(path):
+    """The F32 tensors of one safetensors file, by name, as (shape, values)."""
     with open(path, "rb") as f:
         data = f.read()
     (size,) = struct.unpack("<Q", data[:8])
@@ -47,7 +48,33 @@ def tensors(path):
         begin, end = info["data_offsets"]
         values = array("f")
         values.frombytes(data[base + begin : base + end])
-        out[name] = values
+        out[name] = (info["shape"], values)
+    return out
+
+
+def tensors(checkpoint):
+    """Every F32 tensor of a checkpoint directory, whole: the blocks that
+    ranks wrote to their shard files are put where checkpoint.json's slices
+    say (dimension, first index, whole shape)."""
+    with open(os.path.join(checkpoint, "checkpoint.json")) as f:
+        info = json.load(f)
+    out = {}
+    for file in info["files"]:
+        slices = info.get("slices", {}).get(file, {})
+        for name, (shape, values) in read_file(os.path.join(checkpoint, file)).items():
+            if name not in slices:
+                out[name] = values
+                continue
+            where = slices[name]
+            whole_shape, dim, start = where["shape"], where["dim"], where["start"]
+            if name not in out:
+                out[name] = array("f", bytes(4 * math.prod(whole_shape)))
+            outer = math.prod(whole_shape[:dim])
+            inner = math.prod(whole_shape[dim + 1 :])
+            rows = shape[dim] * inner
+            for o in range(outer):
+                at = (o * whole_shape[dim] + start) * inner
+                out[name][at : at + rows] = values[o * rows : (o + 1) * rows]
     return out
 
 

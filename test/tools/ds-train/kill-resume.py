@@ -124,9 +124,17 @@ def main():
     if finish.returncode != 0 or "skipping" in finish.stderr:
         print("resuming after the kills failed:\n" + finish.stderr, file=sys.stderr)
         return 1
-    name = "step-%08d/state.safetensors" % args.steps
-    same = filecmp.cmp(os.path.join(straight, "checkpoints", name),
-                       os.path.join(killed, "checkpoints", name), shallow=False)
+    # Every tensor file of the final checkpoint (the state file, and each
+    # rank's shard file when the state is split) must be the same bytes.
+    step = "step-%08d" % args.steps
+    files = sorted(f for f in os.listdir(os.path.join(straight, "checkpoints", step))
+                   if f.endswith(".safetensors"))
+    same = files == sorted(
+        f for f in os.listdir(os.path.join(killed, "checkpoints", step))
+        if f.endswith(".safetensors")) and all(
+        filecmp.cmp(os.path.join(straight, "checkpoints", step, f),
+                    os.path.join(killed, "checkpoints", step, f), shallow=False)
+        for f in files)
     print("%d kills; newest checkpoint after each: %s" % (kills, reached))
     print("final state %s the uninterrupted run's"
           % ("equals" if same else "DIFFERS FROM"))
