@@ -42,26 +42,6 @@ std::string nonEmptyString(JsonReader &r, const char *key) {
   return text.value_or("");
 }
 
-/// An optional array of counts (`key`), each read as JsonReader::asCount;
-/// nullopt when absent or wrong (reported).
-std::optional<std::vector<int64_t>> countArray(JsonReader &r, const char *key) {
-  const json *list = r.array(key);
-  if (!list || !r.ok())
-    return std::nullopt;
-  std::vector<int64_t> values;
-  for (size_t i = 0; i < list->size(); ++i) {
-    std::string problem;
-    std::optional<int64_t> value = JsonReader::asCount(
-        (*list)[i], r.field(key) + "[" + std::to_string(i) + "]", problem);
-    if (!value) {
-      r.report(problem);
-      return std::nullopt;
-    }
-    values.push_back(*value);
-  }
-  return values;
-}
-
 void parseTensor(JsonReader &r, TensorSpec &spec) {
   spec.name = nonEmptyString(r, "name");
   if (std::optional<std::string> dtype = r.requireString("dtype")) {
@@ -71,20 +51,10 @@ void parseTensor(JsonReader &r, TensorSpec &spec) {
       r.fail("dtype", "unknown dtype '" + *dtype +
                           "' (expected a safetensors name such as F32)");
   }
-  const json *shape = r.requireArray("shape");
+  std::optional<std::vector<int64_t>> shape = r.requireCounts("shape");
   if (!shape || !r.ok())
     return;
-  for (size_t i = 0; i < shape->size(); ++i) {
-    std::string problem;
-    std::optional<int64_t> dim = JsonReader::asCount(
-        (*shape)[i], r.field("shape") + "[" + std::to_string(i) + "]",
-        problem);
-    if (!dim) {
-      r.report(problem);
-      return;
-    }
-    spec.shape.push_back(*dim);
-  }
+  spec.shape = std::move(*shape);
   std::string problem;
   if (!tensorByteSize(spec.dtype, spec.shape, spec.byteSize, problem)) {
     r.fail("shape", problem);
@@ -99,7 +69,7 @@ void parseTensor(JsonReader &r, TensorSpec &spec) {
     else
       spec.splitDim = *dim;
   }
-  if (std::optional<std::vector<int64_t>> axes = countArray(r, "split_axes")) {
+  if (std::optional<std::vector<int64_t>> axes = r.counts("split_axes")) {
     if (!spec.splitDim)
       r.fail("split_axes", "given without split_dim");
     for (size_t i = 0; i < axes->size(); ++i)
@@ -209,7 +179,7 @@ EntrySpec parseEntry(JsonReader &r) {
       entry.ranks = *ranks;
   }
   entry.grid = {entry.ranks};
-  if (std::optional<std::vector<int64_t>> grid = countArray(r, "grid")) {
+  if (std::optional<std::vector<int64_t>> grid = r.counts("grid")) {
     int64_t product = 1;
     for (int64_t size : *grid)
       product = size < 1 || product > kMaxRanks ? -1 : product * size;

@@ -229,6 +229,36 @@ const nlohmann::json *JsonReader::requireArray(std::string_view key) {
   return value;
 }
 
+namespace {
+std::optional<std::vector<int64_t>>
+countsOf(const nlohmann::json *list, const std::string &field,
+         JsonReader &reader) {
+  if (!list)
+    return std::nullopt;
+  std::vector<int64_t> values;
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string problem;
+    std::optional<int64_t> value = JsonReader::asCount(
+        (*list)[i], field + "[" + std::to_string(i) + "]", problem);
+    if (!value) {
+      reader.report(problem);
+      return std::nullopt;
+    }
+    values.push_back(*value);
+  }
+  return values;
+}
+} // namespace
+
+std::optional<std::vector<int64_t>> JsonReader::counts(std::string_view key) {
+  return countsOf(array(key), field(key), *this);
+}
+
+std::optional<std::vector<int64_t>>
+JsonReader::requireCounts(std::string_view key) {
+  return countsOf(requireArray(key), field(key), *this);
+}
+
 JsonReader JsonReader::child(const json &value, std::string_view key) const {
   return JsonReader(value, source_, field(key), errors_);
 }

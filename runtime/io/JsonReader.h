@@ -87,6 +87,9 @@ public:
   /// An object of strings, as a map.
   std::optional<std::map<std::string, std::string>>
   stringMap(std::string_view key);
+  /// An array of counts (shapes, grid sizes, axes); each element is
+  /// checked as asCount() checks it, the first bad one recorded.
+  std::optional<std::vector<int64_t>> counts(std::string_view key);
 
   /// Required values: as above, and absence is recorded as "missing".
   std::optional<int64_t> requireCount(std::string_view key);
@@ -95,6 +98,7 @@ public:
   std::optional<std::string> requireString(std::string_view key);
   const json *requireObject(std::string_view key);
   const json *requireArray(std::string_view key);
+  std::optional<std::vector<int64_t>> requireCounts(std::string_view key);
 
   /// A reader of the object at `key` (which must be one: see object()),
   /// sharing this document's problems.

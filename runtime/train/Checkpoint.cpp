@@ -332,18 +332,8 @@ void readSlices(JsonReader &r, FileRecords &records) {
       info.name = name;
       info.dim = one.requireCount("dim").value_or(0);
       info.start = one.requireCount("start").value_or(0);
-      if (const nlohmann::json *shape = one.requireArray("shape"))
-        for (size_t i = 0; i < shape->size(); ++i) {
-          std::string problem;
-          std::optional<int64_t> d = JsonReader::asCount(
-              (*shape)[i], one.field("shape") + "[" + std::to_string(i) + "]",
-              problem);
-          if (!d) {
-            one.report(problem);
-            return;
-          }
-          info.wholeShape.push_back(*d);
-        }
+      info.wholeShape = one.requireCounts("shape").value_or(
+          std::vector<int64_t>{});
       if (info.dim >= int64_t(info.wholeShape.size()))
         one.fail("dim", "not a dimension of the whole tensor");
       records.slices[file][name] = std::move(info);
