@@ -174,10 +174,12 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
       forward and in the backward pass.
     * `tp = N` (tensor parallel, Megatron): every rank sees the whole batch;
       the projections into heads or hidden units (q/k/v, MLA's q_b and
-      kv_b, gate and up, the LM head) are split by output, the projections
-      back (o, down) by input, so attention runs by head and each MLP and
-      expert computes on its share of hidden units, with one all_reduce of
-      each block's output. The weights and moments stay split. With `dp`,
+      kv_b, gate and up) are split by output, the projections back (o,
+      down) by input, so attention runs by head and each MLP and expert
+      computes on its share of hidden units, with one all_reduce of each
+      block's output; the embedding table and the LM head are split by
+      vocabulary, with a vocabulary-parallel lookup and cross-entropy (the
+      logits are never gathered). The weights and moments stay split. With `dp`,
       a 2-D grid `[dp, tp]`: the batch is split over `dp`, the weights over
       `tp`.
     * `ep = N` (expert parallel): the routed experts of every MoE layer are

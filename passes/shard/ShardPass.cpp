@@ -147,6 +147,7 @@ FailureOr<llvm::StringMap<int64_t>> tensorParallelDims(func::FuncOp entry,
       {".gate_proj.weight", true, "the hidden units"},
       {".up_proj.weight", true, "the hidden units"},
       {"lm_head.weight", true, "the vocabulary"},
+      {"embed_tokens.weight", true, "the vocabulary"},
       {".o_proj.weight", false, "the attention heads' value channels"},
       {".down_proj.weight", false, "the hidden units"}};
   llvm::StringMap<int64_t> dims;

@@ -91,4 +91,78 @@ LogicalResult partitionByLoops(Operation *op, const LoopStructure &loops,
   return success();
 }
 
+Value localIndices(OpBuilder &b, Location loc, Value indices, StringRef grid,
+                   ArrayRef<shard::GridAxis> axes, int64_t localSize,
+                   int64_t wholeSize, int64_t outside, StringRef what) {
+  Type element = cast<RankedTensorType>(indices.getType()).getElementType();
+  auto scalar = [&](int64_t value) -> Value {
+    auto type = RankedTensorType::get({}, element);
+    return ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, IntegerAttr::get(element, value)));
+  };
+  Value all = IotaOp::create(
+      b, loc, RankedTensorType::get({wholeSize}, element), 0);
+  auto mine = shard::AllSliceOp::create(
+      b, loc, RankedTensorType::get({localSize}, element), all, grid, axes,
+      0);
+  mine->setAttr(kReasonAttrName, b.getStringAttr(what));
+  Value first = SliceOp::create(b, loc, mine, ArrayRef<int64_t>{0},
+                                ArrayRef<int64_t>{1}, DenseI64ArrayAttr());
+  Value shifted = SubOp::create(b, loc, indices, first);
+  Value elsewhere = scalar(outside);
+  Value below = CompareOp::create(b, loc, CompareDirection::lt, shifted,
+                                  scalar(0));
+  Value above = CompareOp::create(b, loc, CompareDirection::ge, shifted,
+                                  scalar(localSize));
+  Value low = SelectOp::create(b, loc, below, elsewhere, shifted);
+  return SelectOp::create(b, loc, above, elsewhere, low);
+}
+
+SoftmaxAcross softmaxAcross(OpBuilder &b, Location loc, Value x, int64_t axis,
+                            StringRef grid, ArrayRef<shard::GridAxis> axes,
+                            StringRef why) {
+  auto reduce = [&](Value value, shard::ReductionKind kind,
+                    const Twine &what) -> Value {
+    auto reduced = shard::AllReduceOp::create(b, loc, value.getType(), grid,
+                                              axes, value, kind);
+    reduced->setAttr(kReasonAttrName,
+                     b.getStringAttr("vocabulary parallel: " + what + " of " +
+                                     why + " over the split axis"));
+    return reduced;
+  };
+  SoftmaxAcross s;
+  Type kept = keptAxisType(x, axis);
+  s.max = reduce(ReduceMaxOp::create(b, loc, kept, x,
+                                     b.getDenseI64ArrayAttr({axis}),
+                                     b.getUnitAttr()),
+                 shard::ReductionKind::Max, "the maximum");
+  s.exps = ExpOp::create(b, loc, SubOp::create(b, loc, x, s.max));
+  s.sum = reduce(ReduceSumOp::create(b, loc, kept, s.exps,
+                                     b.getDenseI64ArrayAttr({axis}),
+                                     b.getUnitAttr()),
+                 shard::ReductionKind::Sum, "the sum of exponentials");
+  return s;
+}
+
+LogicalResult softmaxPartition(Operation *op, const LoopStructure &loops,
+                               ArrayRef<Value> partitionedOperands,
+                               ArrayRef<shard::Sharding> operandShardings,
+                               ArrayRef<shard::Sharding> resultShardings,
+                               IRMapping &partitionMap,
+                               SymbolTableCollection &symbols, OpBuilder &b) {
+  auto softmax = cast<SoftmaxOp>(op);
+  const int64_t axis = softmax.getAxis();
+  shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
+      operandShardings, resultShardings, loops.iterators, loops.maps);
+  if (size_t(axis) >= axes.size() || axes[size_t(axis)].empty())
+    return partitionByLoops(op, loops, partitionedOperands, operandShardings,
+                            resultShardings, partitionMap, symbols, b);
+  SoftmaxAcross s = softmaxAcross(b, op->getLoc(), partitionedOperands[0],
+                                  axis, resultShardings.front().getGrid(),
+                                  axes[size_t(axis)], "ds.softmax");
+  partitionMap.map(softmax.getResult(),
+                   DivOp::create(b, op->getLoc(), s.exps, s.sum));
+  return success();
+}
+
 } // namespace mlir::ds::sharding

@@ -99,6 +99,44 @@ LogicalResult partitionByLoops(Operation *op, const LoopStructure &loops,
                                IRMapping &partitionMap,
                                SymbolTableCollection &symbols, OpBuilder &b);
 
+/// exp(x − max) and the sum of it along `axis` of `x`, a piece of a tensor
+/// whose `axis` is split over grid `axes`: the maximum and the sum are
+/// all-reduced over the ranks (`why` names the op in the reasons). Both
+/// returned with `axis` kept (size 1), and the maximum too.
+/// `value`'s type with dimension `axis` of size 1 (a reduction that keeps
+/// it).
+inline RankedTensorType keptAxisType(Value value, int64_t axis) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[size_t(axis)] = 1;
+  return type.clone(shape);
+}
+
+/// `indices` (numbers of a whole axis of `wholeSize`) as this rank's block
+/// of it, split over grid `axes` in blocks of `localSize`: index − first,
+/// where first is the rank's first number (its slice of an iota), and
+/// `outside` for the indices other ranks hold. `what` names the block in
+/// the slice's reason.
+Value localIndices(OpBuilder &b, Location loc, Value indices, StringRef grid,
+                   ArrayRef<shard::GridAxis> axes, int64_t localSize,
+                   int64_t wholeSize, int64_t outside, StringRef what);
+
+struct SoftmaxAcross {
+  Value max, exps, sum;
+};
+SoftmaxAcross softmaxAcross(OpBuilder &b, Location loc, Value x, int64_t axis,
+                            StringRef grid, ArrayRef<shard::GridAxis> axes,
+                            StringRef why);
+
+/// softmax whose axis is split over grid axes (the vocabulary of
+/// tensor-parallel logits): exp(x − M) / S with M and S over every rank.
+LogicalResult softmaxPartition(Operation *op, const LoopStructure &loops,
+                               ArrayRef<Value> partitionedOperands,
+                               ArrayRef<shard::Sharding> operandShardings,
+                               ArrayRef<shard::Sharding> resultShardings,
+                               IRMapping &partitionMap,
+                               SymbolTableCollection &symbols, OpBuilder &b);
+
 using PartitionFunction = LogicalResult (*)(
     Operation *, const LoopStructure &, ArrayRef<Value>,
     ArrayRef<shard::Sharding>, ArrayRef<shard::Sharding>, IRMapping &,

@@ -106,9 +106,73 @@ LoopStructure gatherLoops(Operation *op) {
   b.addMap(input);
   b.addMap(indices);
   b.addMap(result);
-  LoopStructure s = std::move(b).finish(op->getContext());
-  s.wholeLoops = {{gathered, "the gathered axis"}};
-  return s;
+  (void)gathered; // split: gatherPartition
+  return std::move(b).finish(op->getContext());
+}
+
+/// gather from a table split along the gathered axis (Megatron's
+/// vocabulary-parallel embedding): each rank looks up the indices its block
+/// holds, zeros the others, and the lookups are summed over the ranks.
+LogicalResult gatherPartition(Operation *op, const LoopStructure &loops,
+                              ArrayRef<Value> partitionedOperands,
+                              ArrayRef<shard::Sharding> operandShardings,
+                              ArrayRef<shard::Sharding> resultShardings,
+                              IRMapping &partitionMap,
+                              SymbolTableCollection &symbols, OpBuilder &b) {
+  auto gather = cast<GatherOp>(op);
+  shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
+      operandShardings, resultShardings, loops.iterators, loops.maps);
+  const size_t gathered = loops.iterators.size() - 1;
+  if (gathered >= axes.size() || axes[gathered].empty())
+    return partitionByLoops(op, loops, partitionedOperands, operandShardings,
+                            resultShardings, partitionMap, symbols, b);
+  const Location loc = op->getLoc();
+  const int64_t axis = gather.getAxis();
+  Value table = partitionedOperands[0], indices = partitionedOperands[1];
+  auto tableType = cast<RankedTensorType>(table.getType());
+  auto indexType = cast<RankedTensorType>(indices.getType());
+  StringRef grid = resultShardings.front().getGrid();
+  Value local = localIndices(
+      b, loc, indices, grid, axes[gathered], tableType.getDimSize(axis),
+      shapeOf(gather.getInput())[size_t(axis)], /*outside=*/-1,
+      "vocabulary parallel: the rows of this rank's block of the table");
+  // Rows held elsewhere look up row 0 and are zeroed.
+  Value held = CompareOp::create(
+      b, loc, CompareDirection::ge, local,
+      ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get({}, indexType.getElementType()),
+              IntegerAttr::get(indexType.getElementType(), 0))));
+  Value safe = SelectOp::create(
+      b, loc, held, local,
+      ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get({}, indexType.getElementType()),
+              IntegerAttr::get(indexType.getElementType(), 0))));
+  Value rows = GatherOp::create(b, loc, table, safe, axis);
+  auto rowsType = cast<RankedTensorType>(rows.getType());
+  // The mask broadcasts over the table's dimensions after the axis.
+  SmallVector<int64_t> maskShape(indexType.getShape());
+  for (int64_t d = axis + 1; d < tableType.getRank(); ++d)
+    maskShape.push_back(1);
+  Value mask = ReshapeOp::create(
+      b, loc, RankedTensorType::get(maskShape, b.getI1Type()), held);
+  Attribute zero = b.getZeroAttr(rowsType.getElementType());
+  Value zeros = ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({}, rowsType.getElementType()),
+                             ArrayRef(zero)));
+  Value masked = SelectOp::create(b, loc, mask, rows, zeros);
+  auto summed = shard::AllReduceOp::create(b, loc, rowsType, grid,
+                                           axes[gathered], masked,
+                                           shard::ReductionKind::Sum);
+  summed->setAttr(kReasonAttrName,
+                  b.getStringAttr("vocabulary parallel: each row from the "
+                                  "rank whose block of the table holds it"));
+  partitionMap.map(gather.getResult(), summed.getResult());
+  return success();
 }
 
 /// cross_entropy: the positions are reduction loops (the loss is their
@@ -128,9 +192,103 @@ LoopStructure crossEntropyLoops(Operation *op) {
   b.addMap(logits);
   b.addMap(positions);
   b.addMap({});
-  LoopStructure s = std::move(b).finish(op->getContext());
-  s.wholeLoops = {{vocabulary, "the vocabulary"}};
-  return s;
+  (void)vocabulary; // split: vocabParallelCrossEntropy
+  return std::move(b).finish(op->getContext());
+}
+
+/// A rank-0 tensor of `element` holding `value`.
+Value scalarOf(OpBuilder &b, Location loc, Type element, double value) {
+  Attribute attr = isa<FloatType>(element)
+                       ? Attribute(FloatAttr::get(element, value))
+                       : Attribute(IntegerAttr::get(element, int64_t(value)));
+  return ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({}, element), ArrayRef(attr)));
+}
+
+/// cross_entropy with the vocabulary split (tensor-parallel logits,
+/// Megatron's vocabulary-parallel cross-entropy): each rank holds the logits
+/// of its classes; the maximum, the sum of exponentials and the target's
+/// logit (on the rank whose classes hold it) are reduced over the
+/// vocabulary's axes, so no rank gathers the logits. Per position the loss
+/// is log S + M − logit[target]; the mean over valid positions is summed
+/// over the positions' axes too when they are split.
+LogicalResult vocabParallelCrossEntropy(CrossEntropyOp loss, Value logits,
+                                        Value targets, StringRef grid,
+                                        ArrayRef<shard::GridAxis> vocabAxes,
+                                        ArrayRef<shard::GridAxis> positionAxes,
+                                        IRMapping &partitionMap, OpBuilder &b) {
+  const Location loc = loss.getLoc();
+  auto lossType = cast<RankedTensorType>(loss.getResult().getType());
+  Type element = lossType.getElementType();
+  auto localType = cast<RankedTensorType>(logits.getType());
+  if (localType.getElementType() != element)
+    logits = CastOp::create(b, loc, localType.clone(element), logits);
+  const int64_t axis = localType.getRank() - 1;
+  const int64_t vocabulary =
+      cast<RankedTensorType>(loss.getLogits().getType()).getShape().back();
+  auto targetType = cast<RankedTensorType>(targets.getType());
+  Type index = targetType.getElementType();
+  SoftmaxAcross s = softmaxAcross(b, loc, logits, axis, grid, vocabAxes,
+                                  "ds.cross_entropy's logits");
+  // The target's logit: on the rank whose classes include it, 0 elsewhere.
+  Value classes =
+      IotaOp::create(b, loc, RankedTensorType::get({vocabulary}, index), 0);
+  auto mine = shard::AllSliceOp::create(
+      b, loc, RankedTensorType::get({localType.getShape().back()}, index),
+      classes, grid, vocabAxes, 0);
+  mine->setAttr(kReasonAttrName,
+                b.getStringAttr("vocabulary parallel: the classes of this "
+                                "rank's logits"));
+  SmallVector<int64_t> columnShape(targetType.getShape());
+  columnShape.push_back(1);
+  Value column = ReshapeOp::create(
+      b, loc, RankedTensorType::get(columnShape, index), targets);
+  Value isTarget =
+      CompareOp::create(b, loc, CompareDirection::eq, column, mine);
+  Value picked = SelectOp::create(b, loc, isTarget, logits,
+                                  scalarOf(b, loc, element, 0.0));
+  auto target = shard::AllReduceOp::create(
+      b, loc, s.sum.getType(), grid, vocabAxes,
+      ReduceSumOp::create(b, loc, s.sum.getType(), picked,
+                          b.getDenseI64ArrayAttr({axis}), b.getUnitAttr()),
+      shard::ReductionKind::Sum);
+  target->setAttr(kReasonAttrName,
+                  b.getStringAttr("vocabulary parallel: the target's logit, "
+                                  "from the rank holding its class"));
+  Value nll = SubOp::create(
+      b, loc, AddOp::create(b, loc, LogOp::create(b, loc, s.sum), s.max),
+      target);
+  nll = ReshapeOp::create(b, loc, targetType.clone(element), nll);
+  // The mean over valid positions (every rank, or summed over the
+  // positions' axes when they are split).
+  Value valid = CastOp::create(
+      b, loc, targetType.clone(element),
+      CompareOp::create(b, loc, CompareDirection::ne, targets,
+                        scalarOf(b, loc, index,
+                                 double(loss.getIgnoreIndex()))));
+  SmallVector<int64_t> all;
+  for (int64_t i = 0; i < targetType.getRank(); ++i)
+    all.push_back(i);
+  Value sum = ReduceSumOp::create(b, loc, MulOp::create(b, loc, nll, valid),
+                                  all);
+  Value count = ReduceSumOp::create(b, loc, valid, all);
+  if (!positionAxes.empty()) {
+    auto total = [&](Value value, StringRef reason) -> Value {
+      auto reduced = shard::AllReduceOp::create(
+          b, loc, value.getType(), grid, positionAxes, value,
+          shard::ReductionKind::Sum);
+      reduced->setAttr(kReasonAttrName, b.getStringAttr(reason));
+      return reduced;
+    };
+    sum = total(sum, "loss: the losses of valid targets, summed (positions "
+                     "split across the ranks)");
+    count = total(count, "loss: the count of valid targets, summed "
+                         "(positions split across the ranks)");
+  }
+  Value atLeastOne = MaxOp::create(b, loc, count, scalarOf(b, loc, element, 1.0));
+  partitionMap.map(loss.getResult(), DivOp::create(b, loc, sum, atLeastOne));
+  return success();
 }
 
 /// cross_entropy with its positions split: each rank's loss is the mean
@@ -147,12 +305,23 @@ LogicalResult crossEntropyPartition(Operation *op, const LoopStructure &loops,
                                     OpBuilder &b) {
   shard::ShardingArray axes = shard::getGridAxisAssignmentForLoopIterators(
       operandShardings, resultShardings, loops.iterators, loops.maps);
+  auto loss = cast<CrossEntropyOp>(op);
+  const size_t vocabulary = loops.iterators.size() - 1;
+  if (vocabulary < axes.size() && !axes[vocabulary].empty()) {
+    SmallVector<shard::GridAxis> positions;
+    for (size_t loop = 0; loop < vocabulary && loop < axes.size(); ++loop)
+      llvm::append_range(positions, axes[loop]);
+    llvm::sort(positions);
+    return vocabParallelCrossEntropy(
+        loss, partitionedOperands[0], partitionedOperands[1],
+        resultShardings.front().getGrid(), axes[vocabulary], positions,
+        partitionMap, b);
+  }
   if (!shard::isAtLeastOneReductionIteratorSharded(loops.iterators, axes))
     return partitionByLoops(op, loops, partitionedOperands, operandShardings,
                             resultShardings, partitionMap, symbols, b);
   if (failed(checkWholeLoops(op, loops, axes)))
     return failure();
-  auto loss = cast<CrossEntropyOp>(op);
   const Location loc = op->getLoc();
   SmallVector<shard::GridAxis> reductionAxes =
       shard::getReductionGridAxes(loops.iterators, axes);
@@ -306,7 +475,8 @@ void attachModelOpModels(MLIRContext *context) {
   AttentionGradOp::attachInterface<
       LoopShardingModel<AttentionGradOp, attentionGradLoops>>(*context);
   RopeOp::attachInterface<LoopShardingModel<RopeOp, ropeLoops>>(*context);
-  GatherOp::attachInterface<LoopShardingModel<GatherOp, gatherLoops>>(*context);
+  GatherOp::attachInterface<
+      LoopShardingModel<GatherOp, gatherLoops, gatherPartition>>(*context);
   CrossEntropyOp::attachInterface<LoopShardingModel<
       CrossEntropyOp, crossEntropyLoops, crossEntropyPartition>>(*context);
   MoeRouteOp::attachInterface<LoopShardingModel<MoeRouteOp, moeRouteLoops>>(

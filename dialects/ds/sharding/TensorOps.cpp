@@ -113,8 +113,10 @@ template <typename Op>
 LoopStructure rowwiseLoops(Operation *op) {
   LoopStructure s = elementwiseLoops(op);
   const int64_t rank = int64_t(shapeOf(op->getResult(0)).size());
-  if constexpr (std::is_same_v<Op, SoftmaxOp> ||
-                std::is_same_v<Op, LogSoftmaxOp>) {
+  if constexpr (std::is_same_v<Op, SoftmaxOp>) {
+    // A split axis is partitioned by softmaxPartition (vocabulary-parallel
+    // logits).
+  } else if constexpr (std::is_same_v<Op, LogSoftmaxOp>) {
     const int64_t axis = cast<Op>(op).getAxis();
     s.wholeLoops.push_back({axis, "dimension " + std::to_string(axis)});
   } else {
@@ -244,7 +246,9 @@ void attachTensorOpModels(MLIRContext *context) {
                     SelectOp, NegOp, AbsOp, SquareOp, ReluOp, ExpOp, LogOp,
                     SqrtOp, RsqrtOp, TanhOp, SigmoidOp, SiluOp, SinOp, CosOp,
                     GeluOp, GeluGradOp, CastOp, BroadcastOp>(context);
-  attachRowwise<SoftmaxOp, LogSoftmaxOp, RmsNormOp, LayerNormOp>(context);
+  attachRowwise<LogSoftmaxOp, RmsNormOp, LayerNormOp>(context);
+  SoftmaxOp::attachInterface<LoopShardingModel<
+      SoftmaxOp, rowwiseLoops<SoftmaxOp>, softmaxPartition>>(*context);
   TransposeOp::attachInterface<LoopShardingModel<TransposeOp, transposeLoops>>(
       *context);
   MatmulOp::attachInterface<LoopShardingModel<MatmulOp, matmulLoops>>(*context);

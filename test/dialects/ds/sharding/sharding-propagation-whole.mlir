@@ -18,11 +18,35 @@ func.func @norm_over_split_hidden(%x: tensor<4x8xf32>, %w: tensor<8xf32>) -> ten
 
 // -----
 
-// On a 2x2 grid the rows stay split over axis 1; the softmax axis is gathered.
-// CHECK-LABEL: func.func @softmax_over_split_axis
+// On a 2x2 grid the rows stay split over axis 1; the log_softmax axis is
+// gathered.
+// CHECK-LABEL: func.func @log_softmax_over_split_axis
 // CHECK-SAME: (%[[X:.*]]: tensor<2x4xf32>) -> tensor<2x8xf32>
 // CHECK-NEXT: %[[G:.*]] = shard.all_gather %[[X]] on @grid grid_axes = [0] gather_axis = 1 : tensor<2x4xf32> -> tensor<2x8xf32>
-// CHECK-NEXT: ds.softmax %[[G]] axis = 1 : tensor<2x8xf32>
+// CHECK-NEXT: ds.log_softmax %[[G]] axis = 1 : tensor<2x8xf32>
+shard.grid @grid(shape = 2x2)
+func.func @log_softmax_over_split_axis(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %s = shard.sharding @grid split_axes = [[1], [0]] : !shard.sharding
+  %xs = shard.shard %x to %s : tensor<4x8xf32>
+  %p = ds.log_softmax %xs axis = 1 : tensor<4x8xf32>
+  return %p : tensor<4x8xf32>
+}
+
+// -----
+
+// softmax keeps its axis split (vocabulary-parallel logits): the maximum
+// and the sum of exponentials are reduced over the axis's ranks, nothing is
+// gathered.
+// CHECK-LABEL: func.func @softmax_over_split_axis
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT: %[[MAX:.*]] = ds.reduce_max %[[X]] axes = [1] keep_dims : tensor<2x4xf32> -> tensor<2x1xf32>
+// CHECK-NEXT: %[[M:.*]] = shard.all_reduce %[[MAX]] on @grid grid_axes = [0] reduction = max {ds.reason = "vocabulary parallel: the maximum of ds.softmax over the split axis"}
+// CHECK-NEXT: %[[D:.*]] = ds.sub %[[X]], %[[M]]
+// CHECK-NEXT: %[[E:.*]] = ds.exp %[[D]]
+// CHECK-NEXT: %[[SUM:.*]] = ds.reduce_sum %[[E]] axes = [1] keep_dims
+// CHECK-NEXT: %[[S:.*]] = shard.all_reduce %[[SUM]] on @grid grid_axes = [0] {ds.reason = "vocabulary parallel: the sum of exponentials of ds.softmax over the split axis"}
+// CHECK-NEXT: ds.div %[[E]], %[[S]]
+// CHECK-NOT: shard.all_gather
 shard.grid @grid(shape = 2x2)
 func.func @softmax_over_split_axis(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %s = shard.sharding @grid split_axes = [[1], [0]] : !shard.sharding
