@@ -110,6 +110,17 @@ LoopStructure gatherLoops(Operation *op) {
   return std::move(b).finish(op->getContext());
 }
 
+/// A rank-0 tensor of `element` holding `value` (an integer element type
+/// takes it as an integer: pass integers exactly, as int64_t).
+Value scalarOf(OpBuilder &b, Location loc, Type element, int64_t value) {
+  Attribute attr = isa<FloatType>(element)
+                       ? Attribute(FloatAttr::get(element, double(value)))
+                       : Attribute(IntegerAttr::get(element, value));
+  return ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({}, element), ArrayRef(attr)));
+}
+
 /// gather from a table split along the gathered axis (Megatron's
 /// vocabulary-parallel embedding): each rank looks up the indices its block
 /// holds, zeros the others, and the lookups are summed over the ranks.
@@ -137,20 +148,10 @@ LogicalResult gatherPartition(Operation *op, const LoopStructure &loops,
       shapeOf(gather.getInput())[size_t(axis)], /*outside=*/-1,
       "vocabulary parallel: the rows of this rank's block of the table");
   // Rows held elsewhere look up row 0 and are zeroed.
-  Value held = CompareOp::create(
-      b, loc, CompareDirection::ge, local,
-      ConstantOp::create(
-          b, loc,
-          DenseElementsAttr::get(
-              RankedTensorType::get({}, indexType.getElementType()),
-              IntegerAttr::get(indexType.getElementType(), 0))));
-  Value safe = SelectOp::create(
-      b, loc, held, local,
-      ConstantOp::create(
-          b, loc,
-          DenseElementsAttr::get(
-              RankedTensorType::get({}, indexType.getElementType()),
-              IntegerAttr::get(indexType.getElementType(), 0))));
+  Value zeroIndex = scalarOf(b, loc, indexType.getElementType(), 0);
+  Value held =
+      CompareOp::create(b, loc, CompareDirection::ge, local, zeroIndex);
+  Value safe = SelectOp::create(b, loc, held, local, zeroIndex);
   Value rows = GatherOp::create(b, loc, table, safe, axis);
   auto rowsType = cast<RankedTensorType>(rows.getType());
   // The mask broadcasts over the table's dimensions after the axis.
@@ -159,12 +160,8 @@ LogicalResult gatherPartition(Operation *op, const LoopStructure &loops,
     maskShape.push_back(1);
   Value mask = ReshapeOp::create(
       b, loc, RankedTensorType::get(maskShape, b.getI1Type()), held);
-  Attribute zero = b.getZeroAttr(rowsType.getElementType());
-  Value zeros = ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(RankedTensorType::get({}, rowsType.getElementType()),
-                             ArrayRef(zero)));
-  Value masked = SelectOp::create(b, loc, mask, rows, zeros);
+  Value masked = SelectOp::create(
+      b, loc, mask, rows, scalarOf(b, loc, rowsType.getElementType(), 0));
   auto summed = shard::AllReduceOp::create(b, loc, rowsType, grid,
                                            axes[gathered], masked,
                                            shard::ReductionKind::Sum);
@@ -194,16 +191,6 @@ LoopStructure crossEntropyLoops(Operation *op) {
   b.addMap({});
   (void)vocabulary; // split: vocabParallelCrossEntropy
   return std::move(b).finish(op->getContext());
-}
-
-/// A rank-0 tensor of `element` holding `value`.
-Value scalarOf(OpBuilder &b, Location loc, Type element, double value) {
-  Attribute attr = isa<FloatType>(element)
-                       ? Attribute(FloatAttr::get(element, value))
-                       : Attribute(IntegerAttr::get(element, int64_t(value)));
-  return ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(RankedTensorType::get({}, element), ArrayRef(attr)));
 }
 
 /// cross_entropy with the vocabulary split (tensor-parallel logits,
@@ -247,7 +234,7 @@ LogicalResult vocabParallelCrossEntropy(CrossEntropyOp loss, Value logits,
   Value isTarget =
       CompareOp::create(b, loc, CompareDirection::eq, column, mine);
   Value picked = SelectOp::create(b, loc, isTarget, logits,
-                                  scalarOf(b, loc, element, 0.0));
+                                  scalarOf(b, loc, element, 0));
   auto target = shard::AllReduceOp::create(
       b, loc, s.sum.getType(), grid, vocabAxes,
       ReduceSumOp::create(b, loc, s.sum.getType(), picked,
@@ -266,7 +253,7 @@ LogicalResult vocabParallelCrossEntropy(CrossEntropyOp loss, Value logits,
       b, loc, targetType.clone(element),
       CompareOp::create(b, loc, CompareDirection::ne, targets,
                         scalarOf(b, loc, index,
-                                 double(loss.getIgnoreIndex()))));
+                                 int64_t(loss.getIgnoreIndex()))));
   SmallVector<int64_t> all;
   for (int64_t i = 0; i < targetType.getRank(); ++i)
     all.push_back(i);
@@ -286,7 +273,7 @@ LogicalResult vocabParallelCrossEntropy(CrossEntropyOp loss, Value logits,
     count = total(count, "loss: the count of valid targets, summed "
                          "(positions split across the ranks)");
   }
-  Value atLeastOne = MaxOp::create(b, loc, count, scalarOf(b, loc, element, 1.0));
+  Value atLeastOne = MaxOp::create(b, loc, count, scalarOf(b, loc, element, 1));
   partitionMap.map(loss.getResult(), DivOp::create(b, loc, sum, atLeastOne));
   return success();
 }

@@ -173,6 +173,40 @@ func.func @lm_loss(%wte: tensor<64x8xf32>, %tokens: tensor<4x5xi32>, %targets: t
 
 // -----
 
+// The same loss with the vocabulary split (tensor parallel): the table and
+// the head hold 32 of the 64 classes each. The lookup maps the tokens to
+// this rank's rows (its first row: its slice of an iota), zeros the rows it
+// does not hold and sums over the ranks; the loss reduces the maximum, the
+// sum of exponentials and the target's logit over the ranks, and counts
+// the targets other than ignore_index (-100, a negative attribute value
+// carried exactly) as valid.
+// CHECK-LABEL: func.func @lm_loss_vocabulary_parallel
+// CHECK-SAME: (%[[WTE:.*]]: tensor<32x8xf32>, %[[TOKENS:.*]]: tensor<4x5xi32>, %[[TARGETS:.*]]: tensor<4x5xi32>, %[[HEAD:.*]]: tensor<8x32xf32>) -> tensor<f32>
+// CHECK-DAG: ds.constant dense<-100> : tensor<i32>
+// CHECK: shard.all_slice {{.*}} {ds.reason = "vocabulary parallel: the rows of this rank's block of the table"} : tensor<64xi32> -> tensor<32xi32>
+// CHECK: %[[ROWS:.*]] = ds.gather %[[WTE]], %{{.*}} axis = 0 : (tensor<32x8xf32>, tensor<4x5xi32>) -> tensor<4x5x8xf32>
+// CHECK: %[[MASKED:.*]] = ds.select %{{.*}}, %[[ROWS]], %{{.*}} : (tensor<4x5x1xi1>, tensor<4x5x8xf32>, tensor<f32>) -> tensor<4x5x8xf32>
+// CHECK-NEXT: shard.all_reduce %[[MASKED]] on @grid grid_axes = [0] {ds.reason = "vocabulary parallel: each row from the rank whose block of the table holds it"}
+// CHECK: ds.matmul {{.*}}, %[[HEAD]] : (tensor<4x5x8xf32>, tensor<8x32xf32>) -> tensor<4x5x32xf32>
+// CHECK: shard.all_reduce {{.*}} reduction = max {ds.reason = "vocabulary parallel: the maximum of ds.cross_entropy's logits over the split axis"}
+// CHECK: shard.all_reduce {{.*}} {ds.reason = "vocabulary parallel: the sum of exponentials of ds.cross_entropy's logits over the split axis"}
+// CHECK: shard.all_reduce {{.*}} {ds.reason = "vocabulary parallel: the target's logit, from the rank holding its class"}
+// CHECK: ds.compare ne, %[[TARGETS]], %{{.*}} : (tensor<4x5xi32>, tensor<i32>) -> tensor<4x5xi1>
+// CHECK-NOT: shard.all_gather
+shard.grid @grid(shape = 2)
+func.func @lm_loss_vocabulary_parallel(%wte: tensor<64x8xf32>, %tokens: tensor<4x5xi32>, %targets: tensor<4x5xi32>, %head: tensor<8x64xf32>) -> tensor<f32> {
+  %rows = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %cols = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %ws = shard.shard %wte to %rows : tensor<64x8xf32>
+  %hs = shard.shard %head to %cols : tensor<8x64xf32>
+  %h = ds.gather %ws, %tokens axis = 0 : (tensor<64x8xf32>, tensor<4x5xi32>) -> tensor<4x5x8xf32>
+  %logits = ds.matmul %h, %hs : (tensor<4x5x8xf32>, tensor<8x64xf32>) -> tensor<4x5x64xf32>
+  %l = ds.cross_entropy %logits, %targets : (tensor<4x5x64xf32>, tensor<4x5xi32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
 // Tensor-parallel routed experts: gate and up split by rows, down by
 // columns. Routing is replicated (every rank routes every token alike), each
 // rank computes its half of every expert's hidden channels, and the output
