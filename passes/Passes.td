@@ -185,11 +185,15 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
     * `ep = N` (expert parallel): the routed experts of every MoE layer are
       split over the `ep` ranks, which also read their own part of the
       batch (with `dp`, the grid is `[dp, ep]` and the batch is split over
-      both). Each MoE layer gathers the tokens of its `ep` peers
-      (dispatch), runs its own experts on the tokens that chose them, and
-      reduce-scatters the outputs back to the tokens' ranks (combine); the
-      shared experts and everything else are replicated. The experts'
-      gradients are summed over `dp` only.
+      both). Each MoE layer sends each token only to the ranks that hold
+      its experts (`ds.expert_plan` counts them, `ds.expert_dispatch` is an
+      all-to-all-v), runs its own experts on the tokens it received, and
+      sends the results back to be summed on the tokens' ranks
+      (`ds.expert_combine`); nothing is dropped (no capacity factor). With
+      `ep-dispatch=all-gather` it gathers every token of its `ep` peers
+      instead and reduce-scatters the outputs back. The shared experts and
+      everything else are replicated. The experts' gradients are summed
+      over `dp` only.
 
     A split that does not divide what it splits (the batch, heads, hidden
     units, vocabulary or experts) is an error that names it. `zero` does
@@ -230,6 +234,11 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
     Option<"ep", "ep", "int64_t", /*default=*/"1",
            "Expert-parallel ranks: the routed experts split over them, "
            "tokens dispatched and combined; with dp, a [dp, ep] grid">,
+    Option<"epDispatch", "ep-dispatch", "std::string",
+           /*default=*/"\"all-to-all\"",
+           "How expert-parallel layers move tokens: all-to-all (each token "
+           "to its experts' ranks only) or all-gather (every token to every "
+           "ep rank, outputs reduce-scattered back)">,
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect",
                            "::mlir::func::FuncDialect"];

@@ -207,6 +207,26 @@ void Executable::bindTable(CommTable &table, Communicator *communicator) {
                ? 0
                : 1;
   };
+  comm.all_to_all_v = [](void *self, const void *input,
+                         const int64_t *sendBytes, const int64_t *sendOffsets,
+                         void *output, const int64_t *recvBytes,
+                         const int64_t *recvOffsets) -> int32_t {
+    auto *t = static_cast<CommTable *>(self);
+    const size_t size = size_t(t->communicator->size());
+    std::vector<size_t> runs(4 * size);
+    for (size_t r = 0; r < size; ++r) {
+      runs[r] = size_t(sendBytes[r]);
+      runs[size + r] = size_t(sendOffsets[r]);
+      runs[2 * size + r] = size_t(recvBytes[r]);
+      runs[3 * size + r] = size_t(recvOffsets[r]);
+    }
+    return t->communicator->allToAllV(input, runs.data(), runs.data() + size,
+                                      output, runs.data() + 2 * size,
+                                      runs.data() + 3 * size,
+                                      t->owner->commError_)
+               ? 0
+               : 1;
+  };
   comm.group = [](void *self, int64_t axes) -> const ds_comm * {
     return static_cast<CommTable *>(self)->owner->groupTable(axes);
   };

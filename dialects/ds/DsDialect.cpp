@@ -63,6 +63,9 @@ void DsDialect::initialize() {
       ,
 #define GET_OP_LIST
 #include "dialects/ds/DsControlOps.cpp.inc"
+      ,
+#define GET_OP_LIST
+#include "dialects/ds/DsParallelOps.cpp.inc"
       >();
   addAttributes<
 #define GET_ATTRDEF_LIST

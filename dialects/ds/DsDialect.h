@@ -38,6 +38,8 @@ class VjpBuilder;
 #include "dialects/ds/DsModelOps.h.inc"
 #define GET_OP_CLASSES
 #include "dialects/ds/DsControlOps.h.inc"
+#define GET_OP_CLASSES
+#include "dialects/ds/DsParallelOps.h.inc"
 
 namespace mlir::ds {
 

@@ -7,5 +7,6 @@ include "dialects/ds/DsElementwiseOps.td"
 include "dialects/ds/DsShapeOps.td"
 include "dialects/ds/DsModelOps.td"
 include "dialects/ds/DsControlOps.td"
+include "dialects/ds/DsParallelOps.td"
 
 #endif // DS_OPS_TD

@@ -13,21 +13,6 @@
 
 namespace {
 
-/// The run's group over `axes` when it has the ranks the code was
-/// compiled for; otherwise records DS_STATUS_NO_COMMUNICATOR (bound: the
-/// group size, value: the ranks there are) and returns null.
-const ds_comm *communicator(ds_status *status, int32_t site,
-                            int64_t groupSize, int64_t axes) {
-  const ds_comm *comm = status ? status->comm : nullptr;
-  if (comm && comm->group)
-    comm = comm->group(comm->self, axes);
-  if (comm && comm->size == groupSize)
-    return comm;
-  ds_status_fail(status, DS_STATUS_NO_COMMUNICATOR, site,
-                 comm ? comm->size : 1, groupSize);
-  return nullptr;
-}
-
 size_t bytesOf(int32_t dtype) {
   switch (dtype) {
   case DS_COMM_F64:
@@ -54,6 +39,18 @@ void copyOwnBlocks(const void *input, void *output, int64_t outer,
 
 } // namespace
 
+extern "C" const ds_comm *ds_collective_group(ds_status *status, int32_t site,
+                                              int64_t groupSize, int64_t axes) {
+  const ds_comm *comm = status ? status->comm : nullptr;
+  if (comm && comm->group)
+    comm = comm->group(comm->self, axes);
+  if (comm && comm->size == groupSize)
+    return comm;
+  ds_status_fail(status, DS_STATUS_NO_COMMUNICATOR, site,
+                 comm ? comm->size : 1, groupSize);
+  return nullptr;
+}
+
 extern "C" void ds_collective_all_reduce(ds_status *status, int32_t site,
                                          const void *input, void *output,
                                          int64_t count, int32_t dtype,
@@ -61,7 +58,7 @@ extern "C" void ds_collective_all_reduce(ds_status *status, int32_t site,
                                          int64_t axes) {
   if (count > 0 && input != output)
     std::memcpy(output, input, size_t(count) * bytesOf(dtype));
-  const ds_comm *comm = communicator(status, site, groupSize, axes);
+  const ds_comm *comm = ds_collective_group(status, site, groupSize, axes);
   if (comm && count > 0 &&
       comm->all_reduce(comm->self, output, count, dtype, reduction) != 0)
     ds_status_fail(status, DS_STATUS_COLLECTIVE_FAILED, site, count, 0);
@@ -74,7 +71,7 @@ extern "C" void ds_collective_all_gather(ds_status *status, int32_t site,
                                          int64_t groupSize, int64_t axes) {
   const size_t block = size_t(local * inner * elementBytes);
   const size_t piece = size_t(outer) * block;
-  const ds_comm *comm = communicator(status, site, groupSize, axes);
+  const ds_comm *comm = ds_collective_group(status, site, groupSize, axes);
   if (!comm) { // keep the output defined: every rank's block is ours
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t r = 0; r < groupSize; ++r)
@@ -106,7 +103,7 @@ extern "C" void ds_collective_reduce_scatter(
     int32_t reduction, int64_t groupSize, int64_t axes) {
   const size_t block = size_t(local * inner) * bytesOf(dtype);
   const size_t piece = size_t(outer) * block;
-  const ds_comm *comm = communicator(status, site, groupSize, axes);
+  const ds_comm *comm = ds_collective_group(status, site, groupSize, axes);
   const int64_t rank = comm ? comm->rank : 0;
   if (!comm) // the output stays defined on failure
     return copyOwnBlocks(input, output, outer, block, groupSize, rank);
@@ -132,7 +129,7 @@ extern "C" void ds_collective_all_slice(ds_status *status, int32_t site,
                                         int64_t outer, int64_t local,
                                         int64_t inner, int64_t elementBytes,
                                         int64_t groupSize, int64_t axes) {
-  const ds_comm *comm = communicator(status, site, groupSize, axes);
+  const ds_comm *comm = ds_collective_group(status, site, groupSize, axes);
   copyOwnBlocks(input, output, outer, size_t(local * inner * elementBytes),
                 groupSize, comm ? comm->rank : 0);
 }

@@ -74,7 +74,21 @@ typedef struct ds_comm {
    * make it. Called by every rank in the same order: the first call for a
    * set of axes may itself be collective. */
   const struct ds_comm *(*group)(void *self, int64_t axes);
+  /* Runs of bytes of any length: `send_bytes[r]` bytes at input +
+   * send_offsets[r] to rank r, `recv_bytes[r]` bytes from rank r at output +
+   * recv_offsets[r] (arrays of `size`; the counts agree between ranks). */
+  int32_t (*all_to_all_v)(void *self, const void *input,
+                          const int64_t *send_bytes,
+                          const int64_t *send_offsets, void *output,
+                          const int64_t *recv_bytes,
+                          const int64_t *recv_offsets);
 } ds_comm;
+
+/* For kernels that run collectives (ExpertExchange.h): the run's group over
+ * `axes` when it has the `group_size` ranks the code was compiled for;
+ * otherwise records DS_STATUS_NO_COMMUNICATOR and returns null. */
+const ds_comm *ds_collective_group(ds_status *status, int32_t site,
+                                   int64_t group_size, int64_t axes);
 
 /* output = the reduction over the group of `input` (count elements).
  * `group_size`: the ranks of the group the code was compiled for; `axes`:

@@ -11,6 +11,8 @@
 
 #include "passes/lower/LoweringUtils.h"
 
+#include "dialects/ds/DsDialect.h"
+
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -177,9 +179,129 @@ struct AxisCollectivePattern : OpRewritePattern<Op> {
   SiteTable &sites;
 };
 
+/// The leading arguments of every kernel of kernels/cpu/ExpertExchange.h
+/// after the status and site: the plan and the indices (as i64).
+struct ExpertExchange {
+  Group group;
+  int64_t tokens, topK;
+};
+
+template <typename Op>
+FailureOr<ExpertExchange> expertExchange(Op op, PatternRewriter &rewriter) {
+  FailureOr<Group> group =
+      groupOf(op, op.getGridAttr(),
+              ArrayRef<shard::GridAxis>(op.getGridAxes()), rewriter);
+  if (failed(group))
+    return failure();
+  auto indices = cast<RankedTensorType>(op.getIndices().getType());
+  return ExpertExchange{*group, indices.getDimSize(0), indices.getDimSize(1)};
+}
+
+Value asI64(PatternRewriter &rewriter, Location loc, Value tensor) {
+  return castTensor(rewriter, loc, tensor, rewriter.getI64Type());
+}
+
+/// ds.expert_plan → ds_expert_plan.
+struct ExpertPlanPattern : OpRewritePattern<ExpertPlanOp> {
+  ExpertPlanPattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern(ctx), sites(sites) {}
+  LogicalResult matchAndRewrite(ExpertPlanOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<ExpertExchange> x = expertExchange(op, rewriter);
+    if (failed(x))
+      return failure();
+    KernelCall call(rewriter, op.getLoc(), "ds_expert_plan");
+    call.value(statusOf(op)).i32(sites.add(op))
+        .input(asI64(rewriter, op.getLoc(), op.getIndices()));
+    call.output(cast<RankedTensorType>(op.getType()));
+    call.i64(x->tokens).i64(x->topK).i64(op.getExpertsPerRank())
+        .i64(x->group.size).i64(x->group.axes);
+    rewriter.replaceOp(op, call.emit(op));
+    return success();
+  }
+  SiteTable &sites;
+};
+
+/// ds.expert_dispatch → one ds_expert_dispatch per input (rows of bytes),
+/// then ds_expert_dispatch_indices.
+struct ExpertDispatchPattern : OpRewritePattern<ExpertDispatchOp> {
+  ExpertDispatchPattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern(ctx), sites(sites) {}
+  LogicalResult matchAndRewrite(ExpertDispatchOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<ExpertExchange> x = expertExchange(op, rewriter);
+    if (failed(x))
+      return failure();
+    const Location loc = op.getLoc();
+    const int32_t site = sites.add(op);
+    Value indices = asI64(rewriter, loc, op.getIndices());
+    SmallVector<Value> results;
+    auto start = [&](StringRef kernel, Value input, RankedTensorType type) {
+      KernelCall call(rewriter, loc, kernel);
+      call.value(statusOf(op)).i32(site).input(op.getCounts()).input(indices);
+      if (input)
+        call.input(input);
+      call.output(type);
+      call.i64(x->tokens).i64(x->topK).i64(op.getExpertsPerRank());
+      return call;
+    };
+    for (auto [input, result] : llvm::zip(op.getInputs(), op.getOutputs())) {
+      auto type = cast<RankedTensorType>(result.getType());
+      KernelCall call = start("ds_expert_dispatch", input, type);
+      call.i64(type.getNumElements() / std::max<int64_t>(type.getDimSize(0), 1) *
+               elementBytes(type.getElementType()))
+          .i64(x->group.size).i64(x->group.axes);
+      results.push_back(call.emit(op)[0]);
+    }
+    auto localType = cast<RankedTensorType>(op.getLocalIndices().getType());
+    KernelCall call = start("ds_expert_dispatch_indices", Value(),
+                            localType.clone(rewriter.getI64Type()));
+    call.i64(x->group.size).i64(x->group.axes);
+    results.push_back(castTensor(rewriter, loc, call.emit(op)[0],
+                                 localType.getElementType()));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+  SiteTable &sites;
+};
+
+/// ds.expert_combine → one ds_expert_combine per input, in f32 or f64.
+struct ExpertCombinePattern : OpRewritePattern<ExpertCombineOp> {
+  ExpertCombinePattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern(ctx), sites(sites) {}
+  LogicalResult matchAndRewrite(ExpertCombineOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<ExpertExchange> x = expertExchange(op, rewriter);
+    if (failed(x))
+      return failure();
+    const Location loc = op.getLoc();
+    const int32_t site = sites.add(op);
+    Value indices = asI64(rewriter, loc, op.getIndices());
+    SmallVector<Value> results;
+    for (auto [input, result] : llvm::zip(op.getInputs(), op.getOutputs())) {
+      auto type = cast<RankedTensorType>(result.getType());
+      Type element = computeType(type.getElementType());
+      KernelCall call(rewriter, loc, "ds_expert_combine");
+      call.value(statusOf(op)).i32(site).input(op.getCounts()).input(indices)
+          .input(castTensor(rewriter, loc, input, element));
+      call.output(type.clone(element));
+      call.i64(x->tokens).i64(x->topK).i64(op.getExpertsPerRank())
+          .i64(type.getNumElements() / std::max<int64_t>(x->tokens, 1))
+          .i32(commDType(element)).i64(x->group.size).i64(x->group.axes);
+      results.push_back(castTensor(rewriter, loc, call.emit(op)[0],
+                                   type.getElementType()));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+  SiteTable &sites;
+};
+
 } // namespace
 
 void populateCollectiveLowering(RewritePatternSet &patterns, SiteTable &sites) {
+  patterns.add<ExpertPlanPattern, ExpertDispatchPattern, ExpertCombinePattern>(
+      patterns.getContext(), sites);
   patterns.add<ReducingPattern<shard::AllReduceOp>,
                ReducingPattern<shard::ReduceScatterOp>,
                AxisCollectivePattern<shard::AllGatherOp, true>,

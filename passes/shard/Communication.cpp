@@ -25,9 +25,61 @@ int64_t bytesOf(Type type) {
   return tensor.getNumElements() * ((bits + 7) / 8);
 }
 
-/// Ψ of one collective and the bytes each of its N ranks sends (see the
-/// header), or {-1, -1} when a type is not static.
-std::pair<int64_t, int64_t> volumeOf(Operation *op, int64_t ranks) {
+/// What one op moves: Ψ, the bytes each of its N ranks sends (see the
+/// header), and how many collectives it runs; -1 bytes when a type is not
+/// static. `expected`: the bytes depend on the data (expert parallelism's
+/// all-to-all-v) and are those of uniform routing.
+struct Volume {
+  int64_t psi = -1, sent = -1, collectives = 1;
+  bool expected = false;
+};
+
+/// The probability that a token's `chosen` distinct experts, drawn
+/// uniformly from `experts`, include one of the `held` a given rank holds.
+double reachOf(int64_t experts, int64_t held, int64_t chosen) {
+  double none = 1;
+  for (int64_t i = 0; i < chosen && i < experts; ++i)
+    none *= double(std::max<int64_t>(experts - held - i, 0)) /
+            double(experts - i);
+  return 1 - none;
+}
+
+/// ds.expert_dispatch and expert_combine: one all-to-all-v per row tensor
+/// (and the dispatch's indices). Ψ: the rank's own rows; each goes to
+/// every other rank that holds one of its token's experts.
+Volume expertExchangeVolume(Operation *op, int64_t ranks,
+                            int64_t expertsPerRank) {
+  auto indices = cast<RankedTensorType>(op->getOperand(1).getType());
+  Volume volume{0, 0, 0, true};
+  auto add = [&](Type rows) {
+    const int64_t bytes = bytesOf(rows);
+    if (bytes < 0 || volume.psi < 0) {
+      volume.psi = volume.sent = -1;
+      return;
+    }
+    volume.psi += bytes;
+    ++volume.collectives;
+  };
+  if (auto dispatch = dyn_cast<ExpertDispatchOp>(op)) {
+    for (Value input : dispatch.getInputs())
+      add(input.getType());
+    add(indices);
+  } else {
+    for (Value output : cast<ExpertCombineOp>(op).getOutputs())
+      add(output.getType());
+  }
+  if (volume.psi < 0)
+    return volume;
+  const double reach = reachOf(ranks * expertsPerRank, expertsPerRank,
+                               indices.getDimSize(1));
+  volume.sent = int64_t(double(volume.psi) * double(ranks - 1) * reach + 0.5);
+  return volume;
+}
+
+Volume volumeOf(Operation *op, int64_t ranks) {
+  if (isa<ExpertDispatchOp, ExpertCombineOp>(op))
+    return expertExchangeVolume(
+        op, ranks, op->getAttrOfType<IntegerAttr>("experts_per_rank").getInt());
   StringRef name = op->getName().stripDialect();
   Type input = op->getNumOperands() ? op->getOperand(0).getType() : Type();
   Type output = op->getNumResults() ? op->getResult(0).getType() : Type();
@@ -39,7 +91,8 @@ std::pair<int64_t, int64_t> volumeOf(Operation *op, int64_t ranks) {
     const int64_t psi = bytesOf(input);
     return {psi, psi < 0 ? -1 : psi * (ranks - 1) / ranks};
   }
-  if (name == "all_gather") {
+  // all_gather, and expert_plan (an all-gather of the counts).
+  if (name == "all_gather" || name == "expert_plan") {
     const int64_t psi = bytesOf(output);
     return {psi, psi < 0 ? -1 : psi * (ranks - 1) / ranks};
   }
@@ -49,6 +102,15 @@ std::pair<int64_t, int64_t> volumeOf(Operation *op, int64_t ranks) {
   // once.
   const int64_t psi = bytesOf(input ? input : output);
   return {psi, psi};
+}
+
+/// The name of the collective `op` runs, for the table.
+std::string collectiveName(Operation *op) {
+  if (isa<ExpertDispatchOp, ExpertCombineOp>(op))
+    return "all_to_all_v";
+  if (isa<ExpertPlanOp>(op))
+    return "all_gather";
+  return op->getName().stripDialect().str();
 }
 
 /// The `<what>` of an op's `ds.reason` ("" when it has none).
@@ -76,11 +138,11 @@ struct Counter {
         shard::collectiveProcessGroupSize(axes.asArrayRef(), gridOp);
     if (ranks <= 0)
       return op->emitOpError("runs on a grid of unknown size");
-    auto [psi, sent] = volumeOf(op, ranks);
-    if (psi < 0)
+    const Volume volume = volumeOf(op, ranks);
+    if (volume.psi < 0)
       return op->emitOpError("moves a tensor of dynamic shape: the "
                              "communication table needs static shapes");
-    Key key{op->getName().stripDialect().str(),
+    Key key{collectiveName(op),
             gridAxesName(op, grid.getValue(), axes.asArrayRef()),
             purposeOf(op)};
     auto [it, inserted] = rowOf.try_emplace(key, rows.size());
@@ -88,9 +150,10 @@ struct Counter {
       rows.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key),
                       ranks, 0, 0, 0});
     CommunicationRow &row = rows[it->second];
-    row.count += times;
-    row.payloadBytes += psi * times;
-    row.sentBytes += sent * times;
+    row.count += volume.collectives * times;
+    row.payloadBytes += volume.psi * times;
+    row.sentBytes += volume.sent * times;
+    row.expected |= volume.expected;
     return success();
   }
 
@@ -100,10 +163,11 @@ struct Counter {
       return function.emitOpError("calls itself (recursion depth over 64): "
                                   "the communication table cannot count it");
     auto result = function.walk([&](Operation *op) -> WalkResult {
-      if (op->getDialect() &&
-          op->getDialect()->getNamespace() ==
-              shard::ShardDialect::getDialectNamespace() &&
-          op->hasAttr("grid_axes"))
+      if (op->hasAttr("grid_axes") &&
+          (isa<ExpertPlanOp, ExpertDispatchOp, ExpertCombineOp>(op) ||
+           (op->getDialect() &&
+            op->getDialect()->getNamespace() ==
+                shard::ShardDialect::getDialectNamespace())))
         return WalkResult(add(op, times));
       auto call = dyn_cast<CallOpInterface>(op);
       if (!call && !isa<ScanOp>(op))
@@ -198,19 +262,25 @@ void printCommunicationTable(llvm::raw_ostream &os, StringRef entry,
                      "axes", "for", "ranks", "count", "payload (B)",
                      "sent/rank (B)");
   int64_t count = 0, payload = 0, sent = 0;
+  bool expected = false;
   for (const CommunicationRow &row : rows) {
-    os << llvm::format("  %-15s %-8s %-25s %5lld %7lld %16lld %16lld\n",
+    os << llvm::format("  %-15s %-8s %-25s %5lld %7lld %16lld %16lld%s\n",
                        row.collective.c_str(), row.axes.c_str(),
                        row.purpose.c_str(), (long long)row.ranks,
                        (long long)row.count, (long long)row.payloadBytes,
-                       (long long)row.sentBytes);
+                       (long long)row.sentBytes, row.expected ? " *" : "");
+    expected |= row.expected;
     count += row.count;
     payload += row.payloadBytes;
     sent += row.sentBytes;
   }
-  os << llvm::format("  %-15s %-8s %-25s %5s %7lld %16lld %16lld\n", "total",
-                     "", "", "", (long long)count, (long long)payload,
-                     (long long)sent);
+  os << llvm::format("  %-15s %-8s %-25s %5s %7lld %16lld %16lld%s\n",
+                     "total", "", "", "", (long long)count,
+                     (long long)payload, (long long)sent,
+                     expected ? " *" : "");
+  if (expected)
+    os << "  * all_to_all_v: what uniform routing sends (each token to the "
+          "ranks holding one of its experts); at most payload × (ranks − 1)\n";
 }
 
 } // namespace mlir::ds

@@ -13,6 +13,12 @@
 //   all_to_all       Ψ(N−1)/N     (Ψ: the local input)
 //   broadcast        Ψ            (the root's bytes, forwarded once)
 //   all_slice        0            (each rank keeps its own piece)
+//   all_to_all_v     Ψ(N−1)p      (expert parallelism's ds.expert_dispatch
+//                                 and expert_combine; Ψ: the rank's own
+//                                 rows; p: the probability that a token's
+//                                 experts, chosen uniformly, include one of
+//                                 another rank's: the bytes depend on the
+//                                 routing, at most Ψ(N−1))
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +47,7 @@ struct CommunicationRow {
   int64_t count = 0;      ///< collectives per call of the entry
   int64_t payloadBytes = 0; ///< Σ Ψ over those collectives
   int64_t sentBytes = 0;    ///< Σ bytes each rank sends (formulas above)
+  bool expected = false;    ///< sentBytes depends on the data: uniform routing
 };
 
 /// The table of `entry` (one row per collective, axes and purpose, in the

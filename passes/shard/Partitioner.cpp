@@ -334,6 +334,16 @@ private:
     return true;
   }
 
+  /// `value` summed over the ranks along `axes` (shard.all_reduce).
+  Value sumOver(Location loc, Value value, ArrayRef<shard::GridAxis> axes,
+                const Twine &why) {
+    auto reduce = shard::AllReduceOp::create(b, loc, value.getType(),
+                                             parent.grid.getSymName(), axes,
+                                             value, shard::ReductionKind::Sum);
+    reduce->setAttr(kReasonAttrName, b.getStringAttr(why));
+    return reduce;
+  }
+
   /// Expert parallelism (ExpertParallel.h): a moe_ffn or moe_ffn_grad
   /// whose experts (dimension 0 of gate, up and down) are split over grid
   /// axes. False when they are not.
@@ -361,11 +371,17 @@ private:
         summed.push_back(axis);
     const Location loc = op.getLoc();
     const std::string name = op.getName().getStringRef().str();
-    const Axes tokenAxes{kept, {}};
+    // All-to-all moves each token only to its experts' ranks; it needs the
+    // experts split over exactly the axes the tokens are exchanged over.
+    const bool allToAll =
+        parent.expertDispatch == ExpertDispatch::AllToAll &&
+        summed.empty() && !exchanged.empty();
+    const Axes tokenAxes{allToAll ? tokens : kept, {}};
     const Axes expertAxes{experts, {}, {}};
-    // Dispatch: every operand indexed by token (input, routing weights and
-    // indices; backward, the output's gradient) gathered over the exchanged
-    // axes; the expert weights split by expert only.
+    // The tokens' operands (input, routing weights and indices; backward,
+    // the output's gradient) split like the tokens (all-to-all) or
+    // gathered over the exchanged axes; the expert weights split by expert
+    // only.
     SmallVector<Value> locals;
     for (auto [index, operand] : llvm::enumerate(op.getOperands())) {
       const bool expertWeight = index >= 3 && index <= 5;
@@ -377,21 +393,27 @@ private:
     }
     const int64_t localExperts =
         cast<RankedTensorType>(locals[3].getType()).getDimSize(0);
-    locals[2] = localExpertIndices(b, loc, locals[2], parent.grid, experts,
-                                   localExperts, numExperts);
-    SmallVector<Type> types;
-    for (auto [index, result] : llvm::enumerate(op.getResults())) {
-      const bool expertGrad = backward && index >= 2;
-      types.push_back(
-          localType(result.getType(), make(expertGrad ? expertAxes : tokenAxes)));
+    SmallVector<Value> results;
+    if (allToAll) {
+      results = exchangeWithExperts(b, op, locals, parent.grid, experts,
+                                    localExperts);
+    } else {
+      locals[2] = localExpertIndices(b, loc, locals[2], parent.grid, experts,
+                                     localExperts, numExperts);
+      SmallVector<Type> types;
+      for (auto [index, result] : llvm::enumerate(op.getResults())) {
+        const bool expertGrad = backward && index >= 2;
+        types.push_back(localType(result.getType(),
+                                  make(expertGrad ? expertAxes : tokenAxes)));
+      }
+      OperationState state(loc, op.getName(), locals, types, op.getAttrs());
+      llvm::append_range(results, b.create(state)->getResults());
     }
-    OperationState state(loc, op.getName(), locals, types, op.getAttrs());
-    Operation *local = b.create(state);
-    // Combine: a token's result is the sum of its experts' parts over the
-    // ranks holding them; the experts' weight gradients sum over the
-    // ranks that saw other tokens.
+    // Combine (all-to-all combined already): a token's result is the sum
+    // of its experts' parts over the ranks holding them; the experts'
+    // weight gradients sum over the ranks that saw other tokens.
     for (auto [index, result] : llvm::enumerate(op.getResults())) {
-      Value value = local->getResult(unsigned(index));
+      Value value = results[index];
       const bool expertGrad = backward && index >= 2;
       static constexpr const char *backwardNames[] = {
           "the tokens' gradient", "the routing weights' gradient",
@@ -401,11 +423,7 @@ private:
           name + " result #" + std::to_string(index) + ", " +
           (backward ? backwardNames[index] : "the tokens' output");
       auto sum = [&](ArrayRef<shard::GridAxis> axes, const Twine &why) {
-        auto reduce = shard::AllReduceOp::create(
-            b, loc, value.getType(), parent.grid.getSymName(), axes, value,
-            shard::ReductionKind::Sum);
-        reduce->setAttr(kReasonAttrName, b.getStringAttr(why));
-        value = reduce;
+        value = sumOver(loc, value, axes, why);
       };
       if (expertGrad) {
         if (!kept.empty())
@@ -415,10 +433,10 @@ private:
         shardings[result] = make(expertAxes);
         continue;
       }
-      if (!summed.empty())
+      if (!allToAll && !summed.empty())
         sum(summed, "expert parallel combine: " + what +
                         ": each rank's experts' part, summed");
-      if (!exchanged.empty()) {
+      if (!allToAll && !exchanged.empty()) {
         Axes scattered = tokenAxes;
         scattered[0] = tokens;
         auto scatter = shard::ReduceScatterOp::create(
@@ -622,8 +640,9 @@ private:
   const EntryShardings *entry = nullptr;
 };
 
-Partitioner::Partitioner(ModuleOp module, shard::GridOp grid)
-    : module(module), grid(grid) {}
+Partitioner::Partitioner(ModuleOp module, shard::GridOp grid,
+                         ExpertDispatch expertDispatch)
+    : module(module), grid(grid), expertDispatch(expertDispatch) {}
 
 Partitioner::~Partitioner() = default;
 

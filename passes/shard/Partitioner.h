@@ -71,9 +71,19 @@ struct PartitionedFunction {
   std::vector<shard::Sharding> resultShardings;
 };
 
+/// How an expert-parallel MoE layer moves its tokens (ExpertParallel.h).
+enum class ExpertDispatch {
+  /// ds.expert_plan / expert_dispatch / expert_combine: each token to the
+  /// ranks of its experts only (all-to-all-v).
+  AllToAll,
+  /// shard.all_gather of every peer's tokens, shard.reduce_scatter back.
+  AllGather,
+};
+
 class Partitioner {
 public:
-  Partitioner(ModuleOp module, shard::GridOp grid);
+  Partitioner(ModuleOp module, shard::GridOp grid,
+              ExpertDispatch expertDispatch = ExpertDispatch::AllToAll);
   ~Partitioner();
 
   /// The per-rank version of `function` when its arguments arrive with
@@ -98,6 +108,7 @@ private:
 
   ModuleOp module;
   shard::GridOp grid;
+  ExpertDispatch expertDispatch;
   SymbolTableCollection symbols;
   /// Specializations done, by function and argument shardings.
   std::map<std::pair<Operation *, std::string>, PartitionedFunction> done;

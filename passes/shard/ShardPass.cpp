@@ -19,6 +19,9 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <optional>
 
 namespace mlir::ds {
 #define GEN_PASS_DEF_DSSHARDPASS
@@ -472,6 +475,16 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
           << kGridName << " (was it sharded already?)";
       return signalPassFailure();
     }
+    std::optional<ExpertDispatch> dispatch =
+        llvm::StringSwitch<std::optional<ExpertDispatch>>(epDispatch)
+            .Case("all-to-all", ExpertDispatch::AllToAll)
+            .Case("all-gather", ExpertDispatch::AllGather)
+            .Default(std::nullopt);
+    if (!dispatch) {
+      module.emitError("--ds-shard: ep-dispatch='")
+          << epDispatch << "' is not all-to-all or all-gather";
+      return signalPassFailure();
+    }
     const GridAxes axes(dp, tp, ep);
     FailureOr<WeightPlan> plan = planWeights(entry, axes);
     if (failed(plan))
@@ -481,7 +494,7 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
                                       b.getStringAttr(kGridName),
                                       b.getDenseI64ArrayAttr(axes.shape));
     grid->setAttr(kAxisNamesAttrName, b.getStrArrayAttr(axes.names));
-    Partitioner partitioner(module, grid);
+    Partitioner partitioner(module, grid, *dispatch);
 
     FailureOr<std::vector<shard::Sharding>> argShardings =
         argumentShardings(entry, partitioner, axes, *plan);

@@ -70,6 +70,19 @@ public:
     copy(input, output, count, dtype);
     return true;
   }
+  bool allToAllV(const void *input, const size_t *sendBytes,
+                 const size_t *sendOffsets, void *output,
+                 const size_t *recvBytes, const size_t *recvOffsets,
+                 std::string &error) override {
+    if (sendBytes[0] != recvBytes[0]) {
+      error = "all_to_all_v: sends " + std::to_string(sendBytes[0]) +
+              " bytes to itself but expects " + std::to_string(recvBytes[0]);
+      return false;
+    }
+    copy(static_cast<const char *>(input) + sendOffsets[0],
+         static_cast<char *>(output) + recvOffsets[0], sendBytes[0], DType::U8);
+    return true;
+  }
   bool broadcast(void *, size_t, DType, int root,
                  std::string &error) override {
     if (root != 0) {

@@ -16,6 +16,8 @@
 //   allGather(in, out, n)        out[r*n + i] = in_r[i]          (rank-major)
 //   reduceScatter(in, out, n)    out[i] = op over ranks of in[rank*n + i]
 //   allToAll(in, out, n)         out[r*n + i] = in_r[rank*n + i]
+//   allToAllV(in, out, counts)   runs of bytes of any length to each rank
+//                                (counts exchanged beforehand)
 //   broadcast(buf, n, root)      buf = buf_root
 //   split(color, key)            the ranks of one color, ordered by key
 //
@@ -73,6 +75,15 @@ public:
                              DType dtype, ReduceOp op, std::string &error) = 0;
   virtual bool allToAll(const void *input, void *output, size_t count,
                         DType dtype, std::string &error) = 0;
+  /// Sends `sendBytes[r]` bytes at `input + sendOffsets[r]` to rank r and
+  /// receives `recvBytes[r]` bytes from rank r at `output + recvOffsets[r]`
+  /// (arrays of size() entries; rank r's sendBytes[rank()] must equal this
+  /// rank's recvBytes[r]: the counts are exchanged beforehand, for example
+  /// with allGather). Expert parallelism's token dispatch and combine.
+  virtual bool allToAllV(const void *input, const size_t *sendBytes,
+                         const size_t *sendOffsets, void *output,
+                         const size_t *recvBytes, const size_t *recvOffsets,
+                         std::string &error) = 0;
   virtual bool broadcast(void *buffer, size_t count, DType dtype, int root,
                          std::string &error) = 0;
   virtual bool barrier(std::string &error) = 0;

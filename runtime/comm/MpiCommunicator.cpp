@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ds::rt {
 namespace {
@@ -110,6 +111,41 @@ public:
     return wait("all_to_all", count, dtype,
                 MPI_Ialltoall(input, int(count), type, output, int(count), type,
                               comm_, &request),
+                request, error);
+  }
+
+  /// MPI_Ialltoallv in bytes: its counts and displacements are ints, so
+  /// each run and each offset must stay below 2 GiB.
+  bool allToAllV(const void *input, const size_t *sendBytes,
+                 const size_t *sendOffsets, void *output,
+                 const size_t *recvBytes, const size_t *recvOffsets,
+                 std::string &error) override {
+    size_t total = 0;
+    for (int r = 0; r < size_; ++r)
+      total += sendBytes[r];
+    if (!start("all_to_all_v", 0, DType::U8, error))
+      return false;
+    std::vector<int> counts(4 * size_t(size_));
+    int *sendCounts = counts.data(), *sendDispls = sendCounts + size_,
+        *recvCounts = sendDispls + size_, *recvDispls = recvCounts + size_;
+    for (int r = 0; r < size_; ++r) {
+      for (size_t value : {sendBytes[r], sendOffsets[r], recvBytes[r],
+                           recvOffsets[r]})
+        if (value > size_t(INT_MAX)) {
+          error = "all_to_all_v: a run or offset of " + std::to_string(value) +
+                  " bytes; MPI takes at most 2^31-1 (split it)";
+          return false;
+        }
+      sendCounts[r] = int(sendBytes[r]);
+      sendDispls[r] = int(sendOffsets[r]);
+      recvCounts[r] = int(recvBytes[r]);
+      recvDispls[r] = int(recvOffsets[r]);
+    }
+    MPI_Request request;
+    return wait("all_to_all_v", total, DType::U8,
+                MPI_Ialltoallv(input, sendCounts, sendDispls, MPI_BYTE, output,
+                               recvCounts, recvDispls, MPI_BYTE, comm_,
+                               &request),
                 request, error);
   }
 

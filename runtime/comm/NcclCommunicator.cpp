@@ -124,6 +124,29 @@ public:
                   result == ncclSuccess ? ended : result, error);
   }
 
+  /// Grouped send/receive of each peer's run (device buffers).
+  bool allToAllV(const void *input, const size_t *sendBytes,
+                 const size_t *sendOffsets, void *output,
+                 const size_t *recvBytes, const size_t *recvOffsets,
+                 std::string &error) override {
+    const auto *in = static_cast<const char *>(input);
+    auto *out = static_cast<char *>(output);
+    size_t total = 0;
+    ncclResult_t result = ncclGroupStart();
+    for (int peer = 0; peer < size_ && result == ncclSuccess; ++peer) {
+      total += sendBytes[peer];
+      if (sendBytes[peer] > 0)
+        result = ncclSend(in + sendOffsets[peer], sendBytes[peer], ncclUint8,
+                          peer, comm_, stream_);
+      if (result == ncclSuccess && recvBytes[peer] > 0)
+        result = ncclRecv(out + recvOffsets[peer], recvBytes[peer], ncclUint8,
+                          peer, comm_, stream_);
+    }
+    const ncclResult_t ended = ncclGroupEnd();
+    return finish("all_to_all_v", total, DType::U8,
+                  result == ncclSuccess ? ended : result, error);
+  }
+
   bool broadcast(void *buffer, size_t count, DType dtype, int root,
                  std::string &error) override {
     if (root < 0 || root >= size_) {
