@@ -71,7 +71,10 @@ def state_and_traffic(report):
     ds-compile's report (an unsharded step sends nothing)."""
     state = re.search(r"state per rank of @train_step: parameters (\d+) B, "
                       r"optimizer state (\d+) B", report)
-    total = re.search(r"^\s+total\s+\d+\s+\d+\s+(\d+)\s*$", report, re.M)
+    # The total line; "*" marks bytes that depend on the routing (expert
+    # parallelism's all-to-all-v, counted under uniform routing).
+    total = re.search(r"^\s+total\s+\d+\s+\d+\s+(\d+)( \*)?\s*$", report,
+                      re.M)
     if not state:
         return None
     sent = int(total.group(1)) if total else 0
@@ -138,6 +141,10 @@ def main():
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--skip", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="",
+                        help="comma-separated configurations to run (their "
+                             "names in the table: '1 process,ep=2'); all "
+                             "when empty")
     parser.add_argument("--torch", default=os.path.join(ROOT, ".bench-venv",
                                                         "bin", "python"))
     args = parser.parse_args()
@@ -157,7 +164,13 @@ def main():
                    ("dp=2 zero=3", "ds-shard{dp=2 zero=3}", 2,
                     max(1, cores // 2)),
                    ("tp=2", "ds-shard{tp=2}", 2, max(1, cores // 2)),
-                   ("ep=2", "ds-shard{ep=2}", 2, max(1, cores // 2))]
+                   ("ep=2", "ds-shard{ep=2}", 2, max(1, cores // 2)),
+                   ("ep=2 ep-dispatch=all-gather",
+                    "ds-shard{ep=2 ep-dispatch=all-gather}", 2,
+                    max(1, cores // 2))]
+        if args.only:
+            wanted = set(args.only.split(","))
+            configs = [c for c in configs if c[0] in wanted]
         rows = []
         for name, passes, ranks, threads in configs:
             artifact = os.path.join(work, "art-%d" % len(rows))
