@@ -195,9 +195,16 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
       everything else are replicated. The experts' gradients are summed
       over `dp` only.
 
+    * `zero` with `tp` or `ep` (a `[dp, tp]` or `[dp, ep]` grid): ZeRO
+      splits over `dp` the weights the other axis leaves whole, and each
+      tensor- or expert-parallel block further along its own dimension
+      (`ds.split_axes = [tp, dp]`, major to minor) when that divides; under
+      `zero = 3` such a block is gathered over `dp` alone before use, back
+      to the block the rank computes on.
+
     A split that does not divide what it splits (the batch, heads, hidden
-    units, vocabulary or experts) is an error that names it. `zero` does
-    not combine with `tp` or `ep` yet, nor `tp` with `ep`.
+    units, vocabulary or experts) is an error that names it. `zero` needs
+    `dp`; `tp` does not combine with `ep` yet.
 
     Gradients are then summed in few large collectives, not one per weight
     and layer: partial contributions to one gradient are added before they

@@ -6,12 +6,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Manifest.h"
+
 #include "runtime/comm/Grid.h"
 #include "runtime/io/DType.h"
 #include "runtime/io/JsonReader.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -73,8 +75,9 @@ void parseTensor(JsonReader &r, TensorSpec &spec) {
     if (!spec.splitDim)
       r.fail("split_axes", "given without split_dim");
     for (size_t i = 0; i < axes->size(); ++i)
-      if (i > 0 && (*axes)[i] <= (*axes)[i - 1])
-        r.fail("split_axes", "grid axes must be distinct and increasing");
+      if (std::find(axes->begin(), axes->begin() + long(i), (*axes)[i]) !=
+          axes->begin() + long(i))
+        r.fail("split_axes", "grid axes must be distinct");
     spec.splitAxes = std::move(*axes);
   }
 }

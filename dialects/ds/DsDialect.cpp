@@ -147,21 +147,21 @@ static LogicalResult verifySplitDimAttribute(Operation *op, bool result,
   return success();
 }
 
-/// `ds.split_axes = array<i64: ...>`: distinct grid axes in increasing
-/// order.
+/// `ds.split_axes = array<i64: ...>`: distinct grid axes, major to minor
+/// (the block a rank holds is its row-major place along them in this order:
+/// ZeRO splits a tensor-parallel block further as [tp, dp]).
 static LogicalResult verifySplitAxesAttribute(Operation *op, bool result,
                                               unsigned index,
                                               NamedAttribute attribute) {
   auto axes = dyn_cast<DenseI64ArrayAttr>(attribute.getValue());
-  bool increasing = axes && !axes.empty();
-  for (size_t i = 0; increasing && i < axes.size(); ++i)
-    increasing = axes[i] >= 0 && (i == 0 || axes[i] > axes[i - 1]);
-  if (!increasing)
+  bool distinct = axes && !axes.empty();
+  for (size_t i = 0; distinct && i < axes.size(); ++i)
+    distinct = axes[i] >= 0 && !llvm::is_contained(axes.asArrayRef().take_front(i), axes[i]);
+  if (!distinct)
     return op->emitError("'")
            << kSplitAxesAttrName << "' on " << (result ? "result" : "argument")
            << " #" << index
-           << " must list grid axes in increasing order (array<i64: ...>), "
-              "got "
+           << " must list distinct grid axes (array<i64: ...>), got "
            << attribute.getValue();
   return success();
 }

@@ -163,31 +163,47 @@ private:
                                                  : 0;
       if (keep == have.size())
         continue;
-      SmallVector<shard::GridAxis> gathered(have.begin() + keep, have.end());
-      have.resize(keep);
-      auto gather = shard::AllGatherOp::create(
-          b, loc, localType(global, make(current)), gridName, gathered,
-          local, APInt(64, uint64_t(d)));
-      gather->setAttr(kReasonAttrName,
-                      b.getStringAttr(why + " (dimension " + Twine(d) +
-                                      (have.empty() ? " whole)" : " gathered)")));
-      local = gather;
+      // One gather over the axes when they are in increasing order (the
+      // order the runtime numbers a group in); otherwise one per axis,
+      // minor first ([tp, dp] blocks: over dp, then over tp).
+      const size_t step = llvm::is_sorted(ArrayRef(have).drop_front(keep))
+                              ? have.size() - keep
+                              : 1;
+      while (have.size() > keep) {
+        SmallVector<shard::GridAxis> gathered(have.end() - step, have.end());
+        have.resize(have.size() - step);
+        auto gather = shard::AllGatherOp::create(
+            b, loc, localType(global, make(current)), gridName, gathered,
+            local, APInt(64, uint64_t(d)));
+        gather->setAttr(kReasonAttrName,
+                        b.getStringAttr(why + " (dimension " + Twine(d) +
+                                        (have.empty() ? " whole)"
+                                                      : " gathered)")));
+        local = gather;
+      }
     }
     for (int64_t d = 0; d < rank; ++d) {
       SmallVector<shard::GridAxis> &have = current[size_t(d)];
       const SmallVector<shard::GridAxis> &want = wanted[size_t(d)];
       if (want.empty() || have == want)
         continue;
-      SmallVector<shard::GridAxis> sliced(want.begin() + have.size(),
-                                          want.end());
-      have = want;
-      auto slice = shard::AllSliceOp::create(
-          b, loc, localType(global, make(current)), local, gridName, sliced,
-          d);
-      slice->setAttr(kReasonAttrName,
-                     b.getStringAttr(why + " (dimension " +
-                                     Twine(d) + " split)"));
-      local = slice;
+      // Likewise one slice, or one per axis, major first.
+      const size_t step =
+          llvm::is_sorted(ArrayRef(want).drop_front(have.size()))
+              ? want.size() - have.size()
+              : 1;
+      while (have.size() < want.size()) {
+        SmallVector<shard::GridAxis> sliced(want.begin() + have.size(),
+                                            want.begin() + have.size() + step);
+        have.append(sliced);
+        auto slice = shard::AllSliceOp::create(
+            b, loc, localType(global, make(current)), local, gridName, sliced,
+            d);
+        slice->setAttr(kReasonAttrName,
+                       b.getStringAttr(why + " (dimension " + Twine(d) +
+                                       " split)"));
+        local = slice;
+      }
     }
     return local;
   }
@@ -221,19 +237,26 @@ private:
     return "";
   }
 
-  /// Storage operands of `op` (not a call or scan) become whole values,
-  /// gathered once, here, before their first use.
+  /// Storage operands of `op` (not a call or scan) are gathered over the
+  /// storage axes once, here, before their first use.
   void gatherStorageOperands(Operation &op) {
     for (Value operand : op.getOperands()) {
       auto it = storage.find(operand);
       if (it == storage.end())
         continue;
+      // Gathered over the storage axes only: a tensor-parallel block split
+      // further by ZeRO-3 becomes the block the model computes on.
+      Axes axes = axesOf(shardingOf(operand), rankOf(operand));
+      for (SmallVector<shard::GridAxis> &dim : axes)
+        llvm::erase_if(dim, [&](shard::GridAxis axis) {
+          return llvm::is_contained(parent.storageAxes, axis);
+        });
+      const shard::Sharding use = make(axes);
       map.map(operand, reshard(op.getLoc(), map.lookup(operand),
-                               operand.getType(), shardingOf(operand),
-                               parent.replicated(),
+                               operand.getType(), shardingOf(operand), use,
                                "ZeRO-3 weights: " + it->second +
                                    ", gathered just before use"));
-      shardings[operand] = parent.replicated();
+      shardings[operand] = use;
       storage.erase(it);
     }
   }
@@ -284,13 +307,45 @@ private:
     return success();
   }
 
+  /// The operands' shardings for choosing an op's sharding, without those
+  /// an operand of the same type refines (splits over the same axes and
+  /// more, as a ZeRO-1 moment [tp, dp] refines its weight [tp]): those
+  /// operands are sliced to the finer sharding, for free, rather than the
+  /// finer ones gathered (upstream's option finds no common sharding and
+  /// falls back to whole tensors).
+  std::vector<shard::Sharding> withoutCoarserOperands(Operation &op) {
+    std::vector<shard::Sharding> shardings;
+    for (Value operand : op.getOperands())
+      shardings.push_back(shardingOf(operand));
+    auto refines = [&](unsigned fine, unsigned coarse) {
+      Value a = op.getOperand(fine), b = op.getOperand(coarse);
+      if (a.getType() != b.getType() || !isTensor(a))
+        return false;
+      const Axes fineAxes = axesOf(shardings[fine], rankOf(a));
+      const Axes coarseAxes = axesOf(shardings[coarse], rankOf(b));
+      if (fineAxes == coarseAxes)
+        return false;
+      for (auto [f, c] : llvm::zip(fineAxes, coarseAxes))
+        if (c.size() > f.size() || ArrayRef(f).take_front(c.size()) != ArrayRef(c))
+          return false;
+      return true;
+    };
+    std::vector<shard::Sharding> chosen = shardings;
+    for (unsigned coarse = 0; coarse < op.getNumOperands(); ++coarse)
+      for (unsigned fine = 0; fine < op.getNumOperands(); ++fine)
+        if (fine != coarse && refines(fine, coarse)) {
+          chosen[coarse] = shard::Sharding();
+          break;
+        }
+    return chosen;
+  }
+
   /// True when partitioned, false when the interface gives no sharding
   /// (the op then runs on whole tensors), failure on an error.
   FailureOr<bool> partitionWithInterface(Operation &op,
                                          shard::ShardingInterface sharded) {
-    std::vector<shard::Sharding> operandShardings;
-    for (Value operand : op.getOperands())
-      operandShardings.push_back(shardingOf(operand));
+    std::vector<shard::Sharding> operandShardings =
+        withoutCoarserOperands(op);
     std::vector<shard::Sharding> unknown(op.getNumResults(),
                                          shard::Sharding());
     FailureOr<shard::ShardingOption> option =

@@ -19,7 +19,8 @@
 // - Any other op (constants, iota, ...) runs on whole tensors: its split
 //   operands are gathered first.
 // - Storage values (ZeRO-3's parameters) travel split through calls and
-//   scans and are gathered whole, once per function, before their first
+//   scans and are gathered over the storage axes (whole, or to the block a
+//   tensor-parallel op computes on), once per function, before their first
 //   other use.
 //
 // The original functions are left as they were (other entry points call
@@ -96,6 +97,12 @@ public:
             StringRef name = "", const EntryShardings *entry = nullptr,
             const StorageNames &storage = {});
 
+  /// The grid axes storage values are split over at rest and gathered
+  /// over before use (ZeRO-3's); their other axes stay split in use.
+  void setStorageAxes(ArrayRef<shard::GridAxis> axes) {
+    storageAxes.assign(axes.begin(), axes.end());
+  }
+
   /// A sharding of `grid` that splits nothing.
   shard::Sharding replicated();
   /// A sharding that splits dimension `dim` of a rank-`rank` tensor over
@@ -109,6 +116,7 @@ private:
   ModuleOp module;
   shard::GridOp grid;
   ExpertDispatch expertDispatch;
+  SmallVector<shard::GridAxis> storageAxes;
   SymbolTableCollection symbols;
   /// Specializations done, by function and argument shardings.
   std::map<std::pair<Operation *, std::string>, PartitionedFunction> done;

@@ -84,6 +84,17 @@ llvm::StringMap<int64_t> zeroSplitDims(func::FuncOp entry, int64_t ranks) {
 }
 
 
+/// The static shape of every parameter, by name.
+llvm::StringMap<SmallVector<int64_t>> parameterShapes(func::FuncOp entry) {
+  llvm::StringMap<SmallVector<int64_t>> shapes;
+  for (auto [index, arg] : llvm::enumerate(entry.getArguments()))
+    if (auto type = dyn_cast<RankedTensorType>(arg.getType());
+        type && type.hasStaticShape())
+      if (StringRef name = parameterName(entry, unsigned(index)); !name.empty())
+        shapes[name] = SmallVector<int64_t>(type.getShape());
+  return shapes;
+}
+
 /// all_slice(x ⊙ s) → all_slice(x) ⊙ s for a scalar s: each rank computes
 /// only its piece (ZeRO-1's weight decay of a whole weight, of which the
 /// rank updates a shard).
@@ -217,38 +228,61 @@ FailureOr<llvm::StringMap<int64_t>> expertParallelDims(func::FuncOp entry,
   return dims;
 }
 
-/// Where the strategy splits a weight (and its AdamW moments): a dimension
-/// over one grid axis.
+/// Where the strategy splits a weight and its AdamW moments: one dimension,
+/// over grid axes listed major to minor (a model-parallel axis, then
+/// ZeRO's: the experts' blocks of `ep`, each split further over `dp`).
 struct WeightSplit {
   int64_t dim;
-  shard::GridAxis axis;
+  SmallVector<shard::GridAxis> axes;
+  /// The leading `atRest` of `axes` split the weight itself between steps
+  /// (the rest split its moments only: ZeRO-1); the leading `inUse` split
+  /// it where the model computes (tensor and expert parallelism; ZeRO-3's
+  /// further split is storage, gathered before use).
+  size_t atRest = 0, inUse = 0;
+  /// What the split is called in reasons: "TP", "EP", "ZeRO-1",
+  /// "EP+ZeRO-3", ...
+  std::string name;
 };
 
 /// How the strategy splits the weights and their AdamW moments.
 struct WeightPlan {
   llvm::StringMap<WeightSplit> splits;
-  /// Split at rest: the weight itself, not only its moments (ZeRO-1). By
-  /// parameter name; ZeRO-3, tensor and expert parallelism.
-  llvm::StringSet<> weights;
-  /// ZeRO-3: the split is storage only, gathered before use; tensor and
-  /// expert parallelism compute on the blocks.
-  bool storage = false;
-  /// What each split is called in reasons: "ZeRO-1", "TP", "EP", ...
-  llvm::StringMap<std::string> names;
 
-  /// Adds the splits of `dims`, except of weights another strategy splits
-  /// already (ZeRO on a [dp, ep] grid leaves the experts to ep).
-  void add(const llvm::StringMap<int64_t> &dims, shard::GridAxis axis,
-           bool atRest, StringRef name) {
-    for (const auto &entry : dims) {
-      if (splits.count(entry.getKey()))
-        continue;
-      splits[entry.getKey()] = {entry.getValue(), axis};
-      if (atRest)
-        weights.insert(entry.getKey());
-      names[entry.getKey()] = name.str();
-    }
+  /// Tensor or expert parallelism: the weights of `dims` computed on in
+  /// blocks over `axis`.
+  void addModelParallel(const llvm::StringMap<int64_t> &dims,
+                        shard::GridAxis axis, StringRef name) {
+    for (const auto &entry : dims)
+      if (!splits.count(entry.getKey()))
+        splits[entry.getKey()] = {entry.getValue(), {axis}, 1, 1, name.str()};
   }
+
+  /// ZeRO stage `stage` over `axis` (`ranks` ranks): the weights no other
+  /// strategy splits along `dims`; a model-parallel block further along its
+  /// own dimension when that divides by every rank of both (`sizes`: the
+  /// weights' shapes; `axisSizes`: the grid's).
+  void addZero(const llvm::StringMap<int64_t> &dims,
+               const llvm::StringMap<SmallVector<int64_t>> &sizes,
+               ArrayRef<int64_t> axisSizes, shard::GridAxis axis,
+               int64_t ranks, int64_t stage) {
+    const std::string zero = "ZeRO-" + std::to_string(stage);
+    const size_t atRest = stage == 3 ? 1 : 0;
+    for (auto &[name, split] : splits) {
+      auto shape = sizes.find(name);
+      int64_t parts = ranks;
+      for (shard::GridAxis a : split.axes)
+        parts *= axisSizes[size_t(a)];
+      if (shape == sizes.end() || shape->second[size_t(split.dim)] % parts)
+        continue;
+      split.axes.push_back(axis);
+      split.atRest += atRest;
+      split.name += "+" + zero;
+    }
+    for (const auto &entry : dims)
+      if (!splits.count(entry.getKey()))
+        splits[entry.getKey()] = {entry.getValue(), {axis}, atRest, 0, zero};
+  }
+
   const WeightSplit *find(StringRef name) const {
     auto it = splits.find(name);
     return it == splits.end() ? nullptr : &it->second;
@@ -316,12 +350,10 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     if (tp > 1 && ep > 1)
       return module.emitError("--ds-shard: tp and ep together are not "
                               "supported yet (use dp with one of them)");
-    if (zero != 0 && tp > 1)
-      return module.emitError("--ds-shard: zero with tp is not supported "
-                              "yet (ZeRO splits over dp alone)");
-    if (zero == 3 && ep > 1)
-      return module.emitError("--ds-shard: zero=3 with ep is not supported "
-                              "yet (zero=1 is)");
+    if (zero != 0 && dp <= 1)
+      return module.emitError("--ds-shard: zero=")
+             << int64_t(zero)
+             << " needs dp > 1: ZeRO splits over the data-parallel ranks";
     if (zero != 0 && zero != 1 && zero != 3)
       return module.emitError("--ds-shard: zero must be 0, 1 (ZeRO stage 1 "
                               "splits the optimizer state) or 3 (and the "
@@ -340,13 +372,17 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
     for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
       auto type = dyn_cast<RankedTensorType>(arg.getType());
       StringRef name = argumentName(entry, unsigned(index));
+      // A moment split over all its axes, a weight over those at rest.
       const WeightSplit *split = plan.find(momentOf(name));
+      size_t axes = split ? split->axes.size() : 0;
       StringRef parameter = parameterName(entry, unsigned(index));
-      if (!split && plan.weights.contains(parameter))
-        split = plan.find(parameter);
+      if (!split && (split = plan.find(parameter)))
+        axes = split->atRest;
       if (type && split) {
         argShardings.push_back(
-            partitioner.split(type.getRank(), split->dim, {split->axis}));
+            axes == 0 ? partitioner.replicated()
+                      : partitioner.split(type.getRank(), split->dim,
+                                          ArrayRef(split->axes).take_front(axes)));
         continue;
       }
       if (!type || batchAxes.empty() ||
@@ -383,9 +419,11 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
   EntryShardings planEntry(func::FuncOp entry, Partitioner &partitioner,
                            const GridAxes &grid, const WeightPlan &plan) {
     EntryShardings shardings;
-    auto splitLike = [&](Value value, const WeightSplit &split) {
+    auto splitLike = [&](Value value, const WeightSplit &split, size_t axes) {
+      if (axes == 0)
+        return partitioner.replicated();
       return partitioner.split(cast<RankedTensorType>(value.getType()).getRank(),
-                               split.dim, {split.axis});
+                               split.dim, ArrayRef(split.axes).take_front(axes));
     };
     auto ret = cast<func::ReturnOp>(entry.front().getTerminator());
     for (auto [index, value] : llvm::enumerate(ret.getOperands())) {
@@ -394,18 +432,17 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
                                     "reshard: the entry point returns whole "
                                     "tensors"};
       if (const WeightSplit *split = plan.find(momentOf(name)))
-        wanted = {splitLike(value, *split),
-                  plan.names.lookup(momentOf(name)) + ": " + name.str() +
-                      " stays split"};
+        wanted = {splitLike(value, *split, split->axes.size()),
+                  split->name + ": " + name.str() + " stays split"};
       else if (const WeightSplit *split = plan.find(name);
-               split && plan.weights.contains(name))
-        wanted = {splitLike(value, *split),
-                  plan.names.lookup(name) + ": " + name.str() + " stays split"};
-      else if (plan.find(name))
-        wanted = {partitioner.replicated(),
+               split && split->atRest == split->axes.size())
+        wanted = {splitLike(value, *split, split->atRest),
+                  split->name + ": " + name.str() + " stays split"};
+      else if (split)
+        wanted = {splitLike(value, *split, split->atRest),
                   "ZeRO-1 weights: the updated shards of " + name.str() +
                       ", gathered over " +
-                      grid.names[size_t(plan.find(name)->axis)].str()};
+                      grid.names[size_t(split->axes.back())].str()};
       shardings.results.push_back(wanted);
     }
     entry.walk([&](func::CallOp call) {
@@ -420,18 +457,18 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
           continue;
         if (const WeightSplit *split = plan.find(name))
           shardings.values[result] = {
-              splitLike(result, *split),
-              "reshard: " + plan.names.lookup(name) +
+              splitLike(result, *split, split->axes.size()),
+              "reshard: " + split->name +
                   ": this rank's shard of the gradient of " + name.str()};
       }
     });
     // ZeRO-3: the functions the step calls hold the parameters split and
     // gather each just before use.
-    if (plan.storage)
-      for (unsigned index = 0; index < entry.getNumArguments(); ++index)
-        if (StringRef name = parameterName(entry, index);
-            !name.empty() && plan.find(name))
-          shardings.storage[entry.getArgument(index)] = name.str();
+    for (unsigned index = 0; index < entry.getNumArguments(); ++index)
+      if (const WeightSplit *split = plan.find(parameterName(entry, index));
+          split && split->atRest > split->inUse)
+        shardings.storage[entry.getArgument(index)] =
+            parameterName(entry, index).str();
     return shardings;
   }
 
@@ -441,19 +478,17 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       FailureOr<llvm::StringMap<int64_t>> dims = tensorParallelDims(entry, tp);
       if (failed(dims))
         return failure();
-      plan.add(*dims, *grid.tp, /*atRest=*/true, "TP");
+      plan.addModelParallel(*dims, *grid.tp, "TP");
     }
     if (grid.ep) {
       FailureOr<llvm::StringMap<int64_t>> dims = expertParallelDims(entry, ep);
       if (failed(dims))
         return failure();
-      plan.add(*dims, *grid.ep, /*atRest=*/true, "EP");
+      plan.addModelParallel(*dims, *grid.ep, "EP");
     }
-    if (zero != 0 && grid.dp) {
-      plan.add(zeroSplitDims(entry, dp), *grid.dp, /*atRest=*/zero == 3,
-               zero == 3 ? "ZeRO-3" : "ZeRO-1");
-      plan.storage = zero == 3;
-    }
+    if (zero != 0 && grid.dp)
+      plan.addZero(zeroSplitDims(entry, dp), parameterShapes(entry),
+                   grid.shape, *grid.dp, dp, zero);
     return plan;
   }
 
@@ -495,6 +530,8 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
                                       b.getDenseI64ArrayAttr(axes.shape));
     grid->setAttr(kAxisNamesAttrName, b.getStrArrayAttr(axes.names));
     Partitioner partitioner(module, grid, *dispatch);
+    if (zero == 3 && axes.dp)
+      partitioner.setStorageAxes({*axes.dp});
 
     FailureOr<std::vector<shard::Sharding>> argShardings =
         argumentShardings(entry, partitioner, axes, *plan);

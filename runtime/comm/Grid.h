@@ -29,8 +29,8 @@ inline int64_t gridSizeAlong(const std::vector<int64_t> &shape,
   return size;
 }
 
-/// The place of `rank` in its group along `axes` (increasing): its block
-/// of a tensor split over those axes.
+/// The place of `rank` in its group along `axes`, row-major in their order
+/// (major to minor): its block of a tensor split over those axes.
 inline int64_t gridIndexAlong(int64_t rank, const std::vector<int64_t> &shape,
                               const std::vector<int64_t> &axes) {
   std::vector<int64_t> coords(shape.size());
