@@ -202,9 +202,15 @@ def DsShardPass : Pass<"ds-shard", "::mlir::ModuleOp"> {
       `zero = 3` such a block is gathered over `dp` alone before use, back
       to the block the rank computes on.
 
+    * `tp` with `ep` (a `[tp, ep]` grid, or `[dp, tp, ep]`): the batch is
+      split over `dp` and `ep`, the routed experts over `[ep, tp]` (each
+      `tp` rank holds its share of its `ep` rank's experts), everything
+      else tensor-parallel; tokens are exchanged over `ep` and the experts'
+      outputs summed over `tp`.
+
     A split that does not divide what it splits (the batch, heads, hidden
     units, vocabulary or experts) is an error that names it. `zero` needs
-    `dp`; `tp` does not combine with `ep` yet.
+    `dp`.
 
     Gradients are then summed in few large collectives, not one per weight
     and layer: partial contributions to one gradient are added before they

@@ -11,10 +11,22 @@ Value localExpertIndices(OpBuilder &b, Location loc, Value indices,
                          shard::GridOp grid,
                          ArrayRef<shard::GridAxis> expertAxes,
                          int64_t localExperts, int64_t globalExperts) {
-  return sharding::localIndices(
-      b, loc, indices, grid.getSymName(), expertAxes, localExperts,
-      globalExperts, /*outside=*/-1,
-      "expert parallel: the numbers of the experts this rank holds");
+  const StringRef what =
+      "expert parallel: the numbers of the experts this rank holds";
+  if (llvm::is_sorted(expertAxes))
+    return sharding::localIndices(b, loc, indices, grid.getSymName(),
+                                  expertAxes, localExperts, globalExperts,
+                                  /*outside=*/-1, what);
+  // One axis at a time, major first: each narrows the range to the block
+  // of the rank's place along it (-1 stays -1).
+  int64_t whole = globalExperts;
+  for (shard::GridAxis axis : expertAxes) {
+    const int64_t part = whole / grid.getShape()[size_t(axis)];
+    indices = sharding::localIndices(b, loc, indices, grid.getSymName(),
+                                     {axis}, part, whole, /*outside=*/-1, what);
+    whole = part;
+  }
+  return indices;
 }
 
 namespace {
@@ -43,15 +55,19 @@ Op withReason(Op op, const std::string &why) {
 
 SmallVector<Value> exchangeWithExperts(OpBuilder &b, Operation &moe,
                                        ValueRange locals, shard::GridOp grid,
-                                       ArrayRef<shard::GridAxis> expertAxes,
+                                       ArrayRef<shard::GridAxis> exchangedAxes,
+                                       ArrayRef<shard::GridAxis> splitAxes,
                                        int64_t localExperts) {
   const Location loc = moe.getLoc();
   const bool backward = isa<MoeFfnGradOp>(moe);
   const std::string name = describe(moe);
   auto gridRef = FlatSymbolRefAttr::get(grid.getSymNameAttr());
-  auto axes = b.getDenseI16ArrayAttr(expertAxes);
-  auto perRank = b.getI64IntegerAttr(localExperts);
-  const int64_t group = shard::collectiveProcessGroupSize(expertAxes, grid);
+  auto axes = b.getDenseI16ArrayAttr(exchangedAxes);
+  // The experts of one rank of the exchange: its own and those of the
+  // ranks along `splitAxes` that hold the same tokens.
+  const int64_t split = shard::collectiveProcessGroupSize(splitAxes, grid);
+  auto perRank = b.getI64IntegerAttr(localExperts * split);
+  const int64_t group = shard::collectiveProcessGroupSize(exchangedAxes, grid);
   Value indices = locals[kIndices];
   const int64_t tokens =
       cast<RankedTensorType>(indices.getType()).getDimSize(0);
@@ -91,6 +107,11 @@ SmallVector<Value> exchangeWithExperts(OpBuilder &b, Operation &moe,
   for (auto [operand, received] : llvm::zip(sent, dispatch.getOutputs()))
     operands[operand] = received;
   operands[kIndices] = dispatch.getLocalIndices();
+  if (!splitAxes.empty())
+    operands[kIndices] = sharding::localIndices(
+        b, loc, dispatch.getLocalIndices(), grid.getSymName(), splitAxes,
+        localExperts, localExperts * split, /*outside=*/-1,
+        "expert parallel: the experts this rank holds of its group's");
   SmallVector<Type> resultTypes;
   for (auto [index, result] : llvm::enumerate(moe.getResults())) {
     auto global = cast<RankedTensorType>(result.getType());

@@ -48,15 +48,21 @@ Value localExpertIndices(OpBuilder &b, Location loc, Value indices,
                          int64_t localExperts, int64_t globalExperts);
 
 /// The per-rank `moe` (a ds.moe_ffn or ds.moe_ffn_grad) with all-to-all
-/// dispatch and combine over `expertAxes`. `locals` are its operands as
+/// dispatch and combine. `locals` are its operands as
 /// this rank holds them: those indexed by token (input, weights, indices
 /// and, backward, the output's gradient) split over the tokens' axes, the
 /// experts' weights by expert over `expertAxes`. Returns its results: by
 /// token, split like the tokens; the experts' gradients split by expert,
 /// partial over the tokens this rank saw.
+///
+/// The tokens are exchanged over `exchangedAxes`; when the experts are
+/// split further over `splitAxes` (tensor-parallel ranks, which hold the
+/// same tokens), each of those ranks runs its own experts of the rows its
+/// group received and the caller sums the results over `splitAxes`.
 SmallVector<Value> exchangeWithExperts(OpBuilder &b, Operation &moe,
                                        ValueRange locals, shard::GridOp grid,
-                                       ArrayRef<shard::GridAxis> expertAxes,
+                                       ArrayRef<shard::GridAxis> exchangedAxes,
+                                       ArrayRef<shard::GridAxis> splitAxes,
                                        int64_t localExperts);
 
 } // namespace mlir::ds

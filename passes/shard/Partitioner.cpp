@@ -428,9 +428,11 @@ private:
     const std::string name = op.getName().getStringRef().str();
     // All-to-all moves each token only to its experts' ranks; it needs the
     // experts split over exactly the axes the tokens are exchanged over.
+    SmallVector<shard::GridAxis> exchangedThenSummed(exchanged);
+    exchangedThenSummed.append(summed);
     const bool allToAll =
         parent.expertDispatch == ExpertDispatch::AllToAll &&
-        summed.empty() && !exchanged.empty();
+        !exchanged.empty() && experts == exchangedThenSummed;
     const Axes tokenAxes{allToAll ? tokens : kept, {}};
     const Axes expertAxes{experts, {}, {}};
     // The tokens' operands (input, routing weights and indices; backward,
@@ -450,8 +452,8 @@ private:
         cast<RankedTensorType>(locals[3].getType()).getDimSize(0);
     SmallVector<Value> results;
     if (allToAll) {
-      results = exchangeWithExperts(b, op, locals, parent.grid, experts,
-                                    localExperts);
+      results = exchangeWithExperts(b, op, locals, parent.grid, exchanged,
+                                    summed, localExperts);
     } else {
       locals[2] = localExpertIndices(b, loc, locals[2], parent.grid, experts,
                                      localExperts, numExperts);
@@ -488,7 +490,7 @@ private:
         shardings[result] = make(expertAxes);
         continue;
       }
-      if (!allToAll && !summed.empty())
+      if (!summed.empty())
         sum(summed, "expert parallel combine: " + what +
                         ": each rank's experts' part, summed");
       if (!allToAll && !exchanged.empty()) {

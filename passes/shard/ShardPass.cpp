@@ -146,7 +146,8 @@ void sliceBeforeScalarArithmetic(func::FuncOp step) {
 /// dimensions (Hugging Face's layout); a weight no rule names stays whole.
 /// A dimension the ranks do not divide is an error naming it.
 FailureOr<llvm::StringMap<int64_t>> tensorParallelDims(func::FuncOp entry,
-                                                       int64_t ranks) {
+                                                       int64_t ranks,
+                                                       bool skipExperts) {
   struct Rule {
     llvm::StringLiteral suffix;
     bool output;
@@ -169,6 +170,10 @@ FailureOr<llvm::StringMap<int64_t>> tensorParallelDims(func::FuncOp entry,
     StringRef name = parameterName(entry, unsigned(index));
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (name.empty() || !type || type.getRank() < 2 || !type.hasStaticShape())
+      continue;
+    // Under expert parallelism the routed experts are split by expert
+    // (over ep and tp together), not by hidden unit.
+    if (skipExperts && name.contains(".experts."))
       continue;
     for (const Rule &rule : rules) {
       if (!name.ends_with(rule.suffix))
@@ -200,8 +205,8 @@ FailureOr<llvm::StringMap<int64_t>> tensorParallelDims(func::FuncOp entry,
 /// Expert parallelism's split: every routed expert's gate, up and down
 /// weights ([..., E, out, in], named `...mlp.experts...`) along the experts.
 /// A number of experts the ranks do not divide is an error naming it.
-FailureOr<llvm::StringMap<int64_t>> expertParallelDims(func::FuncOp entry,
-                                                       int64_t ranks) {
+FailureOr<llvm::StringMap<int64_t>>
+expertParallelDims(func::FuncOp entry, int64_t ranks, StringRef label) {
   llvm::StringMap<int64_t> dims;
   for (auto [index, arg] : llvm::enumerate(entry.getArguments())) {
     StringRef name = parameterName(entry, unsigned(index));
@@ -211,8 +216,9 @@ FailureOr<llvm::StringMap<int64_t>> expertParallelDims(func::FuncOp entry,
       continue;
     const int64_t dim = type.getRank() - 3;
     if (type.getDimSize(dim) % ranks != 0) {
-      entry.emitError("--ds-shard: ep=")
-          << ranks << " does not divide the experts of '" << name
+      entry.emitError("--ds-shard: ")
+          << label << "=" << ranks << " does not divide the experts of '"
+          << name
           << "': dimension " << dim << " of " << type << " has size "
           << type.getDimSize(dim);
       return failure();
@@ -249,12 +255,14 @@ struct WeightPlan {
   llvm::StringMap<WeightSplit> splits;
 
   /// Tensor or expert parallelism: the weights of `dims` computed on in
-  /// blocks over `axis`.
+  /// blocks over `axes` (major to minor).
   void addModelParallel(const llvm::StringMap<int64_t> &dims,
-                        shard::GridAxis axis, StringRef name) {
+                        ArrayRef<shard::GridAxis> axes, StringRef name) {
     for (const auto &entry : dims)
       if (!splits.count(entry.getKey()))
-        splits[entry.getKey()] = {entry.getValue(), {axis}, 1, 1, name.str()};
+        splits[entry.getKey()] = {entry.getValue(),
+                                  SmallVector<shard::GridAxis>(axes),
+                                  axes.size(), axes.size(), name.str()};
   }
 
   /// ZeRO stage `stage` over `axis` (`ranks` ranks): the weights no other
@@ -347,9 +355,6 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
       return module.emitError(
                  "--ds-shard: bucket-bytes must be at least 0, got ")
              << int64_t(bucketBytes);
-    if (tp > 1 && ep > 1)
-      return module.emitError("--ds-shard: tp and ep together are not "
-                              "supported yet (use dp with one of them)");
     if (zero != 0 && dp <= 1)
       return module.emitError("--ds-shard: zero=")
              << int64_t(zero)
@@ -475,16 +480,23 @@ struct ShardPass : impl::DsShardPassBase<ShardPass> {
   FailureOr<WeightPlan> planWeights(func::FuncOp entry, const GridAxes &grid) {
     WeightPlan plan;
     if (grid.tp) {
-      FailureOr<llvm::StringMap<int64_t>> dims = tensorParallelDims(entry, tp);
+      FailureOr<llvm::StringMap<int64_t>> dims =
+          tensorParallelDims(entry, tp, /*skipExperts=*/grid.ep.has_value());
       if (failed(dims))
         return failure();
-      plan.addModelParallel(*dims, *grid.tp, "TP");
+      plan.addModelParallel(*dims, {*grid.tp}, "TP");
     }
     if (grid.ep) {
-      FailureOr<llvm::StringMap<int64_t>> dims = expertParallelDims(entry, ep);
+      // With tp, the tp ranks of an ep rank (which see the same tokens)
+      // split its experts further: the experts over [ep, tp].
+      SmallVector<shard::GridAxis> axes{*grid.ep};
+      if (grid.tp)
+        axes.push_back(*grid.tp);
+      FailureOr<llvm::StringMap<int64_t>> dims = expertParallelDims(
+          entry, ep * tp, grid.tp ? "ep×tp" : "ep");
       if (failed(dims))
         return failure();
-      plan.addModelParallel(*dims, *grid.ep, "EP");
+      plan.addModelParallel(*dims, axes, "EP");
     }
     if (zero != 0 && grid.dp)
       plan.addZero(zeroSplitDims(entry, dp), parameterShapes(entry),
