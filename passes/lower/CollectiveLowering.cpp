@@ -179,122 +179,127 @@ struct AxisCollectivePattern : OpRewritePattern<Op> {
   SiteTable &sites;
 };
 
-/// The leading arguments of every kernel of kernels/cpu/ExpertExchange.h
-/// after the status and site: the plan and the indices (as i64).
+/// The arguments every kernel of kernels/cpu/ExpertExchange.h takes.
 struct ExpertExchange {
+  Location loc;
+  int32_t site;
+  Value indices; ///< as i64
   Group group;
-  int64_t tokens, topK;
+  int64_t tokens, topK, expertsPerRank;
 };
 
+/// The rewrite of one of ds.expert_plan / expert_dispatch / expert_combine
+/// into kernel calls, given what they all take (`rewrite`).
 template <typename Op>
-FailureOr<ExpertExchange> expertExchange(Op op, PatternRewriter &rewriter) {
-  FailureOr<Group> group =
-      groupOf(op, op.getGridAttr(),
-              ArrayRef<shard::GridAxis>(op.getGridAxes()), rewriter);
-  if (failed(group))
-    return failure();
-  auto indices = cast<RankedTensorType>(op.getIndices().getType());
-  return ExpertExchange{*group, indices.getDimSize(0), indices.getDimSize(1)};
-}
+struct ExpertExchangePattern : OpRewritePattern<Op> {
+  ExpertExchangePattern(MLIRContext *ctx, SiteTable &sites)
+      : OpRewritePattern<Op>(ctx), sites(sites) {}
 
-Value asI64(PatternRewriter &rewriter, Location loc, Value tensor) {
-  return castTensor(rewriter, loc, tensor, rewriter.getI64Type());
-}
-
-/// ds.expert_plan → ds_expert_plan.
-struct ExpertPlanPattern : OpRewritePattern<ExpertPlanOp> {
-  ExpertPlanPattern(MLIRContext *ctx, SiteTable &sites)
-      : OpRewritePattern(ctx), sites(sites) {}
-  LogicalResult matchAndRewrite(ExpertPlanOp op,
+  LogicalResult matchAndRewrite(Op op,
                                 PatternRewriter &rewriter) const override {
-    FailureOr<ExpertExchange> x = expertExchange(op, rewriter);
-    if (failed(x))
+    FailureOr<Group> group =
+        groupOf(op, op.getGridAttr(),
+                ArrayRef<shard::GridAxis>(op.getGridAxes()), rewriter);
+    if (failed(group))
       return failure();
-    KernelCall call(rewriter, op.getLoc(), "ds_expert_plan");
-    call.value(statusOf(op)).i32(sites.add(op))
-        .input(asI64(rewriter, op.getLoc(), op.getIndices()));
-    call.output(cast<RankedTensorType>(op.getType()));
-    call.i64(x->tokens).i64(x->topK).i64(op.getExpertsPerRank())
-        .i64(x->group.size).i64(x->group.axes);
-    rewriter.replaceOp(op, call.emit(op));
+    auto indices = cast<RankedTensorType>(op.getIndices().getType());
+    const ExpertExchange x{
+        op.getLoc(),
+        sites.add(op),
+        castTensor(rewriter, op.getLoc(), op.getIndices(),
+                   rewriter.getI64Type()),
+        *group,
+        indices.getDimSize(0),
+        indices.getDimSize(1),
+        int64_t(op.getExpertsPerRank())};
+    rewriter.replaceOp(op, rewrite(op, x, rewriter));
     return success();
   }
+
+  /// A call of `kernel` with the status, site and `leading` tensors; the
+  /// caller adds its output and the sizes.
+  static KernelCall call(PatternRewriter &rewriter, Op op,
+                         const ExpertExchange &x, StringRef kernel,
+                         ValueRange leading) {
+    KernelCall call(rewriter, x.loc, kernel);
+    call.value(statusOf(op)).i32(x.site);
+    for (Value tensor : leading)
+      call.input(tensor);
+    return call;
+  }
+
+  virtual SmallVector<Value> rewrite(Op op, const ExpertExchange &x,
+                                     PatternRewriter &rewriter) const = 0;
+
   SiteTable &sites;
+};
+
+/// ds.expert_plan → ds_expert_plan.
+struct ExpertPlanPattern : ExpertExchangePattern<ExpertPlanOp> {
+  using ExpertExchangePattern::ExpertExchangePattern;
+  SmallVector<Value> rewrite(ExpertPlanOp op, const ExpertExchange &x,
+                             PatternRewriter &rewriter) const override {
+    KernelCall plan = call(rewriter, op, x, "ds_expert_plan", {x.indices});
+    plan.output(cast<RankedTensorType>(op.getType()));
+    plan.i64(x.tokens).i64(x.topK).i64(x.expertsPerRank).i64(x.group.size)
+        .i64(x.group.axes);
+    return plan.emit(op);
+  }
 };
 
 /// ds.expert_dispatch → one ds_expert_dispatch per input (rows of bytes),
 /// then ds_expert_dispatch_indices.
-struct ExpertDispatchPattern : OpRewritePattern<ExpertDispatchOp> {
-  ExpertDispatchPattern(MLIRContext *ctx, SiteTable &sites)
-      : OpRewritePattern(ctx), sites(sites) {}
-  LogicalResult matchAndRewrite(ExpertDispatchOp op,
-                                PatternRewriter &rewriter) const override {
-    FailureOr<ExpertExchange> x = expertExchange(op, rewriter);
-    if (failed(x))
-      return failure();
-    const Location loc = op.getLoc();
-    const int32_t site = sites.add(op);
-    Value indices = asI64(rewriter, loc, op.getIndices());
+struct ExpertDispatchPattern : ExpertExchangePattern<ExpertDispatchOp> {
+  using ExpertExchangePattern::ExpertExchangePattern;
+  SmallVector<Value> rewrite(ExpertDispatchOp op, const ExpertExchange &x,
+                             PatternRewriter &rewriter) const override {
     SmallVector<Value> results;
-    auto start = [&](StringRef kernel, Value input, RankedTensorType type) {
-      KernelCall call(rewriter, loc, kernel);
-      call.value(statusOf(op)).i32(site).input(op.getCounts()).input(indices);
-      if (input)
-        call.input(input);
-      call.output(type);
-      call.i64(x->tokens).i64(x->topK).i64(op.getExpertsPerRank());
-      return call;
-    };
     for (auto [input, result] : llvm::zip(op.getInputs(), op.getOutputs())) {
       auto type = cast<RankedTensorType>(result.getType());
-      KernelCall call = start("ds_expert_dispatch", input, type);
-      call.i64(type.getNumElements() / std::max<int64_t>(type.getDimSize(0), 1) *
+      KernelCall rows = call(rewriter, op, x, "ds_expert_dispatch",
+                             {op.getCounts(), x.indices, input});
+      rows.output(type);
+      rows.i64(x.tokens).i64(x.topK).i64(x.expertsPerRank)
+          .i64(type.getNumElements() /
+               std::max<int64_t>(type.getDimSize(0), 1) *
                elementBytes(type.getElementType()))
-          .i64(x->group.size).i64(x->group.axes);
-      results.push_back(call.emit(op)[0]);
+          .i64(x.group.size).i64(x.group.axes);
+      results.push_back(rows.emit(op)[0]);
     }
     auto localType = cast<RankedTensorType>(op.getLocalIndices().getType());
-    KernelCall call = start("ds_expert_dispatch_indices", Value(),
-                            localType.clone(rewriter.getI64Type()));
-    call.i64(x->group.size).i64(x->group.axes);
-    results.push_back(castTensor(rewriter, loc, call.emit(op)[0],
+    KernelCall local = call(rewriter, op, x, "ds_expert_dispatch_indices",
+                            {op.getCounts(), x.indices});
+    local.output(localType.clone(rewriter.getI64Type()));
+    local.i64(x.tokens).i64(x.topK).i64(x.expertsPerRank).i64(x.group.size)
+        .i64(x.group.axes);
+    results.push_back(castTensor(rewriter, x.loc, local.emit(op)[0],
                                  localType.getElementType()));
-    rewriter.replaceOp(op, results);
-    return success();
+    return results;
   }
-  SiteTable &sites;
 };
 
 /// ds.expert_combine → one ds_expert_combine per input, in f32 or f64.
-struct ExpertCombinePattern : OpRewritePattern<ExpertCombineOp> {
-  ExpertCombinePattern(MLIRContext *ctx, SiteTable &sites)
-      : OpRewritePattern(ctx), sites(sites) {}
-  LogicalResult matchAndRewrite(ExpertCombineOp op,
-                                PatternRewriter &rewriter) const override {
-    FailureOr<ExpertExchange> x = expertExchange(op, rewriter);
-    if (failed(x))
-      return failure();
-    const Location loc = op.getLoc();
-    const int32_t site = sites.add(op);
-    Value indices = asI64(rewriter, loc, op.getIndices());
+struct ExpertCombinePattern : ExpertExchangePattern<ExpertCombineOp> {
+  using ExpertExchangePattern::ExpertExchangePattern;
+  SmallVector<Value> rewrite(ExpertCombineOp op, const ExpertExchange &x,
+                             PatternRewriter &rewriter) const override {
     SmallVector<Value> results;
     for (auto [input, result] : llvm::zip(op.getInputs(), op.getOutputs())) {
       auto type = cast<RankedTensorType>(result.getType());
       Type element = computeType(type.getElementType());
-      KernelCall call(rewriter, loc, "ds_expert_combine");
-      call.value(statusOf(op)).i32(site).input(op.getCounts()).input(indices)
-          .input(castTensor(rewriter, loc, input, element));
-      call.output(type.clone(element));
-      call.i64(x->tokens).i64(x->topK).i64(op.getExpertsPerRank())
-          .i64(type.getNumElements() / std::max<int64_t>(x->tokens, 1))
-          .i32(commDType(element)).i64(x->group.size).i64(x->group.axes);
-      results.push_back(castTensor(rewriter, loc, call.emit(op)[0],
+      KernelCall sum = call(
+          rewriter, op, x, "ds_expert_combine",
+          {op.getCounts(), x.indices,
+           castTensor(rewriter, x.loc, input, element)});
+      sum.output(type.clone(element));
+      sum.i64(x.tokens).i64(x.topK).i64(x.expertsPerRank)
+          .i64(type.getNumElements() / std::max<int64_t>(x.tokens, 1))
+          .i32(commDType(element)).i64(x.group.size).i64(x.group.axes);
+      results.push_back(castTensor(rewriter, x.loc, sum.emit(op)[0],
                                    type.getElementType()));
     }
-    rewriter.replaceOp(op, results);
-    return success();
+    return results;
   }
-  SiteTable &sites;
 };
 
 } // namespace
