@@ -55,7 +55,7 @@ struct TensorSpec {
   /// block of: `shape` is the block, split evenly along this dimension of
   /// the whole tensor. Absent: the whole tensor.
   std::optional<int64_t> splitDim;
-  /// The grid axes the split runs over (increasing; runtime/comm/Grid.h
+  /// The grid axes the split runs over (major to minor; runtime/comm/Grid.h
   /// says which block a rank holds): every axis of the entry's grid when
   /// the manifest does not say.
   std::vector<int64_t> splitAxes;

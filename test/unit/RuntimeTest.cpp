@@ -572,6 +572,32 @@ TEST_F(RuntimeTest, SplitTensorsKnowTheirWholeShape) {
   EXPECT_TRUE(contains(parsed->abiText(), " split 0\n"));
 }
 
+TEST_F(RuntimeTest, SplitAxesAreListedMajorToMinor) {
+  // ZeRO's blocks of a tensor-parallel block on a [dp, tp] = [2, 2] grid:
+  // split over [tp, dp] = [1, 0], rank (dp i, tp t) holds block 2 t + i.
+  json manifest = fakeManifest();
+  manifest["entries"][0]["ranks"] = 4;
+  manifest["entries"][0]["grid"] = {2, 2};
+  manifest["entries"][0]["arguments"][0]["split_dim"] = 0;
+  manifest["entries"][0]["arguments"][0]["split_axes"] = {1, 0};
+  std::string error;
+  std::optional<Manifest> parsed =
+      Manifest::parse(manifest.dump(), "m.json", error);
+  ASSERT_TRUE(parsed) << error;
+  const EntrySpec &entry = parsed->entries[0];
+  const TensorSpec &split = entry.arguments[0];
+  EXPECT_EQ(entry.blocks(split), 4);
+  // Rank r is (r / 2, r % 2) = (dp, tp).
+  EXPECT_EQ(entry.blockIndex(split, 0), 0);
+  EXPECT_EQ(entry.blockIndex(split, 1), 2);
+  EXPECT_EQ(entry.blockIndex(split, 2), 1);
+  EXPECT_EQ(entry.blockIndex(split, 3), 3);
+  manifest["entries"][0]["arguments"][0]["split_axes"] = {1, 1};
+  EXPECT_FALSE(Manifest::parse(manifest.dump(), "m.json", error));
+  EXPECT_TRUE(contains(error, "split_axes: grid axes must be distinct"))
+      << error;
+}
+
 TEST_F(RuntimeTest, CorruptManifestsNeverCrash) {
   const std::string good = fakeManifest().dump(1);
   std::string error;
