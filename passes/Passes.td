@@ -140,6 +140,47 @@ def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def DsRematPass : Pass<"ds-remat", "::mlir::ModuleOp"> {
+  let summary = "Activation checkpointing: which forward values the backward "
+                "pass saves and which it recomputes";
+  let description = [{
+    Runs after `--ds-autodiff` (and `--ds-optimizer`), before `--ds-shard`.
+    The residuals of every differentiated function (what `@f_fwd` returns
+    to `@f_bwd`, stacked per layer by the scans) are the activations a
+    training step keeps from its forward to its backward pass. This pass
+    rebuilds each gradient function (those carrying `ds.gradient`, with the
+    same name and signature) choosing, per function, which of those values
+    to save and which to recompute in the backward pass from values it has:
+
+    * `policy=none`: save every value the backward pass reads, except those
+      free to rebuild (also the rule of every other policy): reshapes,
+      transposes and broadcasts of arguments or of saved values, constants
+      and iotas.
+    * `policy=full`: every layer (the body of a `ds.scan`) keeps only its
+      input; its backward pass first runs the layer's forward again.
+    * `policy=selective`: keep the products of GEMMs, attention and the
+      expert FFNs; recompute the elementwise, normalisation, rope, softmax
+      and routing values that can be rebuilt from values kept anyway (so
+      the saved set only shrinks).
+
+    Each recomputed op in a backward function carries
+    `ds.remat = {bytes, flops, why}`: the bytes of its results that are no
+    longer saved, its cost, and the rule that chose it; its location is the
+    forward op's. Recomputation repeats deterministic ops on the same
+    inputs, so gradients are bitwise those of `policy=none`.
+
+    ```
+    ds-opt model.mlir --ds-autodiff --ds-optimizer --ds-remat=policy=full
+    ds-compile model.mlir --train --passes='ds-remat{policy=selective}' -o art/
+    ```
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"selective\"",
+           "none, full or selective">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // CPU code generation
 //===----------------------------------------------------------------------===//

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/autodiff/Autodiff.h"
+#include "passes/autodiff/Remat.h"
 #include "passes/autodiff/Sweep.h"
 
 #include "dialects/ds/DsDialect.h"
@@ -43,7 +44,8 @@ SmallVector<Operation *> autodiff::forwardOps(Block &block) {
 // Differentiator: the per-module state (callees differentiated so far)
 //===----------------------------------------------------------------------===//
 
-Differentiator::Differentiator(ModuleOp module) : module(module) {}
+Differentiator::Differentiator(ModuleOp module, const RematPolicy *remat)
+    : module(module), remat(remat) {}
 
 std::string Differentiator::uniqueName(StringRef base) {
   SymbolTable symbols(module);
@@ -137,11 +139,12 @@ Differentiator::differentiateCallee(CallOpInterface call) {
   if (!callee)
     return call->emitError("cannot differentiate a call to an unknown "
                            "function");
-  return differentiateCallee(callee, call);
+  return differentiateCallee(callee, call, RematRole::Call);
 }
 
 FailureOr<CalleeGradient *>
-Differentiator::differentiateCallee(func::FuncOp callee, Operation *user) {
+Differentiator::differentiateCallee(func::FuncOp callee, Operation *user,
+                                    RematRole role) {
   auto found = callees.find(callee);
   if (found != callees.end())
     return found->second.get();
@@ -185,13 +188,56 @@ Differentiator::differentiateCallee(func::FuncOp callee, Operation *user) {
   for (Value value : sourceReturn.getOperands())
     results.push_back(pass.map.lookup(value));
 
-  // The backward function: (arguments, cotangents of float results,
-  // residuals...) -> gradients of float arguments.
+  // The backward function, built once keeping every forward value it reads
+  // (which finds them), then again recomputing those the policy chooses.
+  gradient->forward = forward;
+  FailureOr<SmallVector<Value>> residuals =
+      buildBackward(callee, *gradient, pass, results, /*plan=*/nullptr);
+  if (failed(residuals))
+    return failure();
+  RematPlan plan;
+  SmallVector<Value> needed(*residuals);
+  llvm::sort(needed, [](Value a, Value b) {
+    return (a.getDefiningOp() ? a.getDefiningOp()->isBeforeInBlock(
+                                    b.getDefiningOp())
+                              : false);
+  });
+  if (remat)
+    remat->choose(*forwardBlock, needed, role, plan);
+  else
+    addFreeValues(*forwardBlock, needed, plan);
+  if (!plan.empty()) {
+    gradient->backward.erase();
+    residuals = buildBackward(callee, *gradient, pass, results, &plan);
+    if (failed(residuals))
+      return failure();
+  }
+
+  // Now the residuals are known: @f_fwd returns them after its results.
+  llvm::append_range(results, *residuals);
+  func::ReturnOp::create(fb, loc, results);
+  forward.setFunctionType(FunctionType::get(
+      callee.getContext(), type.getInputs(), ValueRange(results).getTypes()));
+  gradient->numResiduals = residuals->size();
+  inProgress.erase(callee);
+  auto [it, inserted] = callees.try_emplace(callee, std::move(gradient));
+  return it->second.get();
+}
+
+FailureOr<SmallVector<Value>>
+Differentiator::buildBackward(func::FuncOp callee, CalleeGradient &gradient,
+                              ForwardPass &pass, ArrayRef<Value> results,
+                              const RematPlan *plan) {
+  // (arguments, cotangents of float results, residuals...) -> gradients of
+  // float arguments.
+  Location loc = callee.getLoc();
+  FunctionType type = callee.getFunctionType();
+  Block *forwardBlock = &gradient.forward.getBody().front();
   SmallVector<Type> backwardInputs(type.getInputs());
-  for (unsigned index : gradient->floatResults)
+  for (unsigned index : gradient.floatResults)
     backwardInputs.push_back(type.getResult(index));
   SmallVector<Type> backwardResults;
-  for (unsigned index : gradient->floatArguments)
+  for (unsigned index : gradient.floatArguments)
     backwardResults.push_back(type.getInput(index));
   func::FuncOp backward = createFunction(
       loc, (callee.getSymName() + "_bwd").str(),
@@ -206,30 +252,20 @@ Differentiator::differentiateCallee(func::FuncOp callee, Operation *user) {
                  backwardBlock->getArguments().take_front(type.getNumInputs())))
     sweep.setPrimal(forwardArg, backwardArg);
   sweep.useResiduals(backwardBlock);
-  for (auto [position, index] : llvm::enumerate(gradient->floatResults))
+  sweep.useRematPlan(plan);
+  for (auto [position, index] : llvm::enumerate(gradient.floatResults))
     sweep.seed(results[index],
                backwardBlock->getArgument(type.getNumInputs() + position));
+  gradient.backward = backward;
   if (failed(sweep.run(forwardOps(*forwardBlock))))
     return failure();
   SmallVector<Value> gradients;
-  for (unsigned index : gradient->floatArguments)
+  for (unsigned index : gradient.floatArguments)
     gradients.push_back(sweep.gradientOrZeros(forwardBlock->getArgument(index)));
   func::ReturnOp::create(bb, loc, gradients);
-
-  // Now the residuals are known: @f_fwd returns them after its results.
-  llvm::append_range(results, sweep.residuals());
-  func::ReturnOp::create(fb, loc, results);
-  forward.setFunctionType(FunctionType::get(
-      callee.getContext(), type.getInputs(), ValueRange(results).getTypes()));
   backward.setFunctionType(FunctionType::get(
       callee.getContext(), backwardBlock->getArgumentTypes(), backwardResults));
-
-  gradient->forward = forward;
-  gradient->backward = backward;
-  gradient->numResiduals = sweep.residuals().size();
-  inProgress.erase(callee);
-  auto [it, inserted] = callees.try_emplace(callee, std::move(gradient));
-  return it->second.get();
+  return SmallVector<Value>(sweep.residuals());
 }
 
 //===----------------------------------------------------------------------===//
@@ -270,7 +306,7 @@ FailureOr<func::FuncOp> ds::differentiateFunction(func::FuncOp entry,
            << kParamAttrName << "' attribute)";
 
   auto module = entry->getParentOfType<ModuleOp>();
-  Differentiator differentiator(module);
+  Differentiator differentiator(module, options.remat);
   SmallVector<Type> inputs(type.getInputs());
   if (options.seedArgument)
     inputs.push_back(lossType);
@@ -338,5 +374,17 @@ FailureOr<func::FuncOp> ds::differentiateFunction(func::FuncOp entry,
   for (unsigned index : differentiated)
     returned.push_back(sweep.gradientOrZeros(block->getArgument(index)));
   func::ReturnOp::create(b, loc, returned);
+
+  MLIRContext *context = entry.getContext();
+  NamedAttribute how[] = {
+      {StringAttr::get(context, "all_float_arguments"),
+       BoolAttr::get(context, options.allFloatArguments)},
+      {StringAttr::get(context, "of"),
+       FlatSymbolRefAttr::get(entry.getSymNameAttr())},
+      {StringAttr::get(context, "remat"),
+       StringAttr::get(context, options.remat ? options.remat->name() : "none")},
+      {StringAttr::get(context, "seed_argument"),
+       BoolAttr::get(context, options.seedArgument)}};
+  gradient->setAttr(kGradientAttrName, DictionaryAttr::get(context, how));
   return gradient;
 }

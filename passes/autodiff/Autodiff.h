@@ -30,6 +30,8 @@ class FuncOp;
 
 namespace mlir::ds {
 
+class RematPolicy;
+
 struct AutodiffOptions {
   /// Differentiate with respect to every float argument, not only the
   /// parameters (arguments with a `ds.param` attribute).
@@ -39,7 +41,16 @@ struct AutodiffOptions {
   bool seedArgument = false;
   /// The name of the new function; empty means `<entry>_grad`.
   std::string gradientName;
+  /// Which forward values the backward passes recompute instead of saving
+  /// (passes/remat); null: only those free to rebuild (policy `none`).
+  const RematPolicy *remat = nullptr;
 };
+
+/// The attribute on a gradient function that records how it was built, so
+/// that `--ds-remat` can build it again with another policy:
+/// `{of = @loss, all_float_arguments = false, seed_argument = false,
+///   remat = "none"}`.
+inline constexpr const char *kGradientAttrName = "ds.gradient";
 
 /// The prefix of the `ds.name` of a gradient result: "grad." + the parameter
 /// name (or the argument's `ds.name`, or "arg<N>").

@@ -46,7 +46,7 @@ FailureOr<ScanGradient *> Differentiator::differentiateScan(ScanOp scan) {
   if (found != scanWrappers.end())
     return found->second.get();
 
-  FailureOr<CalleeGradient *> gradient = differentiateCallee(callee, scan);
+  FailureOr<CalleeGradient *> gradient = differentiateCallee(callee, scan, RematRole::Layer);
   if (failed(gradient))
     return failure();
   auto wrappers = std::make_unique<ScanGradient>();

@@ -68,10 +68,36 @@ Value Sweep::primal(Value forward) {
       primals[from] = to;
     return primals.lookup(forward);
   }
+  if (rematPlan)
+    if (auto planned = rematPlan->find(forward); planned != rematPlan->end())
+      return rematerialize(forward, planned->second);
   Value argument = residualBlock->addArgument(forward.getType(), forward.getLoc());
   residualValues.push_back(forward);
   primals[forward] = argument;
   return argument;
+}
+
+Value Sweep::rematerialize(Value forward, StringRef why) {
+  Operation *definer = forward.getDefiningOp();
+  IRMapping operands;
+  for (Value operand : definer->getOperands())
+    operands.map(operand, primal(operand));
+  Operation *copy = b.clone(*definer, operands);
+  int64_t bytes = 0;
+  for (Value result : definer->getResults())
+    bytes += tensorBytes(result.getType());
+  MLIRContext *context = definer->getContext();
+  auto i64 = [&](int64_t value) {
+    return IntegerAttr::get(IntegerType::get(context, 64), value);
+  };
+  NamedAttribute fields[] = {
+      {StringAttr::get(context, "bytes"), i64(bytes)},
+      {StringAttr::get(context, "flops"), i64(flopsOf(definer))},
+      {StringAttr::get(context, "why"), StringAttr::get(context, why)}};
+  copy->setAttr(kRematAttrName, DictionaryAttr::get(context, fields));
+  for (auto [from, to] : llvm::zip(definer->getResults(), copy->getResults()))
+    primals[from] = to;
+  return primals.lookup(forward);
 }
 
 Value Sweep::cotangentOrZeros(Value forward, Location loc) {

@@ -8,6 +8,8 @@
 #ifndef DS_PASSES_AUTODIFF_SWEEP_H
 #define DS_PASSES_AUTODIFF_SWEEP_H
 
+#include "passes/autodiff/Remat.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -63,20 +65,30 @@ struct ForwardPass {
 
 class Differentiator {
 public:
-  explicit Differentiator(ModuleOp module);
+  Differentiator(ModuleOp module, const RematPolicy *remat);
 
   LogicalResult cloneForward(Block &source, OpBuilder &b, ForwardPass &forward);
   FailureOr<CalleeGradient *> differentiateCallee(CallOpInterface call);
   FailureOr<CalleeGradient *> differentiateCallee(func::FuncOp callee,
-                                                  Operation *user);
+                                                  Operation *user,
+                                                  RematRole role);
   FailureOr<ScanGradient *> differentiateScan(ScanOp scan);
 
   func::FuncOp createFunction(Location loc, StringRef name, FunctionType type);
 
 private:
   std::string uniqueName(StringRef base);
+  /// Builds `@f_bwd` for the forward function `forward` (whose values
+  /// `pass` maps), recomputing the values of `plan` (if any) instead of
+  /// taking them as residuals. Returns the residuals it reads.
+  FailureOr<SmallVector<Value>> buildBackward(func::FuncOp callee,
+                                              CalleeGradient &gradient,
+                                              ForwardPass &pass,
+                                              ArrayRef<Value> results,
+                                              const RematPlan *plan);
 
   ModuleOp module;
+  const RematPolicy *remat;
   llvm::DenseMap<Operation *, std::unique_ptr<CalleeGradient>> callees;
   llvm::DenseSet<Operation *> inProgress;
   std::map<std::tuple<Operation *, unsigned, unsigned>,
@@ -96,6 +108,9 @@ public:
   /// Forward values the backward pass reads become new arguments of
   /// `block` (the residuals); without this they are used directly.
   void useResiduals(Block *block) { residualBlock = block; }
+  /// Forward values to recompute in the residual block instead of taking
+  /// them as residuals.
+  void useRematPlan(const RematPlan *plan) { rematPlan = plan; }
   /// Adds `cotangent` to the cotangent of forward value `value`.
   void seed(Value value, Value cotangent);
 
@@ -121,11 +136,15 @@ private:
   LogicalResult reverseCall(func::CallOp call, CalleeGradient &callee);
   LogicalResult reverseScan(ScanOp scan, ScanGradient &wrappers);
   LogicalResult reverseOp(Operation *op);
+  /// Clones the op defining `forward` (a value of the remat plan) at the
+  /// insertion point, its operands taken through `primal`.
+  Value rematerialize(Value forward, StringRef why);
 
   Differentiator &differentiator;
   ForwardPass &pass;
   OpBuilder &b;
   Block *residualBlock = nullptr;
+  const RematPlan *rematPlan = nullptr;
   llvm::DenseMap<Value, Value> primals;
   llvm::DenseMap<Value, Value> cotangents;
   SmallVector<Value> residualValues;

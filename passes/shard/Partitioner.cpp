@@ -587,6 +587,8 @@ private:
       locals.push_back(map.lookup(operand));
     auto local = func::CallOp::create(b, call.getLoc(), target->function,
                                       locals);
+    // Marks such as ds.remat stay with the call.
+    local->setDiscardableAttrs(call->getDiscardableAttrDictionary());
     for (auto [result, value, sharding] :
          llvm::zip(call.getResults(), local.getResults(),
                    target->resultShardings)) {

@@ -1,6 +1,7 @@
 //===- RankMemory.cpp - What one rank holds for a training step -----------===//
 
 #include "passes/shard/RankMemory.h"
+#include "passes/autodiff/Remat.h"
 #include "passes/shard/Communication.h"
 
 #include "dialects/ds/DsDialect.h"
@@ -64,7 +65,7 @@ RankMemory rankMemoryOf(ModuleOp module, func::FuncOp entry) {
   for (func::FuncOp function : reachable(module, entry)) {
     // Residuals: results of a forward call that a backward call reads.
     function.walk([&](func::CallOp call) {
-      if (!isForward(call.getCallee()))
+      if (!isForward(call.getCallee()) || call->hasAttr(kRematAttrName))
         return;
       for (Value result : call.getResults())
         if (llvm::any_of(result.getUsers(), [](Operation *user) {
@@ -72,19 +73,6 @@ RankMemory rankMemoryOf(ModuleOp module, func::FuncOp entry) {
               return use && isBackward(use.getCallee());
             }))
           memory.activations += bytesOfType(result.getType());
-    });
-    // A forward layer scan stacks every layer's residuals; full
-    // recomputation keeps each layer's input (its carries) instead.
-    function.walk([&](ScanOp scan) {
-      if (!isForward(scan.getCallee()) || scan.getStacked().empty())
-        return;
-      const size_t carries = scan.getCarries().size();
-      auto stacked = cast<RankedTensorType>(scan.getStacked()[0].getType());
-      const int64_t layers = stacked.getRank() > 0 ? stacked.getDimSize(0) : 1;
-      for (Value result : scan.getResults().drop_front(carries))
-        memory.layerResiduals += bytesOfType(result.getType());
-      for (Value carry : scan.getCarries())
-        memory.layerInputs += layers * bytesOfType(carry.getType());
     });
   }
   return memory;

@@ -27,19 +27,10 @@ struct RankMemory {
   /// AdamW's moments as this rank holds them.
   int64_t optimizerState = 0;
   /// Forward values the backward pass reads (the autodiff residuals: what
-  /// a `*_fwd` function returns to a `*_bwd` one), at their peak, when the
-  /// forward pass has ended.
+  /// a `*_fwd` function returns to a `*_bwd` one, stacked per layer by the
+  /// scans), at their peak, when the forward pass has ended. Values a
+  /// backward function recomputes (--ds-remat) are not among them.
   int64_t activations = 0;
-  /// Of `activations`, those the layer scans stack (every layer's
-  /// residuals), and what the scans would keep instead under full
-  /// recomputation (each layer's input: its carries).
-  int64_t layerResiduals = 0;
-  int64_t layerInputs = 0;
-
-  /// The activations with every layer recomputed from its input.
-  int64_t activationsRecomputed() const {
-    return activations - layerResiduals + layerInputs;
-  }
 };
 
 /// The memory of one call of `entry` (a training step) on one rank.

@@ -15,6 +15,7 @@
 #include "frontend/config/ModelConfig.h"
 #include "passes/Passes.h"
 #include "passes/codegen/Artifact.h"
+#include "passes/remat/Report.h"
 #include "passes/shard/Communication.h"
 #include "passes/shard/RankMemory.h"
 
@@ -33,6 +34,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
+#include <map>
 
 namespace cl = llvm::cl;
 
@@ -165,17 +167,40 @@ static std::string withoutSharding(const std::string &pipeline) {
   return kept;
 }
 
+/// What the backward pass keeps and recomputes, per entry point, counted on
+/// the ds IR before lowering consumes it.
+struct EntryActivations {
+  int64_t savedBytes = 0;
+  mlir::ds::RematCost remat;
+};
+
+static std::map<std::string, EntryActivations>
+activationsOf(mlir::ModuleOp module) {
+  std::map<std::string, EntryActivations> entries;
+  for (auto function : module.getOps<mlir::func::FuncOp>()) {
+    if (function.isExternal() || !function.isPublic())
+      continue;
+    EntryActivations &entry = entries[function.getSymName().str()];
+    entry.savedBytes = mlir::ds::rankMemoryOf(module, function).activations;
+    entry.remat = mlir::ds::rematCostOf(module, function);
+  }
+  return entries;
+}
+
 /// --plan: one rank's memory for a call of the training step.
 static void printPlan(llvm::raw_ostream &os, mlir::ModuleOp module,
-                     mlir::func::FuncOp step) {
+                      mlir::func::FuncOp step) {
   const mlir::ds::RankMemory m = mlir::ds::rankMemoryOf(module, step);
+  const mlir::ds::RematCost remat = mlir::ds::rematCostOf(module, step);
   auto gb = [](int64_t bytes) { return double(bytes) / 1e9; };
   int64_t ranks = 1;
   if (auto attr = step->getAttrOfType<mlir::IntegerAttr>(
           mlir::ds::kRanksAttrName))
     ranks = attr.getInt();
-  os << llvm::format("memory per rank of @train_step (%lld rank%s)\n",
-                     (long long)ranks, ranks == 1 ? "" : "s");
+  os << llvm::format("memory per rank of @train_step (%lld rank%s, remat "
+                     "policy %s)\n",
+                     (long long)ranks, ranks == 1 ? "" : "s",
+                     mlir::ds::rematPolicyOf(module, step).c_str());
   os << llvm::format("  %-32s %16s %10s\n", "", "bytes", "GB");
   auto row = [&](const char *what, int64_t bytes, const char *note) {
     os << llvm::format("  %-32s %16lld %10.3f  %s\n", what, (long long)bytes,
@@ -186,14 +211,14 @@ static void printPlan(llvm::raw_ostream &os, mlir::ModuleOp module,
   row("optimizer state", m.optimizerState, "AdamW's two moments");
   row("activations", m.activations,
       "forward values the backward pass reads");
-  row("activations, layers recomputed", m.activationsRecomputed(),
-      "each layer's input kept instead of its residuals");
   row("total", m.parameters + m.gradients + m.optimizerState + m.activations,
       "");
-  row("total, layers recomputed",
-      m.parameters + m.gradients + m.optimizerState +
-          m.activationsRecomputed(),
-      "");
+  os << llvm::format("recomputed per step: %lld FLOP (%.1f %% of the step's "
+                     "%lld)\n",
+                     (long long)remat.flops,
+                     remat.totalFlops ? 100.0 * remat.flops / remat.totalFlops
+                                      : 0.0,
+                     (long long)remat.totalFlops);
 }
 
 int main(int argc, char **argv) {
@@ -286,11 +311,15 @@ int main(int argc, char **argv) {
       }
       if (sharded || function.getSymName() == "train_step") {
         mlir::ds::StateBytes state = mlir::ds::stateBytesPerRank(function);
-        os << llvm::format("state per rank of @%s: parameters %lld B, "
-                           "optimizer state %lld B\n",
-                           function.getSymName().str().c_str(),
-                           (long long)state.parameters,
-                           (long long)state.optimizerState);
+        mlir::ds::RankMemory memory =
+            mlir::ds::rankMemoryOf(*source.module, function);
+        os << llvm::format(
+            "state per rank of @%s: parameters %lld B, optimizer state %lld "
+            "B, gradients %lld B; activations %lld B (remat policy %s)\n",
+            function.getSymName().str().c_str(), (long long)state.parameters,
+            (long long)state.optimizerState, (long long)memory.gradients,
+            (long long)memory.activations,
+            mlir::ds::rematPolicyOf(*source.module, function).c_str());
       }
     }
   }
@@ -304,6 +333,8 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  const std::map<std::string, EntryActivations> activations =
+      activationsOf(*source.module);
   mlir::ds::CompileReport report;
   if (mlir::failed(mlir::ds::compileArtifact(*source.module, options,
                                              outputDir, report, error)))
@@ -316,14 +347,23 @@ int main(int argc, char **argv) {
         "ds-compile: %s -> %s (lower %.2f s, codegen %.2f s, link %.2f s)\n",
         inputPath.c_str(), outputDir.c_str(), report.lowerSeconds,
         report.codegenSeconds, report.linkSeconds);
-    llvm::outs() << llvm::format("  %-24s %14s %16s %8s\n", "entry",
-                                 "workspace (B)", "unplanned (B)", "buffers");
-    for (const auto &entry : report.entries)
-      llvm::outs() << llvm::format("  %-24s %14lld %16lld %8lld\n",
-                                   entry.name.c_str(),
-                                   (long long)entry.workspaceBytes,
-                                   (long long)entry.unplannedBytes,
-                                   (long long)entry.buffers);
+    llvm::outs() << llvm::format("  %-24s %14s %16s %8s %16s %16s\n",
+                                 "entry", "workspace (B)", "unplanned (B)",
+                                 "buffers", "activations (B)",
+                                 "recomputed FLOP");
+    for (const auto &entry : report.entries) {
+      auto found = activations.find(entry.name);
+      EntryActivations kept =
+          found == activations.end() ? EntryActivations() : found->second;
+      llvm::outs() << llvm::format(
+          "  %-24s %14lld %16lld %8lld %16lld %16lld\n", entry.name.c_str(),
+          (long long)entry.workspaceBytes, (long long)entry.unplannedBytes,
+          (long long)entry.buffers, (long long)kept.savedBytes,
+          (long long)kept.remat.flops);
+    }
+    llvm::outs() << "  (workspace: the entry's peak memory besides its "
+                    "arguments and results; activations: forward values its "
+                    "backward pass keeps; recomputed: per call)\n";
     llvm::outs() << communication;
   }
   return 0;

@@ -1,0 +1,149 @@
+//===- RematPass.cpp - --ds-remat -----------------------------------------===//
+//
+// Which values a backward pass saves is decided while it is built: the
+// sweep reads a forward value either as a residual or through a clone of
+// its defining op. So the pass builds the gradient functions again, from
+// the functions they differentiate, with the chosen policy (as JAX applies
+// checkpoint policies while differentiating). The old gradient functions
+// and the helpers only they reached are erased first; the new ones keep
+// their names and signatures, so @train_step and other callers are
+// untouched.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/autodiff/Autodiff.h"
+#include "passes/remat/Policies.h"
+
+#include "dialects/ds/DsDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::ds {
+#define GEN_PASS_DEF_DSREMATPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+/// A gradient function to build again.
+struct GradientToRebuild {
+  std::string name;
+  func::FuncOp of;
+  AutodiffOptions options;
+  FunctionType type;
+  Location loc;
+};
+
+/// The private functions `roots` call or scan over, transitively.
+llvm::SetVector<Operation *> helpersOf(ModuleOp module,
+                                       ArrayRef<func::FuncOp> roots) {
+  llvm::SetVector<Operation *> found;
+  SmallVector<Operation *> worklist(roots.begin(), roots.end());
+  while (!worklist.empty()) {
+    Operation *function = worklist.pop_back_val();
+    function->walk([&](Operation *op) {
+      FlatSymbolRefAttr callee;
+      if (auto call = dyn_cast<func::CallOp>(op))
+        callee = call.getCalleeAttr();
+      else if (auto scan = dyn_cast<ScanOp>(op))
+        callee = scan.getCalleeAttr();
+      auto target = callee ? module.lookupSymbol<func::FuncOp>(callee)
+                           : func::FuncOp();
+      if (target && target.isPrivate() && found.insert(target))
+        worklist.push_back(target);
+    });
+  }
+  return found;
+}
+
+struct DsRematPass : impl::DsRematPassBase<DsRematPass> {
+  using DsRematPassBase::DsRematPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::unique_ptr<RematPolicy> remat = makeRematPolicy(policy);
+    if (!remat) {
+      emitError(module.getLoc(), "--ds-remat: unknown policy '")
+          << policy << "' (expected none, full or selective)";
+      return signalPassFailure();
+    }
+    FailureOr<SmallVector<GradientToRebuild>> gradients = collect(module);
+    if (failed(gradients))
+      return signalPassFailure();
+
+    // Erase the old gradient functions and the helpers nobody else uses.
+    SmallVector<func::FuncOp> old;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (function->hasAttr(kGradientAttrName))
+        old.push_back(function);
+    SmallVector<Operation *> helpers = helpersOf(module, old).takeVector();
+    for (func::FuncOp function : old)
+      function.erase();
+    for (bool erased = true; erased;) {
+      erased = false;
+      for (Operation *&helper : helpers)
+        if (helper && SymbolTable::symbolKnownUseEmpty(helper, module)) {
+          helper->erase();
+          helper = nullptr;
+          erased = true;
+        }
+    }
+
+    for (GradientToRebuild &gradient : *gradients) {
+      gradient.options.remat = remat.get();
+      gradient.options.gradientName = gradient.name;
+      FailureOr<func::FuncOp> rebuilt =
+          differentiateFunction(gradient.of, gradient.options);
+      if (failed(rebuilt))
+        return signalPassFailure();
+      if (rebuilt->getFunctionType() != gradient.type) {
+        rebuilt->emitError("internal error: --ds-remat changed the signature "
+                           "of @")
+            << gradient.name << " from " << gradient.type << " to "
+            << rebuilt->getFunctionType();
+        return signalPassFailure();
+      }
+    }
+  }
+
+  /// The gradient functions, with what they were built from; errors when
+  /// there are none or the step is already sharded.
+  FailureOr<SmallVector<GradientToRebuild>> collect(ModuleOp module) {
+    SmallVector<GradientToRebuild> gradients;
+    for (auto function : module.getOps<func::FuncOp>()) {
+      if (auto ranks = function->getAttrOfType<IntegerAttr>(kRanksAttrName))
+        return function.emitError("--ds-remat must run before --ds-shard: @")
+               << function.getSymName() << " is already a program for "
+               << ranks.getInt() << " ranks";
+      auto how = function->getAttrOfType<DictionaryAttr>(kGradientAttrName);
+      if (!how)
+        continue;
+      auto of = how.getAs<FlatSymbolRefAttr>("of");
+      auto source = of ? module.lookupSymbol<func::FuncOp>(of)
+                       : func::FuncOp();
+      if (!source)
+        return function.emitError("--ds-remat: the function @")
+               << function.getSymName()
+               << " differentiates (ds.gradient's 'of') is missing";
+      AutodiffOptions options;
+      if (auto flag = how.getAs<BoolAttr>("all_float_arguments"))
+        options.allFloatArguments = flag.getValue();
+      if (auto flag = how.getAs<BoolAttr>("seed_argument"))
+        options.seedArgument = flag.getValue();
+      gradients.push_back({function.getSymName().str(), source, options,
+                           function.getFunctionType(), function.getLoc()});
+    }
+    if (gradients.empty()) {
+      emitError(module.getLoc(), "--ds-remat: no gradient function to rebuild (run "
+                       "--ds-autodiff first)");
+      return failure();
+    }
+    return gradients;
+  }
+};
+
+} // namespace
+} // namespace mlir::ds
