@@ -176,9 +176,24 @@ def DsRematPass : Pass<"ds-remat", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"selective\"",
-           "none, full or selective">,
+           "none, full, selective or budget">,
+    Option<"budget", "budget", "std::string", /*default=*/"\"\"",
+           "The most bytes the step's peak memory may take (policy budget): "
+           "a number, optionally with K, M, G, KiB, MiB or GiB">,
+    Option<"peak", "peak", "std::string", /*default=*/"\"plan\"",
+           "How policy budget measures the peak: plan (the CPU memory plan "
+           "of a copy of the module: what ds-compile allocates) or estimate "
+           "(from the ds IR, without lowering: for steps too large to lower "
+           "quickly, or a target with another memory plan)">,
   ];
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  // Policy budget lowers copies of the module to read their memory plan.
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
 }
 
 //===----------------------------------------------------------------------===//

@@ -219,6 +219,9 @@ Differentiator::differentiateCallee(func::FuncOp callee, Operation *user,
   forward.setFunctionType(FunctionType::get(
       callee.getContext(), type.getInputs(), ValueRange(results).getTypes()));
   gradient->numResiduals = residuals->size();
+  forward->setAttr(kResidualsAttrName,
+                   IntegerAttr::get(IntegerType::get(callee.getContext(), 64),
+                                    residuals->size()));
   inProgress.erase(callee);
   auto [it, inserted] = callees.try_emplace(callee, std::move(gradient));
   return it->second.get();

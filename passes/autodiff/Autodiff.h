@@ -51,6 +51,9 @@ struct AutodiffOptions {
 /// `{of = @loss, all_float_arguments = false, seed_argument = false,
 ///   remat = "none"}`.
 inline constexpr const char *kGradientAttrName = "ds.gradient";
+/// The attribute on `@f_fwd`: how many of its results, at the end, are
+/// residuals (the rest are `@f`'s results).
+inline constexpr const char *kResidualsAttrName = "ds.residuals";
 
 /// The prefix of the `ds.name` of a gradient result: "grad." + the parameter
 /// name (or the argument's `ds.name`, or "arg<N>").

@@ -191,27 +191,6 @@ LogicalResult embedAbiText(ModuleOp module, const std::string &manifestText,
 
 } // namespace
 
-void registerCompilerDialectsAndPasses(DialectRegistry &registry) {
-  registerAllPasses();
-  registerDsPasses();
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<DsDialect>();
-  registerShardingInterfaceModels(registry);
-}
-
-LogicalResult runPassPipeline(ModuleOp module, const std::string &pipeline,
-                              std::string &error) {
-  PassManager pm(module.getContext());
-  llvm::raw_string_ostream errorStream(error);
-  if (failed(parsePassPipeline(pipeline, pm, errorStream)))
-    return failure();
-  if (failed(pm.run(module))) {
-    error = "the pipeline failed (see the errors above)";
-    return failure();
-  }
-  return success();
-}
 
 std::string existingCacheKey(const std::string &outputDir) {
   llvm::SmallString<256> manifest(outputDir);

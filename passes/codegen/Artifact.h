@@ -10,6 +10,8 @@
 #ifndef DS_PASSES_CODEGEN_ARTIFACT_H
 #define DS_PASSES_CODEGEN_ARTIFACT_H
 
+#include "passes/Registration.h"
+
 #include "mlir/Support/LLVM.h"
 
 #include <cstdint>
@@ -67,17 +69,6 @@ CompileOptions defaultCompileOptions();
 LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
                               const std::string &outputDir,
                               CompileReport &report, std::string &error);
-
-/// Everything a compiler driver needs in its context: every upstream
-/// dialect and extension, the ds dialect, and (globally) every upstream and
-/// DS pass, so that pass pipelines can be given as text.
-void registerCompilerDialectsAndPasses(DialectRegistry &registry);
-
-/// Parses `pipeline` (ds-opt syntax, e.g. "ds-autodiff,ds-optimizer{lr=0.01}")
-/// and runs it on `module`. Pipeline syntax errors go to `error`; the passes'
-/// own failures are diagnostics on the module's context.
-LogicalResult runPassPipeline(ModuleOp module, const std::string &pipeline,
-                              std::string &error);
 
 /// The cache key already recorded in `outputDir`'s manifest, or "".
 std::string existingCacheKey(const std::string &outputDir);

@@ -13,11 +13,20 @@
 
 #include "passes/Passes.h"
 #include "passes/autodiff/Autodiff.h"
+#include "passes/remat/Budget.h"
 #include "passes/remat/Policies.h"
 
 #include "dialects/ds/DsDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/SetVector.h"
@@ -64,20 +73,63 @@ struct DsRematPass : impl::DsRematPassBase<DsRematPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::unique_ptr<RematPolicy> remat = makeRematPolicy(policy);
-    if (!remat) {
-      emitError(module.getLoc(), "--ds-remat: unknown policy '")
-          << policy << "' (expected none, full or selective)";
-      return signalPassFailure();
-    }
     FailureOr<SmallVector<GradientToRebuild>> gradients = collect(module);
     if (failed(gradients))
       return signalPassFailure();
+    auto rebuild = [&](const RematPolicy &remat) {
+      return rebuildGradients(module, *gradients, remat);
+    };
 
-    // Erase the old gradient functions and the helpers nobody else uses.
+    if (!budget.empty() || policy == "budget") {
+      FailureOr<BudgetOptions> options = budgetOptions(module, *gradients);
+      if (failed(options) || failed(fitMemoryBudget(module, *options, rebuild)))
+        return signalPassFailure();
+      return;
+    }
+    std::unique_ptr<RematPolicy> remat = makeRematPolicy(policy);
+    if (!remat) {
+      emitError(module.getLoc(), "--ds-remat: unknown policy '")
+          << policy << "' (expected none, full, selective or budget)";
+      return signalPassFailure();
+    }
+    if (failed(rebuild(*remat)))
+      signalPassFailure();
+  }
+
+  FailureOr<BudgetOptions>
+  budgetOptions(ModuleOp module, ArrayRef<GradientToRebuild> gradients) {
+    Location loc = module.getLoc();
+    if (policy != "budget" && policy != "selective")
+      return emitError(loc, "--ds-remat: budget= goes with policy=budget, not "
+                            "policy=")
+             << policy;
+    BudgetOptions options;
+    std::optional<int64_t> bytes = parseBytes(budget);
+    if (!bytes)
+      return emitError(loc, "--ds-remat: budget='")
+             << budget
+             << "' is not a positive byte count (a number, optionally with "
+                "K, M, G, KiB, MiB or GiB)";
+    options.budget = *bytes;
+    if (peak != "plan" && peak != "estimate")
+      return emitError(loc, "--ds-remat: peak='")
+             << peak << "' (expected plan or estimate)";
+    options.usePlan = peak == "plan";
+    // The step when there is one, else the (first) gradient function.
+    options.entry = module.lookupSymbol<func::FuncOp>("train_step")
+                        ? std::string("train_step")
+                        : gradients.front().name;
+    return options;
+  }
+
+  /// Erases the gradient functions and the helpers only they used, and
+  /// builds them again with `remat`.
+  LogicalResult rebuildGradients(ModuleOp module,
+                                 ArrayRef<GradientToRebuild> gradients,
+                                 const RematPolicy &remat) {
     SmallVector<func::FuncOp> old;
-    for (auto function : module.getOps<func::FuncOp>())
-      if (function->hasAttr(kGradientAttrName))
+    for (const GradientToRebuild &gradient : gradients)
+      if (auto function = module.lookupSymbol<func::FuncOp>(gradient.name))
         old.push_back(function);
     SmallVector<Operation *> helpers = helpersOf(module, old).takeVector();
     for (func::FuncOp function : old)
@@ -91,22 +143,21 @@ struct DsRematPass : impl::DsRematPassBase<DsRematPass> {
           erased = true;
         }
     }
-
-    for (GradientToRebuild &gradient : *gradients) {
-      gradient.options.remat = remat.get();
-      gradient.options.gradientName = gradient.name;
+    for (const GradientToRebuild &gradient : gradients) {
+      AutodiffOptions options = gradient.options;
+      options.remat = &remat;
+      options.gradientName = gradient.name;
       FailureOr<func::FuncOp> rebuilt =
-          differentiateFunction(gradient.of, gradient.options);
+          differentiateFunction(gradient.of, options);
       if (failed(rebuilt))
-        return signalPassFailure();
-      if (rebuilt->getFunctionType() != gradient.type) {
-        rebuilt->emitError("internal error: --ds-remat changed the signature "
-                           "of @")
-            << gradient.name << " from " << gradient.type << " to "
-            << rebuilt->getFunctionType();
-        return signalPassFailure();
-      }
+        return failure();
+      if (rebuilt->getFunctionType() != gradient.type)
+        return rebuilt->emitError("internal error: --ds-remat changed the "
+                                  "signature of @")
+               << gradient.name << " from " << gradient.type << " to "
+               << rebuilt->getFunctionType();
     }
+    return success();
   }
 
   /// The gradient functions, with what they were built from; errors when

@@ -18,6 +18,7 @@
 #include "frontend/ModelSource.h"
 #include "frontend/weights/Weights.h"
 #include "passes/Passes.h"
+#include "passes/Registration.h"
 #include "passes/autodiff/Autodiff.h"
 #include "runtime/io/Safetensors.h"
 
@@ -25,8 +26,6 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -232,7 +231,11 @@ int main(int argc, char **argv) {
     }
   }
 
-  mlir::MLIRContext context;
+  // Every dialect and pass a --passes pipeline may name (policy budget of
+  // --ds-remat lowers a copy of the module, for one).
+  mlir::DialectRegistry registry;
+  mlir::ds::registerCompilerDialectsAndPasses(registry);
+  mlir::MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
@@ -245,14 +248,10 @@ int main(int argc, char **argv) {
   if (mlir::failed(mlir::verify(*source.module)))
     return fail(modelPath + ": the module does not verify");
   if (!passes.empty()) {
-    mlir::ds::registerDsPasses();
-    mlir::PassManager pm(&context);
     std::string pipelineError;
-    llvm::raw_string_ostream errorStream(pipelineError);
-    if (mlir::failed(mlir::parsePassPipeline(passes, pm, errorStream)))
+    if (mlir::failed(mlir::ds::runPassPipeline(*source.module, passes,
+                                               pipelineError)))
       return fail("--passes: " + pipelineError);
-    if (mlir::failed(pm.run(*source.module)))
-      return fail("--passes: the pipeline failed (see the errors above)");
   }
   auto function = source.module->lookupSymbol<mlir::func::FuncOp>(entry);
   if (!function)
