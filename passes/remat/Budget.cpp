@@ -10,8 +10,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -482,11 +483,19 @@ std::optional<int64_t> parseBytes(StringRef text) {
       scale = suffix.scale;
       break;
     }
-  uint64_t value = 0;
-  if (text.trim().getAsInteger(10, value) || value == 0 ||
-      value > uint64_t(INT64_MAX) / uint64_t(scale))
+  // Digits with at most one decimal point ("62.5M"); no sign, exponent,
+  // inf or nan, which getAsDouble alone would take.
+  text = text.trim();
+  if (text.empty() || text.count('.') > 1 ||
+      !llvm::all_of(text, [](char c) { return llvm::isDigit(c) || c == '.'; }))
     return std::nullopt;
-  return int64_t(value) * scale;
+  double value = 0;
+  if (text.getAsDouble(value))
+    return std::nullopt;
+  const double bytes = std::round(value * double(scale));
+  if (!(bytes >= 1) || bytes > 9.0e18)
+    return std::nullopt;
+  return int64_t(bytes);
 }
 
 LogicalResult fitMemoryBudget(ModuleOp module, const BudgetOptions &options,
@@ -531,7 +540,7 @@ LogicalResult fitMemoryBudget(ModuleOp module, const BudgetOptions &options,
     // A round that did not lower the peak leaves only the last resort.
     stalled = *next >= *peak;
     if (*next > options.budget && !covered)
-      return emitError(loc, "--ds-remat: the budget of ")
+      return emitError(entryOf().getLoc(), "--ds-remat: the budget of ")
              << options.budget << " bytes is out of reach: the smallest peak "
              << "of @" << options.entry << " the policies reach is " << *next
              << " bytes, with every layer recomputed from its input (the rest "

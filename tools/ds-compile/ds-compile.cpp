@@ -186,7 +186,6 @@ activationsOf(mlir::ModuleOp module) {
     entry.savedBytes = mlir::ds::rankMemoryOf(module, function).activations;
     entry.remat = mlir::ds::rematCostOf(module, function);
     entry.estimatedPeak = mlir::ds::estimatePeakMemory(module, function);
-    llvm::errs() << "estimate " << function.getSymName() << " " << entry.estimatedPeak << "\n";
   }
   return entries;
 }
