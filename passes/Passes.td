@@ -179,7 +179,7 @@ def DsRematPass : Pass<"ds-remat", "::mlir::ModuleOp"> {
            "none, full, selective or budget">,
     Option<"budget", "budget", "std::string", /*default=*/"\"\"",
            "The most bytes the step's peak memory may take (policy budget): "
-           "a number, optionally with K, M, G, KiB, MiB or GiB">,
+           "a number, optionally with K, M, G, T, KiB, MiB, GiB or TiB">,
     Option<"peak", "peak", "std::string", /*default=*/"\"plan\"",
            "How policy budget measures the peak: plan (the CPU memory plan "
            "of a copy of the module: what ds-compile allocates) or estimate "

@@ -95,8 +95,11 @@ int64_t ds::flopsOf(Operation *op) {
   if (isa<ExpOp, LogOp, SqrtOp, RsqrtOp, TanhOp, SigmoidOp, SiluOp, SinOp,
           CosOp, GeluOp, PowOp>(op))
     return 4 * elements;
-  if (isa<RmsNormOp, LayerNormOp, SoftmaxOp, LogSoftmaxOp, RopeOp>(op))
+  if (isa<RmsNormOp, LayerNormOp, SoftmaxOp, LogSoftmaxOp>(op))
     return 6 * elementsOf(op->getOperand(0).getType());
+  // Rope computes its sines and cosines as it goes: two per pair.
+  if (isa<RopeOp>(op))
+    return 20 * elementsOf(op->getOperand(0).getType());
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, MoeRouteOp, CrossEntropyOp>(
           op))
     return 4 * elementsOf(op->getOperand(0).getType());

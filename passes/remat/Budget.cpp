@@ -476,8 +476,10 @@ std::optional<int64_t> parseBytes(StringRef text) {
   struct Suffix {
     const char *text;
     int64_t scale;
-  } suffixes[] = {{"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30},
-                  {"K", 1000},        {"M", 1000000},     {"G", 1000000000}};
+  } suffixes[] = {{"KiB", 1LL << 10},     {"MiB", 1LL << 20},
+                  {"GiB", 1LL << 30},     {"TiB", 1LL << 40},
+                  {"K", 1000},            {"M", 1000000},
+                  {"G", 1000000000},      {"T", 1000000000000}};
   for (const Suffix &suffix : suffixes)
     if (text.consume_back(suffix.text)) {
       scale = suffix.scale;

@@ -53,8 +53,9 @@ using RebuildGradients = llvm::function_ref<LogicalResult(const RematPolicy &)>;
 LogicalResult fitMemoryBudget(ModuleOp module, const BudgetOptions &options,
                               RebuildGradients rebuild);
 
-/// Parses a byte count, a decimal number with an optional suffix: K, M, G
-/// (powers of 1000), KiB, MiB, GiB (powers of 1024); "62.5M". At least 1.
+/// Parses a byte count, a decimal number with an optional suffix: K, M, G,
+/// T (powers of 1000), KiB, MiB, GiB, TiB (powers of 1024); "62.5M". At
+/// least 1.
 std::optional<int64_t> parseBytes(llvm::StringRef text);
 
 } // namespace mlir::ds

@@ -6,6 +6,8 @@
 
 #include "llvm/ADT/DenseSet.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::ds;
 
@@ -53,16 +55,55 @@ public:
       return saved.contains(value) || plan.contains(value) ||
              isa<ConstantOp, IotaOp>(definer);
     };
-    // Latest first: a value recomputed from saved operands leaves them
-    // saved, and an operand recomputed later is rebuilt before it.
+    // Core attention counts as cheap here (as in Megatron's selective
+    // recomputation): its output is rebuilt from the kept queries, keys and
+    // values at a cost small beside the layer's GEMMs, and it stores no
+    // T x T matrix.
+    auto cheap = [](Operation *op) {
+      return isCheapToRecompute(op) || isa<AttentionOp>(op);
+    };
+    // The cheap ops that rebuild `value` from available values, operands
+    // first, or failure.
+    std::function<bool(Value, SmallVectorImpl<Operation *> &,
+                       llvm::DenseSet<Operation *> &)>
+        chain = [&](Value value, SmallVectorImpl<Operation *> &ops,
+                    llvm::DenseSet<Operation *> &seen) {
+          if (available(value))
+            return true;
+          Operation *definer = value.getDefiningOp();
+          if (!definer || !cheap(definer))
+            return false;
+          if (!seen.insert(definer).second)
+            return true;
+          for (Value operand : definer->getOperands())
+            if (!chain(operand, ops, seen))
+              return false;
+          ops.push_back(definer);
+          return true;
+        };
+    // Latest first: a value recomputed from kept operands leaves them kept,
+    // and an operand recomputed later is rebuilt before it.
     for (Value value : llvm::reverse(needed)) {
       Operation *definer = value.getDefiningOp();
-      if (!saved.contains(value) || !isCheapToRecompute(definer) ||
-          !llvm::all_of(definer->getOperands(), available))
+      if (!saved.contains(value) || !cheap(definer))
         continue;
-      saved.erase(value);
-      for (Value result : definer->getResults())
-        plan.insert({result, "selective: cheap, rebuilt from kept values"});
+      SmallVector<Operation *> ops;
+      llvm::DenseSet<Operation *> seen;
+      bool rebuilt = true;
+      for (Value operand : definer->getOperands())
+        rebuilt = rebuilt && chain(operand, ops, seen);
+      if (!rebuilt)
+        continue;
+      ops.push_back(definer);
+      for (Operation *op : ops)
+        for (Value result : op->getResults()) {
+          saved.erase(result);
+          plan.insert({result, isa<AttentionOp>(op)
+                                   ? "selective: core attention, rebuilt "
+                                     "from the kept queries, keys and values"
+                                   : "selective: cheap, rebuilt from kept "
+                                     "values"});
+        }
     }
   }
 };

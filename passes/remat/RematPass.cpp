@@ -109,7 +109,7 @@ struct DsRematPass : impl::DsRematPassBase<DsRematPass> {
       return emitError(loc, "--ds-remat: budget='")
              << budget
              << "' is not a positive byte count (a number, optionally with "
-                "K, M, G, KiB, MiB or GiB)";
+                "K, M, G, T, KiB, MiB, GiB or TiB)";
     options.budget = *bytes;
     if (peak != "plan" && peak != "estimate")
       return emitError(loc, "--ds-remat: peak='")

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Activation checkpointing (--ds-remat): what each policy keeps, what the
+step's memory plan then peaks at, and what it costs in step time, side by
+side in one run; what it buys (the largest batch under a memory cap); and
+DeepSeek-V3's step computed by the plan without allocating.
+
+Per model, for policies none, selective, full and a budget halfway between
+none's peak and full's:
+
+  activations  the forward values @train_step keeps for its backward pass
+               (ds-compile's report), and their share of none's
+  peak         the memory plan's workspace of @train_step: everything the
+               step allocates besides its arguments and results
+               (activations, gradients, temporaries)
+  recomputed   FLOPs recomputed per step (ds-compile's estimate)
+  step         median (min-max) ms of `ds-run --repeat` on the compiled
+               @train_step (same weights, same batch for every policy: the
+               ones bench/train_step.py uses), tokens/s at the median, and
+               the time against none's
+
+Models: gpt-10m (8 x 128 tokens), tiny-moe (its config's 2 x 32), and
+tiny-moe at 4 x 256 tokens, where activations dominate the step's memory.
+
+What it buys: the largest batch of gpt-10m (128 tokens) whose step fits a
+memory cap (--cap, peak workspace) under each policy, from the memory plan
+(lowered to the plan only: no code generated, nothing allocated).
+
+DeepSeek-V3 (bf16, 61 layers, one 4096-token sequence, as one rank of a
+dp x ep grid holds it): `ds-compile --plan` per policy, per rank.
+
+    python3 bench/remat.py [--build build] [--repeat 20] [--cap 256M]
+"""
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+MODELS = [("gpt-10m", "gpt-10m.textproto", None),
+          ("tiny-moe", "tiny-moe.textproto", None),
+          ("tiny-moe 4x256", "tiny-moe.textproto", (4, 256))]
+POLICIES = ["none", "selective", "full", "budget"]
+
+
+def remat_options(policy, budget=None):
+    """--ds-remat's options for `policy` (budget: `budget` bytes)."""
+    return "budget=%d" % budget if policy == "budget" else "policy=" + policy
+
+
+def remat_pass(policy, budget=None):
+    return "ds-remat{%s}" % remat_options(policy, budget)
+
+
+def plan_peak(build, source, policy, budget=None):
+    """@train_step's memory-plan peak, lowered only to the plan."""
+    out = common.run([common.tool(build, "ds-opt"), source, "--ds-autodiff",
+                      "--ds-optimizer", "--ds-remat=" + remat_options(policy, budget),
+                      "--ds-cpu-pipeline=stop-after=planned entries=train_step"])
+    return int(re.search(r"ds.workspace_bytes = (\d+)", out).group(1))
+
+
+def compile_step(build, source, passes, artifact):
+    out = common.run([common.tool(build, "ds-compile"), source, "--train",
+                      "--entry=train_step", "--force", "--passes=" + passes, "-o", artifact])
+    row = re.search(r"^\s+train_step\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s+(\d+)\s*$", out, re.M)
+    if not row:
+        sys.exit("error: no train_step row in ds-compile's report:\n" + out)
+    return {"peak": int(row.group(1)), "activations": int(row.group(2)),
+            "recomputed": int(row.group(3))}
+
+
+def time_step(build, artifact, prep, repeat):
+    out = common.run([common.tool(build, "ds-run"), artifact, "--entry=train_step",
+                      "--inputs=" + prep["weights"], "--inputs=" + prep["batch"],
+                      "--zero-missing", "--repeat=%d" % repeat])
+    return common.parse_repeat(out)
+
+
+def prepare(build, config, shape, workdir, name):
+    ds_model = common.tool(build, "ds-model")
+    stem = os.path.join(workdir, name.replace(" ", "-"))
+    source, weights = stem + ".mlir", stem + "-weights.safetensors"
+    command = [ds_model, os.path.join(common.ROOT, "models", config), "-o", source,
+               "--init-weights=" + weights, "--seed=%d" % common.SEED]
+    if shape:
+        command += ["--batch-size=%d" % shape[0], "--seq-len=%d" % shape[1]]
+    common.run(command)
+    text = common.run([ds_model, os.path.join(common.ROOT, "models", config),
+                       "--print-config"])
+    B = shape[0] if shape else int(re.search(r"batch_size:\s*(\d+)", text).group(1))
+    T = shape[1] if shape else int(re.search(r"seq_len:\s*(\d+)", text).group(1))
+    vocab = int(re.search(r"vocab_size:\s*(\d+)", text).group(1))
+    tokens, targets = common.make_batch(vocab, B, T)
+    batch = stem + "-batch.safetensors"
+    common.write_safetensors(batch, {"tokens": tokens, "targets": targets})
+    return {"source": source, "weights": weights, "batch": batch, "B": B, "T": T}
+
+
+def model_table(build, name, config, shape, workdir, repeat):
+    prep = prepare(build, config, shape, workdir, name)
+    tokens = prep["B"] * prep["T"]
+    rows = {}
+    for policy in ["none", "selective", "full"]:
+        artifact = os.path.join(workdir, "%s-%s" % (name.replace(" ", "-"), policy))
+        rows[policy] = compile_step(build, prep["source"], remat_pass(policy), artifact)
+        rows[policy]["ms"] = time_step(build, artifact, prep, repeat)
+    budget = (rows["none"]["peak"] + rows["full"]["peak"]) // 2
+    artifact = os.path.join(workdir, "%s-budget" % name.replace(" ", "-"))
+    rows["budget"] = compile_step(build, prep["source"], remat_pass("budget", budget), artifact)
+    rows["budget"]["ms"] = time_step(build, artifact, prep, repeat)
+    rows["budget"]["budget"] = budget
+
+    print("\n### %s (batch %d x %d tokens)\n" % (name, prep["B"], prep["T"]))
+    print("| policy | activations (MB) | of none's | peak (MB) | recomputed (GFLOP/step) "
+          "| step ms, median (min–max) [tokens/s] | time vs none |")
+    print("|---|---|---|---|---|---|---|")
+    base = rows["none"]
+    for policy in POLICIES:
+        r = rows[policy]
+        label = policy if policy != "budget" else "budget=%.1fM" % (r["budget"] / 1e6)
+        peak = "%.2f" % (r["peak"] / 1e6)
+        if policy == "budget":
+            peak += " (%.1f %% of the budget)" % (100.0 * r["peak"] / r["budget"])
+        print("| %s | %.2f | %.0f %% | %s | %.3f | %s | %+.1f %% |" % (
+            label, r["activations"] / 1e6, 100.0 * r["activations"] / base["activations"],
+            peak, r["recomputed"] / 1e9, common.cell(r["ms"], tokens, 2),
+            100.0 * (r["ms"][0] / base["ms"][0] - 1.0)))
+    return rows
+
+
+def largest_batch(build, cap, workdir):
+    """The largest gpt-10m batch (128 tokens) whose step fits `cap` bytes."""
+    print("\n### What it buys: the largest gpt-10m batch (x 128 tokens) within a "
+          "%.0f MB peak\n" % (cap / 1e6))
+    print("| policy | largest batch | its peak (MB) | tokens per step |")
+    print("|---|---|---|---|")
+    ds_model = common.tool(build, "ds-model")
+    for policy in ["none", "selective", "full", "budget"]:
+        best = None
+        for batch in [8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64]:
+            source = os.path.join(workdir, "gpt-10m-b%d.mlir" % batch)
+            if not os.path.exists(source):
+                common.run([ds_model, os.path.join(common.ROOT, "models", "gpt-10m.textproto"),
+                            "--batch-size=%d" % batch, "-o", source])
+            try:
+                peak = plan_peak(build, source, policy, cap)
+            except SystemExit:
+                break  # the budget is out of reach at this batch
+            if peak > cap:
+                break
+            best = (batch, peak)
+        if best:
+            print("| %s | %d | %.1f | %d |" % (
+                policy if policy != "budget" else "budget=%.0fM" % (cap / 1e6),
+                best[0], best[1] / 1e6, best[0] * 128))
+        else:
+            print("| %s | none fits | | |" % policy)
+
+
+def deepseek_v3(build):
+    print("\n### DeepSeek-V3, one 4096-token sequence (a rank's share under dp x ep), "
+          "bf16, by `ds-compile --plan`\n")
+    print("| policy | activations (GB) | of none's | parameters + gradients + "
+          "optimizer state (GB) | recomputed (TFLOP/step) | of the step | plan time (s) |")
+    print("|---|---|---|---|---|---|---|")
+    base = None
+    for policy in ["none", "selective", "full"]:
+        start = time.perf_counter()
+        out = common.run([common.tool(build, "ds-compile"),
+                          os.path.join(common.ROOT, "models", "deepseek-v3.textproto"),
+                          "--batch-size=1", "--seq-len=4096", "--train",
+                          "--passes=" + remat_pass(policy), "--plan"])
+        seconds = time.perf_counter() - start
+        value = lambda what: int(re.search(r"^\s+%s\s+(\d+)" % what, out, re.M).group(1))
+        acts = value("activations")
+        state = value("parameters") + value("gradients") + value("optimizer state")
+        flops = re.search(r"recomputed per step: (\d+) FLOP \(([0-9.]+) %", out)
+        base = base or acts
+        print("| %s | %.2f | %.0f %% | %.0f | %.1f | %s %% | %.2f |" % (
+            policy, acts / 1e9, 100.0 * acts / base, state / 1e9,
+            int(flops.group(1)) / 1e12, flops.group(2), seconds))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default=os.path.join(common.ROOT, "build"))
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--cap", default="256M", help="memory cap of the batch search")
+    parser.add_argument("models", nargs="*", help="a subset of: " +
+                        ", ".join(name for name, _, _ in MODELS))
+    args = parser.parse_args()
+    cap = int(float(args.cap.rstrip("M")) * 1e6)
+    print("Activation checkpointing, f32, %s; DS threads: %s" % (common.cpu_name(),
+                                                                  common.ds_threads()))
+    with tempfile.TemporaryDirectory() as workdir:
+        for name, config, shape in MODELS:
+            if args.models and name not in args.models:
+                continue
+            model_table(args.build, name, config, shape, workdir, args.repeat)
+        largest_batch(args.build, cap, workdir)
+        deepseek_v3(args.build)
+
+
+if __name__ == "__main__":
+    main()
