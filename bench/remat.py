@@ -32,14 +32,21 @@ dp x ep grid holds it): `ds-compile --plan` per policy, per rank.
 """
 
 import argparse
+import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
+
+# The reference a PyTorch user would pick: the same model (bench/torch_models.py),
+# eager, with and without torch.utils.checkpoint around every layer.
+VENV_PYTHON = os.path.join(common.ROOT, ".bench-venv", "bin", "python")
+TORCH_KIND = {"gpt-10m": "gpt2", "tiny-moe": "dsv3", "tiny-moe 4x256": "dsv3"}
 
 MODELS = [("gpt-10m", "gpt-10m.textproto", None),
           ("tiny-moe", "tiny-moe.textproto", None),
@@ -98,7 +105,69 @@ def prepare(build, config, shape, workdir, name):
     tokens, targets = common.make_batch(vocab, B, T)
     batch = stem + "-batch.safetensors"
     common.write_safetensors(batch, {"tokens": tokens, "targets": targets})
-    return {"source": source, "weights": weights, "batch": batch, "B": B, "T": T}
+    config_json = stem + "-config.json"
+    with open(config_json, "w") as f:
+        f.write(common.run([ds_model, os.path.join(common.ROOT, "models", config),
+                            "--print-hf-config"]))
+    return {"source": source, "weights": weights, "batch": batch, "config": config_json,
+            "B": B, "T": T, "stem": stem}
+
+
+def torch_worker(args):
+    """In the reference venv: PyTorch eager's step on one model, without
+    and with per-layer checkpointing; prints JSON {policy: {saved, ms}}."""
+    import torch
+    import torch_models
+
+    with open(args.stem + "-config.json") as f:
+        cfg = json.load(f)
+    weights = common.read_safetensors(args.stem + "-weights.safetensors")
+    batch = common.read_safetensors(args.stem + "-batch.safetensors")
+    tokens = torch.from_numpy(batch["tokens"]).long()
+    targets = torch.from_numpy(batch["targets"]).long()
+    results = {}
+    for checkpoint in (False, True):
+        step = torch_models.make_step(args.kind, cfg, weights, checkpoint=checkpoint)
+        # Saved activations: what autograd keeps for the backward pass
+        # (torch.autograd.graph.saved_tensors_hooks), the parameters aside,
+        # each storage once.
+        params = {t.untyped_storage().data_ptr() for t in step.params.values()}
+        saved = {}
+
+        def pack(t):
+            storage = t.untyped_storage()
+            if storage.data_ptr() not in params:
+                saved[storage.data_ptr()] = storage.nbytes()
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loss, _ = step.loss_fn(step.params, tokens, targets)
+        del loss
+        for _ in range(2):
+            step(tokens, targets)
+        times = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            step(tokens, targets).item()
+            times.append((time.perf_counter() - start) * 1000.0)
+        results["checkpoint" if checkpoint else "none"] = {
+            "saved": sum(saved.values()), "ms": common.stats(times)}
+    results["version"] = torch.__version__
+    results["threads"] = torch.get_num_threads()
+    print(json.dumps(results))
+
+
+def torch_rows(name, prep, repeat):
+    """PyTorch eager without and with per-layer checkpointing, or None when
+    the reference venv (bench/setup-reference.sh) is missing."""
+    if not os.access(VENV_PYTHON, os.X_OK):
+        return None
+    out = subprocess.run([VENV_PYTHON, os.path.abspath(__file__), "--torch-worker",
+                          "--stem", prep["stem"], "--kind", TORCH_KIND[name],
+                          "--repeat", str(repeat)], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("error: the PyTorch worker failed:\n" + out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def model_table(build, name, config, shape, workdir, repeat):
@@ -115,6 +184,7 @@ def model_table(build, name, config, shape, workdir, repeat):
     rows["budget"]["ms"] = time_step(build, artifact, prep, repeat)
     rows["budget"]["budget"] = budget
 
+    reference = torch_rows(name, prep, repeat)
     print("\n### %s (batch %d x %d tokens)\n" % (name, prep["B"], prep["T"]))
     print("| policy | activations (MB) | of none's | peak (MB) | recomputed (GFLOP/step) "
           "| step ms, median (min–max) [tokens/s] | time vs none |")
@@ -130,6 +200,15 @@ def model_table(build, name, config, shape, workdir, repeat):
             label, r["activations"] / 1e6, 100.0 * r["activations"] / base["activations"],
             peak, r["recomputed"] / 1e9, common.cell(r["ms"], tokens, 2),
             100.0 * (r["ms"][0] / base["ms"][0] - 1.0)))
+    if reference:
+        for policy, label in [("none", "PyTorch %s eager" % reference["version"]),
+                              ("checkpoint", "PyTorch eager, torch.utils.checkpoint "
+                                             "per layer")]:
+            r = reference[policy]
+            print("| %s | %.2f | %.0f %% | – | – | %s | %+.1f %% |" % (
+                label, r["saved"] / 1e6, 100.0 * r["saved"] / reference["none"]["saved"],
+                common.cell(r["ms"], tokens, 2),
+                100.0 * (r["ms"][0] / reference["none"]["ms"][0] - 1.0)))
     return rows
 
 
@@ -191,9 +270,14 @@ def main():
     parser.add_argument("--build", default=os.path.join(common.ROOT, "build"))
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--cap", default="256M", help="memory cap of the batch search")
+    parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stem", help=argparse.SUPPRESS)
+    parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("models", nargs="*", help="a subset of: " +
                         ", ".join(name for name, _, _ in MODELS))
     args = parser.parse_args()
+    if args.torch_worker:
+        return torch_worker(args)
     cap = int(float(args.cap.rstrip("M")) * 1e6)
     print("Activation checkpointing, f32, %s; DS threads: %s" % (common.cpu_name(),
                                                                   common.ds_threads()))

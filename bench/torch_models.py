@@ -110,28 +110,43 @@ def gelu_new(x):
     return F.gelu(x, approximate="tanh")
 
 
-def gpt2_forward(cfg, W, tokens, attn_impl="sdpa"):
-    B, T = tokens.shape
-    D, H = cfg["n_embd"], cfg["n_head"]
+def gpt2_block(cfg, W, i, h, attn_impl="sdpa"):
+    B, T, D = h.shape
+    H = cfg["n_head"]
     hd = D // H
+    eps = cfg["layer_norm_epsilon"]
+    p = f"transformer.h.{i}."
+    x = layer_norm(h, W[p + "ln_1.weight"], W[p + "ln_1.bias"], eps)
+    qkv = torch.addmm(W[p + "attn.c_attn.bias"], x.reshape(B * T, D),
+                      W[p + "attn.c_attn.weight"])
+    q, k, v = (t.reshape(B, T, H, hd).transpose(1, 2) for t in qkv.split(D, dim=-1))
+    a = causal_attention(q, k, v, 1.0 / math.sqrt(hd), attn_impl)   # [B,H,T,hd]
+    a = a.transpose(1, 2).reshape(B * T, D)
+    h = h + torch.addmm(W[p + "attn.c_proj.bias"], a,
+                        W[p + "attn.c_proj.weight"]).reshape(B, T, D)
+    x = layer_norm(h, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps).reshape(B * T, D)
+    m = gelu_new(torch.addmm(W[p + "mlp.c_fc.bias"], x, W[p + "mlp.c_fc.weight"]))
+    return h + torch.addmm(W[p + "mlp.c_proj.bias"], m,
+                           W[p + "mlp.c_proj.weight"]).reshape(B, T, D)
+
+
+def run_layer(block, h, *args, checkpoint=False):
+    """block(h, *args), or under torch.utils.checkpoint (non-reentrant):
+    only h is kept, the block runs again in the backward pass."""
+    if checkpoint:
+        return torch.utils.checkpoint.checkpoint(block, h, *args, use_reentrant=False)
+    return block(h, *args)
+
+
+def gpt2_forward(cfg, W, tokens, attn_impl="sdpa", checkpoint=False):
+    B, T = tokens.shape
     eps = cfg["layer_norm_epsilon"]
     pos = torch.arange(T, device=tokens.device)
     h = F.embedding(tokens, W["transformer.wte.weight"]) + \
         F.embedding(pos, W["transformer.wpe.weight"])[None]
     for i in range(cfg["n_layer"]):
-        p = f"transformer.h.{i}."
-        x = layer_norm(h, W[p + "ln_1.weight"], W[p + "ln_1.bias"], eps)
-        qkv = torch.addmm(W[p + "attn.c_attn.bias"], x.reshape(B * T, D),
-                          W[p + "attn.c_attn.weight"])
-        q, k, v = (t.reshape(B, T, H, hd).transpose(1, 2) for t in qkv.split(D, dim=-1))
-        a = causal_attention(q, k, v, 1.0 / math.sqrt(hd), attn_impl)   # [B,H,T,hd]
-        a = a.transpose(1, 2).reshape(B * T, D)
-        h = h + torch.addmm(W[p + "attn.c_proj.bias"], a,
-                            W[p + "attn.c_proj.weight"]).reshape(B, T, D)
-        x = layer_norm(h, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps).reshape(B * T, D)
-        m = gelu_new(torch.addmm(W[p + "mlp.c_fc.bias"], x, W[p + "mlp.c_fc.weight"]))
-        h = h + torch.addmm(W[p + "mlp.c_proj.bias"], m,
-                            W[p + "mlp.c_proj.weight"]).reshape(B, T, D)
+        h = run_layer(lambda h, i=i: gpt2_block(cfg, W, i, h, attn_impl), h,
+                      checkpoint=checkpoint)
     h = layer_norm(h, W["transformer.ln_f.weight"], W["transformer.ln_f.bias"], eps)
     return F.linear(h, W["transformer.wte.weight"]), {}      # tied lm_head
 
@@ -381,7 +396,23 @@ def dsv3_moe(cfg, W, m, x):
     return y.reshape(B, T, D), info
 
 
-def dsv3_forward(cfg, W, tokens, attn_impl="sdpa"):
+def dsv3_block(cfg, W, i, h, cos, sin, routing, attn_impl="sdpa"):
+    eps = cfg["rms_norm_eps"]
+    p = f"model.layers.{i}."
+    h = h + dsv3_attention(cfg, W, p + "self_attn.",
+                           rms_norm(h, W[p + "input_layernorm.weight"], eps), cos, sin,
+                           attn_impl)
+    x = rms_norm(h, W[p + "post_attention_layernorm.weight"], eps)
+    m = p + "mlp."
+    if dsv3_is_moe_layer(cfg, i):
+        y, routing[i] = dsv3_moe(cfg, W, m, x)
+    else:
+        y = swiglu_mlp(x, W[m + "gate_proj.weight"], W[m + "up_proj.weight"],
+                       W[m + "down_proj.weight"])
+    return h + y
+
+
+def dsv3_forward(cfg, W, tokens, attn_impl="sdpa", checkpoint=False):
     B, T = tokens.shape
     eps = cfg["rms_norm_eps"]
     emb = W["model.embed_tokens.weight"]
@@ -389,18 +420,8 @@ def dsv3_forward(cfg, W, tokens, attn_impl="sdpa"):
     h = F.embedding(tokens, emb)
     routing = {}
     for i in range(cfg["num_hidden_layers"]):
-        p = f"model.layers.{i}."
-        h = h + dsv3_attention(cfg, W, p + "self_attn.",
-                               rms_norm(h, W[p + "input_layernorm.weight"], eps), cos, sin,
-                               attn_impl)
-        x = rms_norm(h, W[p + "post_attention_layernorm.weight"], eps)
-        m = p + "mlp."
-        if dsv3_is_moe_layer(cfg, i):
-            y, routing[i] = dsv3_moe(cfg, W, m, x)
-        else:
-            y = swiglu_mlp(x, W[m + "gate_proj.weight"], W[m + "up_proj.weight"],
-                           W[m + "down_proj.weight"])
-        h = h + y
+        h = run_layer(lambda h, i=i: dsv3_block(cfg, W, i, h, cos, sin, routing, attn_impl),
+                      h, checkpoint=checkpoint)
     h = rms_norm(h, W["model.norm.weight"], eps)
     return linear(h, W["lm_head.weight"]), routing
 
@@ -458,6 +479,8 @@ class TrainStep:
     requires_grad), optimizer, biases (the balanced MoE biases, in layer
     order), compile_seconds (of the first call, when compiled).
 
+    checkpoint: run each layer under torch.utils.checkpoint (non-reentrant):
+    only its input is kept, and it runs again in the backward pass.
     compile: False (eager) or one of COMPILE_STRATEGIES; compile_kwargs go
     to every torch.compile call (mode=..., dynamic=...). optimizer_impl:
     "foreach" or "fused" (torch.optim.AdamW's implementations; same math).
@@ -467,7 +490,7 @@ class TrainStep:
 
     def __init__(self, model_name_or_forward, cfg, weights, compile=False, device="cpu",
                  attn_impl="sdpa", compile_kwargs=None, optimizer_impl="foreach",
-                 moe_impl="loop", **adamw):
+                 moe_impl="loop", checkpoint=False, **adamw):
         forward = resolve_forward(model_name_or_forward)
         self.cfg = cfg
         self.device = torch.device(device)
@@ -494,7 +517,8 @@ class TrainStep:
         n_experts = cfg.get("n_routed_experts")
 
         def loss_fn(W, tokens, targets):
-            logits, routing = forward(cfg, W, tokens, attn_impl=attn_impl)
+            logits, routing = forward(cfg, W, tokens, attn_impl=attn_impl,
+                                      **({"checkpoint": True} if checkpoint else {}))
             loss = cross_entropy(logits, targets)
             return loss, (expert_load(routing, n_experts) if routing else None)
 
