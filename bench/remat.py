@@ -13,13 +13,24 @@ none's peak and full's:
                step allocates besides its arguments and results
                (activations, gradients, temporaries)
   recomputed   FLOPs recomputed per step (ds-compile's estimate)
-  step         median (min-max) ms of `ds-run --repeat` on the compiled
-               @train_step (same weights, same batch for every policy: the
-               ones bench/train_step.py uses), tokens/s at the median, and
-               the time against none's
+  step         ms of the compiled @train_step run by `ds-run --repeat`
+               (same weights, same batch for every policy: the ones
+               bench/train_step.py uses); the policies take turns, 6 rounds
+               of repeat/6 steps each, and the median is that of the
+               rounds' medians (min and max over all steps); tokens/s at
+               the median, and the time against none's
 
 Models: gpt-10m (8 x 128 tokens), tiny-moe (its config's 2 x 32), and
 tiny-moe at 4 x 256 tokens, where activations dominate the step's memory.
+
+Beside them, the reference a PyTorch user would reach for: the same model
+and step (bench/torch_models.py, same weights and batch), eager, without
+and with torch.utils.checkpoint (non-reentrant) around every layer; its
+activations are what autograd saves (saved_tensors_hooks, parameters
+aside). Unlike DS's column they include what the loss's backward reads
+(the logits' softmax), which DS's step keeps outside the functions whose
+residuals it counts (it is in DS's peak). Needs bench/setup-reference.sh's
+venv; without it the PyTorch rows are left out.
 
 What it buys: the largest batch of gpt-10m (128 tokens) whose step fits a
 memory cap (--cap, peak workspace) under each policy, from the memory plan
@@ -81,11 +92,22 @@ def compile_step(build, source, passes, artifact):
             "recomputed": int(row.group(3))}
 
 
-def time_step(build, artifact, prep, repeat):
-    out = common.run([common.tool(build, "ds-run"), artifact, "--entry=train_step",
-                      "--inputs=" + prep["weights"], "--inputs=" + prep["batch"],
-                      "--zero-missing", "--repeat=%d" % repeat])
-    return common.parse_repeat(out)
+def time_steps(build, artifacts, prep, repeat, rounds=6):
+    """{artifact: (median, min, max) ms}: the artifacts timed in turns
+    (`ds-run --repeat` of repeat/rounds steps each, round after round), so
+    that a slow spell of the machine falls on all of them alike. The
+    median is that of the rounds' medians."""
+    per_round = max(repeat // rounds, 2)
+    seen = {artifact: [] for artifact in artifacts}
+    for _ in range(rounds):
+        for artifact in artifacts:
+            out = common.run([common.tool(build, "ds-run"), artifact, "--entry=train_step",
+                              "--inputs=" + prep["weights"], "--inputs=" + prep["batch"],
+                              "--zero-missing", "--repeat=%d" % per_round])
+            seen[artifact].append(common.parse_repeat(out))
+    return {artifact: (common.stats([m for m, _, _ in runs])[0],
+                       min(lo for _, lo, _ in runs), max(hi for _, _, hi in runs))
+            for artifact, runs in seen.items()}
 
 
 def prepare(build, config, shape, workdir, name):
@@ -173,16 +195,19 @@ def torch_rows(name, prep, repeat):
 def model_table(build, name, config, shape, workdir, repeat):
     prep = prepare(build, config, shape, workdir, name)
     tokens = prep["B"] * prep["T"]
-    rows = {}
+    rows, artifacts = {}, {}
     for policy in ["none", "selective", "full"]:
-        artifact = os.path.join(workdir, "%s-%s" % (name.replace(" ", "-"), policy))
-        rows[policy] = compile_step(build, prep["source"], remat_pass(policy), artifact)
-        rows[policy]["ms"] = time_step(build, artifact, prep, repeat)
+        artifacts[policy] = os.path.join(workdir, "%s-%s" % (name.replace(" ", "-"), policy))
+        rows[policy] = compile_step(build, prep["source"], remat_pass(policy),
+                                    artifacts[policy])
     budget = (rows["none"]["peak"] + rows["full"]["peak"]) // 2
-    artifact = os.path.join(workdir, "%s-budget" % name.replace(" ", "-"))
-    rows["budget"] = compile_step(build, prep["source"], remat_pass("budget", budget), artifact)
-    rows["budget"]["ms"] = time_step(build, artifact, prep, repeat)
+    artifacts["budget"] = os.path.join(workdir, "%s-budget" % name.replace(" ", "-"))
+    rows["budget"] = compile_step(build, prep["source"], remat_pass("budget", budget),
+                                  artifacts["budget"])
     rows["budget"]["budget"] = budget
+    times = time_steps(build, [artifacts[policy] for policy in POLICIES], prep, repeat)
+    for policy in POLICIES:
+        rows[policy]["ms"] = times[artifacts[policy]]
 
     reference = torch_rows(name, prep, repeat)
     print("\n### %s (batch %d x %d tokens)\n" % (name, prep["B"], prep["T"]))

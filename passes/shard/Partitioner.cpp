@@ -756,6 +756,10 @@ Partitioner::partition(func::FuncOp function,
       b, function.getLoc(), newName,
       b.getFunctionType(argTypes, function.getResultTypes()));
   partitioned.setPrivate();
+  // What autodiff and ds-remat recorded on the function (ds.gradient,
+  // ds.residuals) describes the partitioned copy too.
+  for (NamedAttribute attr : function->getDiscardableAttrs())
+    partitioned->setAttr(attr.getName(), attr.getValue());
   if (ArrayAttr args = function.getArgAttrsAttr())
     partitioned.setArgAttrsAttr(args);
   // A split parameter of a function other than the entry is no longer the
