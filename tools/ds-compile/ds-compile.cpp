@@ -15,7 +15,6 @@
 #include "frontend/config/ModelConfig.h"
 #include "passes/Passes.h"
 #include "passes/codegen/Artifact.h"
-#include "passes/remat/PeakMemory.h"
 #include "passes/remat/Report.h"
 #include "passes/shard/Communication.h"
 #include "passes/shard/RankMemory.h"
@@ -172,7 +171,6 @@ static std::string withoutSharding(const std::string &pipeline) {
 /// the ds IR before lowering consumes it.
 struct EntryActivations {
   int64_t savedBytes = 0;
-  int64_t estimatedPeak = 0;
   mlir::ds::RematCost remat;
 };
 
@@ -185,7 +183,6 @@ activationsOf(mlir::ModuleOp module) {
     EntryActivations &entry = entries[function.getSymName().str()];
     entry.savedBytes = mlir::ds::rankMemoryOf(module, function).activations;
     entry.remat = mlir::ds::rematCostOf(module, function);
-    entry.estimatedPeak = mlir::ds::estimatePeakMemory(module, function);
   }
   return entries;
 }
