@@ -247,3 +247,21 @@ def xla_threads():
     flags = os.environ.get("XLA_FLAGS", "")
     return "XLA CPU default (all %d cores)%s" % (
         os.cpu_count(), ("; XLA_FLAGS=" + flags) if flags else "")
+
+
+def time_steps(build, artifacts, prep, repeat, rounds=6):
+    """{artifact: (median, min, max) ms}: the artifacts timed in turns
+    (`ds-run --repeat` of repeat/rounds steps each, round after round), so
+    that a slow spell of the machine falls on all of them alike. The
+    median is that of the rounds' medians."""
+    per_round = max(repeat // rounds, 2)
+    seen = {artifact: [] for artifact in artifacts}
+    for _ in range(rounds):
+        for artifact in artifacts:
+            out = run([tool(build, "ds-run"), artifact, "--entry=train_step",
+                       "--inputs=" + prep["weights"], "--inputs=" + prep["batch"],
+                       "--zero-missing", "--repeat=%d" % per_round])
+            seen[artifact].append(parse_repeat(out))
+    return {artifact: (stats([m for m, _, _ in runs])[0],
+                       min(lo for _, lo, _ in runs), max(hi for _, _, hi in runs))
+            for artifact, runs in seen.items()}

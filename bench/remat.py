@@ -92,24 +92,6 @@ def compile_step(build, source, passes, artifact):
             "recomputed": int(row.group(3))}
 
 
-def time_steps(build, artifacts, prep, repeat, rounds=6):
-    """{artifact: (median, min, max) ms}: the artifacts timed in turns
-    (`ds-run --repeat` of repeat/rounds steps each, round after round), so
-    that a slow spell of the machine falls on all of them alike. The
-    median is that of the rounds' medians."""
-    per_round = max(repeat // rounds, 2)
-    seen = {artifact: [] for artifact in artifacts}
-    for _ in range(rounds):
-        for artifact in artifacts:
-            out = common.run([common.tool(build, "ds-run"), artifact, "--entry=train_step",
-                              "--inputs=" + prep["weights"], "--inputs=" + prep["batch"],
-                              "--zero-missing", "--repeat=%d" % per_round])
-            seen[artifact].append(common.parse_repeat(out))
-    return {artifact: (common.stats([m for m, _, _ in runs])[0],
-                       min(lo for _, lo, _ in runs), max(hi for _, _, hi in runs))
-            for artifact, runs in seen.items()}
-
-
 def prepare(build, config, shape, workdir, name):
     ds_model = common.tool(build, "ds-model")
     stem = os.path.join(workdir, name.replace(" ", "-"))
@@ -205,7 +187,7 @@ def model_table(build, name, config, shape, workdir, repeat):
     rows["budget"] = compile_step(build, prep["source"], remat_pass("budget", budget),
                                   artifacts["budget"])
     rows["budget"]["budget"] = budget
-    times = time_steps(build, [artifacts[policy] for policy in POLICIES], prep, repeat)
+    times = common.time_steps(build, [artifacts[policy] for policy in POLICIES], prep, repeat)
     for policy in POLICIES:
         rows[policy]["ms"] = times[artifacts[policy]]
 

@@ -383,6 +383,59 @@ def DsLowerToLinalgPass : Pass<"ds-lower-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def DsFusePass : Pass<"ds-fuse", "::mlir::ModuleOp"> {
+  let summary = "Groups lowered code into kernels: elementwise chains and row reductions with their consumers";
+  let description = [{
+    Runs on linalg on tensors, after `--ds-lower-to-linalg` and inlining. It
+    decides which work runs as one kernel, on the CPU (one loop nest) and on
+    the GPU (one launch) alike:
+
+    * chains of elementwise ops merge into one `linalg.generic`, also into
+      the reduction that consumes them (upstream elementwise fusion, for
+      producers with one use);
+    * elementwise ops over the same loops that read a common input merge
+      into one op with the outputs of both (sibling fusion, as XLA's
+      multi-output fusion), which reads that input once: AdamW's update of
+      one tensor, its parameter and both moments, becomes one kernel;
+    * a row reduction (parallel loops, then reduction loops; one result per
+      row: a norm's sum of squares, a mean, a variance) and the elementwise
+      op that consumes it per row become one `scf.forall` over the rows,
+      tiled by one row, with the reduction's fill and any further row
+      reductions it needs fused in (`scf::tileConsumerAndFuseProducers`).
+      A reduction also used after the group (a statistic saved for the
+      backward pass) is yielded by the loop; one used before it is not
+      fused. Producers that would be recomputed whole for every row (a
+      reduction over the rows themselves, such as a weight's gradient) stay
+      kernels of their own.
+
+    Every kernel then carries `ds.kernel = {id, kind, ops}` (kind `row` for
+    a group, `elementwise`, `reduction`, or a named op such as `fill` or
+    `transpose`), and every function
+    `ds.fusion = {kernels_before, kernels_after, bytes_before, bytes_after,
+    library_calls, library_bytes}`: generated kernels per run (an op in a
+    loop over layers counts once per layer) and the bytes they read and
+    write, before and after the pass, plus the library calls and the bytes
+    of their buffers, which fusion does not change.
+
+    ```
+    ds-opt model.mlir --ds-autodiff --ds-optimizer --ds-lower-to-linalg \
+        --inline --ds-fuse
+    ```
+  }];
+  let options = [
+    Option<"siblings", "siblings", "bool", /*default=*/"true",
+           "Merge elementwise ops over the same loops that share an input">,
+    Option<"rowGroups", "row-groups", "bool", /*default=*/"true",
+           "Fuse row reductions with their consumers (false: elementwise "
+           "fusion only)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def DsApproximateMathPass : Pass<"ds-approximate-math"> {
   let summary = "Replaces f32 transcendental functions by polynomial approximations";
   let description = [{
@@ -460,6 +513,10 @@ def DsPlanMemoryPass : Pass<"ds-plan-memory", "::mlir::ModuleOp"> {
     greedily, largest buffer first, 64-byte aligned. A buffer a loop carries
     from one iteration to the next (a layer's output, the next layer's
     input) gets two slots around the loop, used by alternate iterations.
+    A buffer allocated inside a parallel loop (`scf.forall`: a fused
+    group's per-row statistics) belongs to each iteration: it becomes one
+    buffer before the loop with the loop's iteration space as leading
+    dimensions, and each iteration uses its own slice.
 
     Each entry records `ds.workspace_bytes` (the planned peak),
     `ds.unplanned_bytes` (the sum of all buffers) and `ds.buffers`. Copies
@@ -479,6 +536,49 @@ def DsPlanMemoryPass : Pass<"ds-plan-memory", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect"];
+}
+
+def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Turns each kernel of planned code into a gpu.launch, with parallel reductions";
+  let description = [{
+    Runs after `--ds-plan-memory` (memrefs, static shapes) for the GPU
+    targets. Each kernel `--ds-fuse` formed becomes one `gpu.launch`:
+
+    * a row group (`scf.forall` over rows) runs one block per row; the
+      block's threads share each op of the group in turn (a thread takes
+      iterations t, t + blockDim, ...), with a `gpu.barrier` between ops.
+      A reduction over the row is split among the threads, each combining
+      its share in a register, and `gpu.all_reduce` combines the threads'
+      values (warp shuffles, then shared memory across warps); thread 0
+      folds the total into the output;
+    * an elementwise op runs one thread per iteration over a grid of
+      blocks;
+    * a reduction outside a group runs one block per output, as above,
+      when it has one output, or fewer than 2048 each reduced over at least
+      512 iterations; otherwise one thread per output, each reducing in
+      order (a column sum over many columns: consecutive threads read
+      consecutive elements).
+
+    A reduction is split among threads only when each of its results is
+    `out ⊕ x` with ⊕ an operation `gpu.all_reduce` knows (add, mul, min,
+    max, and, or, xor) and `x` independent of the outputs; others run one
+    thread per output. Named linalg ops are generalized first. Code left on
+    the host may only compute addresses, loop over layers and call library
+    kernels: anything else that touches memory is reported as an error.
+
+    ```
+    ds-opt model.mlir --ds-cpu-pipeline=stop-after=planned --ds-gpu-kernels
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block (a multiple of 32, at most 1024)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
 }
 
 def DsEmitEntryAbiPass : Pass<"ds-emit-entry-abi", "::mlir::ModuleOp"> {

@@ -2,6 +2,8 @@
 
 #include "passes/Registration.h"
 #include "passes/Passes.h"
+#include "passes/gpu/CudaPipeline.h"
+#include "passes/lower/Pipeline.h"
 
 #include "dialects/ds/DsDialect.h"
 #include "dialects/ds/DsSharding.h"
@@ -12,6 +14,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -20,8 +23,12 @@ namespace mlir::ds {
 void registerCompilerDialectsAndPasses(DialectRegistry &registry) {
   registerAllPasses();
   registerDsPasses();
+  registerCpuPipeline();
+  registerCudaPipeline();
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // gpu-module-to-binary translates device code to LLVM IR.
+  registerAllToLLVMIRTranslations(registry);
   registry.insert<DsDialect>();
   registerShardingInterfaceModels(registry);
 }

@@ -57,6 +57,15 @@ config.substitutions.append(("%moe_steps_4_ranks", "10" if sanitize else "20"))
 # build).
 config.substitutions.append(("%moe_steps_8_ranks", "10" if sanitize else "14"))
 
+# The CUDA toolkit's ptxas assembles generated PTX (no GPU needed): CUDA 13
+# at /usr/local/cuda on every DS machine, or CUDA_ROOT.
+cuda_root = os.environ.get("CUDA_ROOT", "/usr/local/cuda")
+ptxas = shutil.which("ptxas", path=os.path.join(cuda_root, "bin"))
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+    config.substitutions.append(("%cuda_root", cuda_root))
+
 # GPU tests run only where a CUDA device is present.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:
     config.available_features.add("cuda")

@@ -1,6 +1,7 @@
 //===- Artifact.cpp - compiling a ds module into a CPU artifact -----------===//
 
 #include "passes/codegen/Artifact.h"
+#include "passes/fuse/Kernels.h"
 #include "dialects/ds/DsSharding.h"
 
 #include "dialects/ds/DsDialect.h"
@@ -239,6 +240,7 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.entries = entries;
   pipelineOptions.parallel = options.parallel;
+  pipelineOptions.fuse = options.fuse;
   pipelineOptions.shareMemory = options.shareMemory;
   PassManager lower(ctx);
   buildCpuLoweringPipeline(lower, pipelineOptions);
@@ -263,6 +265,19 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
     plan.workspaceBytes = read("ds.workspace_bytes");
     plan.unplannedBytes = read("ds.unplanned_bytes");
     plan.buffers = read("ds.buffers");
+    if (auto fusion = lowered->getAttrOfType<DictionaryAttr>(kFusionAttr)) {
+      auto count = [&](StringRef name) -> int64_t {
+        if (auto value = fusion.getAs<IntegerAttr>(name))
+          return value.getInt();
+        return 0;
+      };
+      plan.kernelsBefore = count("kernels_before");
+      plan.kernelsAfter = count("kernels_after");
+      plan.bytesBefore = count("bytes_before");
+      plan.bytesAfter = count("bytes_after");
+      plan.libraryCalls = count("library_calls");
+      plan.libraryBytes = count("library_bytes");
+    }
     report.entries.push_back(plan);
     entryJson.push_back(describeEntry(
         signatures->lookupSymbol<func::FuncOp>(name), plan));

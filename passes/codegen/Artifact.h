@@ -31,6 +31,9 @@ struct CompileOptions {
   /// Run the parallel loops of generated code on OpenMP threads (see
   /// CpuPipelineOptions::parallel).
   bool parallel = true;
+  /// Group generated code into kernels with --ds-fuse (false: one loop
+  /// nest per linalg op, to measure what fusion gains).
+  bool fuse = true;
   /// Let buffers with disjoint lifetimes share workspace bytes.
   bool shareMemory = true;
   /// LLVM's optimisation level (0-3).
@@ -55,6 +58,11 @@ struct CompileReport {
   struct Entry {
     std::string name;
     int64_t workspaceBytes = 0, unplannedBytes = 0, buffers = 0;
+    /// What --ds-fuse counted (its `ds.fusion` report): generated kernels
+    /// per call and the bytes they move, before and after fusion, and the
+    /// library calls and the bytes of their buffers.
+    int64_t kernelsBefore = 0, kernelsAfter = 0, bytesBefore = 0,
+            bytesAfter = 0, libraryCalls = 0, libraryBytes = 0;
   };
   std::vector<Entry> entries;
   double lowerSeconds = 0, codegenSeconds = 0, linkSeconds = 0;

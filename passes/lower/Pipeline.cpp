@@ -29,7 +29,7 @@ void buildCpuLoweringPipeline(OpPassManager &pm,
   // entry points remain.
   add("inline,symbol-dce,canonicalize,cse");
   if (options.fuse)
-    add("linalg-fuse-elementwise-ops,canonicalize,cse");
+    add("ds-fuse");
   if (options.stopAfter == "linalg")
     return;
   add("one-shot-bufferize{bufferize-function-boundaries=1 allow-return-allocs-from-loops=1 "
@@ -45,15 +45,16 @@ void buildCpuLoweringPipeline(OpPassManager &pm,
 
 void buildCpuLlvmPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   auto add = [&](StringRef pipeline) { addText(pm, pipeline); };
+  // Fused groups (scf.forall over rows) are loops like the others.
   if (options.parallel) {
-    add("func.func(convert-linalg-to-parallel-loops)");
+    add("func.func(scf-forall-to-parallel,convert-linalg-to-parallel-loops)");
     DsParallelizeLoopsPassOptions parallelOptions;
     parallelOptions.minWork = options.minParallelWork;
     pm.addPass(createDsParallelizeLoopsPass(parallelOptions));
     add("convert-scf-to-openmp");
   }
   else
-    add("func.func(convert-linalg-to-loops)");
+    add("func.func(scf-forall-to-for,convert-linalg-to-loops)");
   add("lower-affine,canonicalize,cse");
   if (options.approximateMath)
     add("ds-approximate-math{functions=tanh,exp,expm1,log,log1p,erf}");

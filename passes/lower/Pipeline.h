@@ -1,7 +1,7 @@
 //===- Pipeline.h - the CPU code generation pipeline ------------*- C++ -*-===//
 //
-// ds (tensors) → linalg → bufferized memrefs with a static memory plan →
-// loops → the LLVM dialect with the runtime's entry ABI. Registered as
+// ds (tensors) → linalg → kernels (--ds-fuse) → bufferized memrefs with a
+// static memory plan → loops → the LLVM dialect with the runtime's entry ABI. Registered as
 // `--ds-cpu-pipeline` for ds-opt; ds-compile runs the same pipeline and then
 // emits native code.
 //
@@ -38,7 +38,9 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "save"),
       llvm::cl::init(1 << 16)};
   Option<bool> fuse{*this, "fuse",
-                    llvm::cl::desc("Fuse elementwise linalg ops"),
+                    llvm::cl::desc("Group generated code into kernels "
+                                   "(--ds-fuse; false: one loop nest per "
+                                   "linalg op)"),
                     llvm::cl::init(true)};
   Option<bool> approximateMath{
       *this, "approximate-math",

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -112,6 +113,57 @@ int64_t place(MutableArrayRef<Interval> intervals, bool share) {
   return peak;
 }
 
+/// Gives each iteration of a parallel loop its own copy of the buffers it
+/// allocates (a fused group's per-row statistics): one buffer outside the
+/// loop with the loop's iteration space as leading dimensions, of which
+/// each iteration uses its own slice. Parallel iterations then never share
+/// bytes, and the plan places the expanded buffer like any other.
+void privatizeLoopBuffers(scf::ForallOp loop) {
+  SmallVector<memref::AllocOp> allocs;
+  loop.getBody()->walk([&](memref::AllocOp alloc) {
+    if (alloc->getParentOfType<scf::ForallOp>() == loop)
+      allocs.push_back(alloc);
+  });
+  if (allocs.empty() || !loop.isNormalized())
+    return; // left for planBlock to reject
+  std::optional<SmallVector<int64_t>> trips =
+      getConstantIntValues(loop.getMixedUpperBound());
+  if (!trips)
+    return;
+  for (memref::AllocOp alloc : allocs) {
+    MemRefType type = alloc.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+      continue;
+    SmallVector<int64_t> shape(*trips);
+    llvm::append_range(shape, type.getShape());
+    OpBuilder outside(loop);
+    auto expanded = memref::AllocOp::create(
+        outside, alloc.getLoc(),
+        MemRefType::get(shape, type.getElementType()),
+        alloc.getAlignmentAttr());
+    OpBuilder inside(alloc);
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    for (Value iv : loop.getInductionVars()) {
+      offsets.push_back(iv);
+      sizes.push_back(inside.getIndexAttr(1));
+      strides.push_back(inside.getIndexAttr(1));
+    }
+    for (int64_t size : type.getShape()) {
+      offsets.push_back(inside.getIndexAttr(0));
+      sizes.push_back(inside.getIndexAttr(size));
+      strides.push_back(inside.getIndexAttr(1));
+    }
+    auto viewType = memref::SubViewOp::inferRankReducedResultType(
+        type.getShape(), cast<MemRefType>(expanded.getType()), offsets, sizes,
+        strides);
+    Value view = memref::SubViewOp::create(inside, alloc.getLoc(),
+                                           cast<MemRefType>(viewType),
+                                           expanded, offsets, sizes, strides);
+    alloc.replaceAllUsesWith(view);
+    alloc.erase();
+  }
+}
+
 class Planner {
 public:
   explicit Planner(bool share) : share(share) {}
@@ -151,6 +203,16 @@ public:
         intervals.push_back(interval);
         plan.unplannedBytes += interval.bytes;
         continue;
+      }
+      // Iterations of a parallel loop run at once: a buffer of their own
+      // cannot share one slot (privatizeLoopBuffers moved them out).
+      if (isa<scf::ForallOp, scf::ParallelOp>(op)) {
+        WalkResult inner = op.walk([](memref::AllocOp alloc) {
+          alloc.emitError("cannot plan a buffer inside a parallel loop");
+          return WalkResult::interrupt();
+        });
+        if (inner.wasInterrupted())
+          return failure();
       }
       // A nested block's plan is reserved while its op runs.
       Interval reservation{position[&op], position[&op], 0};
@@ -273,11 +335,16 @@ struct PlanMemoryPass : impl::DsPlanMemoryPassBase<PlanMemoryPass> {
     SmallVector<memref::CopyOp> copies;
     module.walk([&](memref::CopyOp copy) { copies.push_back(copy); });
     for (memref::CopyOp copy : copies) {
-      OpBuilder b(copy);
-      linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
-                             copy.getTarget());
+      // Bufferizing a fused group's `parallel_insert_slice` into the view
+      // it was computed in leaves a copy of that view onto itself.
+      if (copy.getSource() != copy.getTarget()) {
+        OpBuilder b(copy);
+        linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
+                               copy.getTarget());
+      }
       copy.erase();
     }
+    module.walk([](scf::ForallOp loop) { privatizeLoopBuffers(loop); });
 
     for (auto function : module.getOps<func::FuncOp>()) {
       if (function.isExternal())

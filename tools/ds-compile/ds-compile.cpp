@@ -76,6 +76,11 @@ static cl::opt<bool> parallel(
              "(default; --parallel=false keeps them on the calling thread; "
              "the kernels are threaded either way)"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool> fuse(
+    "fuse",
+    cl::desc("Group generated code into kernels with --ds-fuse (default; "
+             "--fuse=false gives one loop nest per linalg op)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("Keep model.ll and model.o"),
                           cl::cat(category));
@@ -90,6 +95,24 @@ static cl::opt<int64_t> batchSize("batch-size",
 static cl::opt<int64_t> seqLen("seq-len",
                                cl::desc("Sequence length (configs only)"),
                                cl::init(0), cl::cat(category));
+
+/// What --ds-fuse did to each entry: generated kernels per call and the
+/// bytes they read and write, before and after; library calls beside.
+static void printFusion(const mlir::ds::CompileReport &report) {
+  llvm::outs() << llvm::format("  %-24s %18s %34s %8s %16s\n", "entry",
+                               "kernels", "kernel traffic (B)", "library",
+                               "library (B)");
+  for (const auto &entry : report.entries)
+    llvm::outs() << llvm::format(
+        "  %-24s %8lld -> %-6lld %16lld -> %-14lld %8lld %16lld\n",
+        entry.name.c_str(), (long long)entry.kernelsBefore,
+        (long long)entry.kernelsAfter, (long long)entry.bytesBefore,
+        (long long)entry.bytesAfter, (long long)entry.libraryCalls,
+        (long long)entry.libraryBytes);
+  llvm::outs() << "  (kernels: generated loop nests per call, before -> "
+                  "after --ds-fuse; traffic: the bytes they read and write; "
+                  "library: kernel calls and their buffers' bytes)\n";
+}
 
 static int fail(const std::string &message) {
   llvm::errs() << "ds-compile: " << message << "\n";
@@ -235,6 +258,7 @@ int main(int argc, char **argv) {
   mlir::ds::CompileOptions options = mlir::ds::defaultCompileOptions();
   options.entries.assign(entries.begin(), entries.end());
   options.parallel = parallel;
+  options.fuse = fuse;
   options.keepIntermediates = keep;
   options.optLevel = static_cast<int>(optLevel);
   options.source = inputPath;
@@ -275,7 +299,8 @@ int main(int argc, char **argv) {
   }
   std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
   std::string identity = hex(llvm::xxh3_64bits(printed)) + "|" + pipeline +
-                         "|" + (parallel ? "parallel" : "serial") + "|O" +
+                         "|" + (parallel ? "parallel" : "serial") +
+                         (fuse ? "|fused" : "|unfused") + "|O" +
                          std::to_string(optLevel) + "|" + fileHash(self) +
                          "|" + fileHash(options.kernelsArchive);
   for (const std::string &entry : options.entries)
@@ -364,6 +389,8 @@ int main(int argc, char **argv) {
     llvm::outs() << "  (workspace: the entry's peak memory besides its "
                     "arguments and results; activations: forward values its "
                     "backward pass keeps; recomputed: per call)\n";
+    if (fuse)
+      printFusion(report);
     llvm::outs() << communication;
   }
   return 0;

@@ -10,16 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/ds/DsDialect.h"
-#include "dialects/ds/DsSharding.h"
 #include "dialects/ds/SafeParse.h"
-#include "passes/Passes.h"
-#include "passes/lower/Pipeline.h"
+#include "passes/Registration.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/InitLLVM.h"
@@ -52,15 +46,8 @@ bool checkParserHazards(const llvm::MemoryBuffer &input) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  mlir::registerAllPasses();
-  mlir::ds::registerDsPasses();
-  mlir::ds::registerCpuPipeline();
-
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<mlir::ds::DsDialect>();
-  mlir::ds::registerShardingInterfaceModels(registry);
+  mlir::ds::registerCompilerDialectsAndPasses(registry);
 
   auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "DS optimizer driver: the ds dialect and all of MLIR\n",

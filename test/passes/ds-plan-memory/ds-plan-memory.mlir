@@ -76,3 +76,39 @@ func.func @carried(%in: memref<16xf32>, %out: memref<16xf32>) {
   memref.copy %r, %out : memref<16xf32> to memref<16xf32>
   return
 }
+
+// -----
+
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// A buffer allocated inside a parallel loop (a fused group's per-row sum)
+// belongs to each iteration: it becomes one buffer outside the loop with
+// the loop's iterations as leading dimension, of which each row uses its
+// own element; a loop cannot share one slot between rows running at once.
+// CHECK-LABEL: func.func @per_row(
+// CHECK-SAME: ds.buffers = 1 : i64, ds.unplanned_bytes = 64 : i64, ds.workspace_bytes = 64 : i64
+// CHECK: %[[ROWS:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<64xi8> to memref<8x1xf32>
+// CHECK: scf.forall (%[[I:.*]]) in (8)
+// CHECK:   %[[MINE:.*]] = memref.subview %[[ROWS]][%[[I]], 0] [1, 1] [1, 1] : memref<8x1xf32> to memref<1xf32, strided<[1], offset: ?>>
+// CHECK:   linalg.fill ins(%{{.*}} : f32) outs(%[[MINE]] :
+func.func @per_row(%x: memref<8x64xf32>, %y: memref<8x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) in (8) {
+    %xi = memref.subview %x[%i, 0] [1, 64] [1, 1] : memref<8x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    %yi = memref.subview %y[%i, 0] [1, 64] [1, 1] : memref<8x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    %sum = memref.alloc() : memref<1xf32>
+    linalg.fill ins(%zero : f32) outs(%sum : memref<1xf32>)
+    linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]} ins(%xi : memref<1x64xf32, strided<[64, 1], offset: ?>>) outs(%sum : memref<1xf32>) {
+    ^bb0(%a: f32, %acc: f32):
+      %0 = arith.addf %acc, %a : f32
+      linalg.yield %0 : f32
+    }
+    linalg.generic {indexing_maps = [#rows, #row, #rows], iterator_types = ["parallel", "parallel"]} ins(%xi, %sum : memref<1x64xf32, strided<[64, 1], offset: ?>>, memref<1xf32>) outs(%yi : memref<1x64xf32, strided<[64, 1], offset: ?>>) {
+    ^bb0(%a: f32, %s: f32, %o: f32):
+      %0 = arith.subf %a, %s : f32
+      linalg.yield %0 : f32
+    }
+  }
+  return
+}

@@ -1,0 +1,62 @@
+//===- CudaPipeline.h - the CUDA code generation pipeline -------*- C++ -*-===//
+//
+// ds (tensors) → linalg → kernels (--ds-fuse) → bufferized memrefs with a
+// static memory plan (as for the CPU) → one gpu.launch per kernel
+// (--ds-gpu-kernels) → outlined gpu.func → NVVM → PTX / cubin through
+// ptxas (gpu-module-to-binary). Registered as `--ds-cuda-pipeline`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS_PASSES_GPU_CUDAPIPELINE_H
+#define DS_PASSES_GPU_CUDAPIPELINE_H
+
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace mlir::ds {
+
+struct CudaPipelineOptions : public PassPipelineOptions<CudaPipelineOptions> {
+  ListOption<std::string> entries{
+      *this, "entries",
+      llvm::cl::desc("Functions to compile (default: those no function calls)")};
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("The GPU: sm_90 (H100, H200) or "
+                                          "sm_80 (A100)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features (the PTX ISA version)"),
+      llvm::cl::init("+ptx80")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("Threads per block"),
+                            llvm::cl::init(256)};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the kernels become: isa (PTX text), bin (cubin, "
+                     "assembled by ptxas) or fatbin"),
+      llvm::cl::init("bin")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("The CUDA toolkit whose ptxas assembles the kernels"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<std::string> stopAfter{
+      *this, "stop-after",
+      llvm::cl::desc("Stop after a stage: planned, kernels, outlined, nvvm "
+                     "(default: the kernels' binaries)"),
+      llvm::cl::init("")};
+};
+
+/// Appends the pipeline to `pm` (a pass manager on the module).
+void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &options);
+
+/// Registers `--ds-cuda-pipeline`.
+void registerCudaPipeline();
+
+} // namespace mlir::ds
+
+#endif // DS_PASSES_GPU_CUDAPIPELINE_H

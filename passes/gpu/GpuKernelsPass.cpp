@@ -1,0 +1,278 @@
+//===- GpuKernelsPass.cpp - --ds-gpu-kernels ------------------------------===//
+//
+// Turns each kernel of planned (bufferized) code into a `gpu.launch`: a row
+// group (`scf.forall` from --ds-fuse) into one block per row, whose threads
+// share each of the group's ops in turn, with a barrier between ops; any
+// other linalg op into a grid of blocks over its iterations. Reductions are
+// split among a block's threads and combined with `gpu.all_reduce` where
+// their payload allows it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/fuse/Kernels.h"
+#include "passes/gpu/ThreadLoops.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::ds {
+#define GEN_PASS_DEF_DSGPUKERNELSPASS
+#include "passes/Passes.h.inc"
+
+namespace {
+
+using gpu_codegen::delinearize;
+
+/// A reduction whose outputs are few and each long is better reduced by a
+/// whole block per output than by one thread per output: one thread per
+/// output would leave most of the GPU idle. With many outputs, one thread
+/// each fills the GPU and reads memory in order.
+constexpr int64_t kBlockReductionLength = 512;
+constexpr int64_t kThreadPerOutputOutputs = 2048;
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// A one-dimensional launch of `blocks` blocks of `blockSize` threads; the
+/// builder is left at the start of its body.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t blocks,
+                           int64_t blockSize) {
+  Value one = indexConstant(b, loc, 1);
+  auto launch = gpu::LaunchOp::create(b, loc, indexConstant(b, loc, blocks),
+                                      one, one,
+                                      indexConstant(b, loc, blockSize), one,
+                                      one);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  return launch;
+}
+
+/// Whether `op` may run inside a kernel as it is: it computes an address or
+/// a value, and touches no memory.
+bool isKernelSafe(Operation *op) {
+  if (isa<ViewLikeOpInterface, memref::ExtractStridedMetadataOp>(op))
+    return true;
+  return isPure(op) && op->getNumRegions() == 0;
+}
+
+class KernelBuilder {
+public:
+  KernelBuilder(int64_t blockSize) : blockSize(blockSize) {}
+
+  /// A row group: one block per iteration of the loop.
+  LogicalResult convertGroup(scf::ForallOp loop) {
+    std::optional<SmallVector<int64_t>> trips =
+        getConstantIntValues(loop.getMixedUpperBound());
+    if (!loop.isNormalized() || !trips)
+      return loop.emitError("cannot run a parallel loop of non-constant or "
+                            "non-normalized bounds as a GPU kernel");
+    int64_t rows = 1;
+    for (int64_t trip : *trips)
+      rows *= trip;
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    gpu::LaunchOp launch = createLaunch(b, loc, rows, blockSize);
+    copyKernelAttr(loop, launch);
+    Value threadId = launch.getThreadIds().x;
+    Value threads = launch.getBlockSize().x;
+    IRMapping mapping;
+    for (auto [iv, index] : llvm::zip(
+             loop.getInductionVars(),
+             delinearize(b, loc, launch.getBlockIds().x, *trips)))
+      mapping.map(iv, index);
+
+    SmallVector<Operation *> body;
+    for (Operation &op : loop.getBody()->without_terminator())
+      body.push_back(&op);
+    for (auto [i, op] : llvm::enumerate(body)) {
+      if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+        auto copy = cast<linalg::GenericOp>(b.clone(*generic, mapping));
+        emitShared(b, loc, copy, threadId, threads);
+        copy->erase();
+        // The next op of the group reads what this one wrote.
+        if (i + 1 != body.size())
+          gpu::BarrierOp::create(b, loc);
+        continue;
+      }
+      if (!isKernelSafe(op))
+        return op->emitError("cannot run in a GPU kernel: ") << op->getName();
+      b.clone(*op, mapping);
+    }
+    gpu::TerminatorOp::create(b, loc);
+    loop->erase();
+    return success();
+  }
+
+  /// A kernel of one op: a grid over its iterations (elementwise), over its
+  /// outputs (reductions of few iterations each), or one block per output
+  /// (reductions of many).
+  LogicalResult convertSingle(linalg::GenericOp op) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    int64_t outputs = gpu_codegen::parallelIterations(op);
+    int64_t length = gpu_codegen::reductionIterations(op);
+    bool elementwise = op.getNumReductionLoops() == 0;
+    if (!elementwise && gpu_codegen::hasSplittableReduction(op) &&
+        (outputs == 1 || (length >= kBlockReductionLength &&
+                          outputs < kThreadPerOutputOutputs))) {
+      gpu::LaunchOp launch = createLaunch(b, loc, outputs, blockSize);
+      copyKernelAttr(op, launch);
+      SmallVector<int64_t> parallelSizes;
+      for (auto [size, type] : llvm::zip(op.getStaticLoopRanges(),
+                                         op.getIteratorTypesArray()))
+        if (type == utils::IteratorType::parallel)
+          parallelSizes.push_back(size);
+      SmallVector<Value> parallelIvs =
+          delinearize(b, loc, launch.getBlockIds().x, parallelSizes);
+      gpu_codegen::emitBlockReduction(b, loc, op, parallelIvs,
+                                      launch.getThreadIds().x,
+                                      launch.getBlockSize().x);
+    } else {
+      // One thread per iteration (elementwise) or per output.
+      gpu::LaunchOp launch = createLaunch(
+          b, loc, std::max<int64_t>(ceilDiv(outputs, blockSize), 1),
+          blockSize);
+      copyKernelAttr(op, launch);
+      Value threads = launch.getBlockSize().x;
+      Value first = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, launch.getBlockIds().x, threads),
+          launch.getThreadIds().x);
+      Value stride =
+          arith::MulIOp::create(b, loc, launch.getGridSize().x, threads);
+      if (elementwise)
+        gpu_codegen::emitStridedIterations(b, loc, op, first, stride);
+      else
+        gpu_codegen::emitSerialReductions(b, loc, op, first, stride);
+    }
+    gpu::TerminatorOp::create(b, loc);
+    op->erase();
+    return success();
+  }
+
+private:
+  /// One op of a row group, shared by the block's threads.
+  void emitShared(OpBuilder &b, Location loc, linalg::GenericOp op,
+                  Value threadId, Value threads) {
+    if (op.getNumReductionLoops() == 0)
+      return gpu_codegen::emitStridedIterations(b, loc, op, threadId,
+                                                threads);
+    if (gpu_codegen::parallelIterations(op) == 1 &&
+        gpu_codegen::hasSplittableReduction(op)) {
+      Value zero = indexConstant(b, loc, 0);
+      SmallVector<Value> zeros(op.getNumParallelLoops(), zero);
+      return gpu_codegen::emitBlockReduction(b, loc, op, zeros, threadId,
+                                             threads);
+    }
+    gpu_codegen::emitSerialReductions(b, loc, op, threadId, threads);
+  }
+
+  static void copyKernelAttr(Operation *from, gpu::LaunchOp launch) {
+    if (Attribute kernel = from->getAttr(kKernelAttr))
+      launch->setAttr(kKernelAttr, kernel);
+  }
+
+  int64_t blockSize;
+};
+
+/// Named linalg ops (fill, copy, transpose, ...) as linalg.generic, the
+/// one form the kernel builder reads.
+LogicalResult generalizeNamedOps(func::FuncOp function) {
+  SmallVector<linalg::LinalgOp> named;
+  function.walk([&](linalg::LinalgOp op) {
+    if (!isa<linalg::GenericOp>(op))
+      named.push_back(op);
+  });
+  IRRewriter rewriter(function.getContext());
+  for (linalg::LinalgOp op : named) {
+    rewriter.setInsertionPoint(op);
+    Attribute kernel = op->getAttr(kKernelAttr);
+    FailureOr<linalg::GenericOp> generic =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generic))
+      return op->emitError("cannot run as a GPU kernel: ") << op->getName();
+    if (kernel)
+      (*generic)->setAttr(kKernelAttr, kernel);
+  }
+  return success();
+}
+
+/// After the conversion, the host part of a function only computes
+/// addresses and calls library kernels: anything else that touches memory
+/// would read device memory on the host.
+LogicalResult checkHostCode(func::FuncOp function) {
+  WalkResult result = function.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (op == function.getOperation())
+      return WalkResult::advance();
+    if (isa<gpu::LaunchOp>(op))
+      return WalkResult::skip();
+    if (isa<func::CallOp, func::ReturnOp, scf::ForOp, scf::YieldOp>(op) ||
+        isKernelSafe(op))
+      return WalkResult::advance();
+    if (isa<memref::AllocOp, memref::AllocaOp>(op) ||
+        !isMemoryEffectFree(op)) {
+      op->emitError("runs on the host of a GPU target and touches device "
+                    "memory: ")
+          << op->getName() << " (the cuda target cannot compile it yet)";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
+struct GpuKernelsPass : impl::DsGpuKernelsPassBase<GpuKernelsPass> {
+  using DsGpuKernelsPassBase::DsGpuKernelsPassBase;
+
+  void runOnOperation() override {
+    if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0) {
+      getOperation().emitError("--ds-gpu-kernels: block-size must be a "
+                               "multiple of 32 in [32, 1024], not ")
+          << blockSize;
+      return signalPassFailure();
+    }
+    KernelBuilder builder(blockSize);
+    for (auto function : getOperation().getOps<func::FuncOp>()) {
+      if (function.isExternal())
+        continue;
+      if (failed(generalizeNamedOps(function)))
+        return signalPassFailure();
+      SmallVector<Operation *> kernels;
+      function.walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (isa<scf::ForallOp, linalg::GenericOp>(op)) {
+          kernels.push_back(op);
+          return WalkResult::skip();
+        }
+        return WalkResult::advance();
+      });
+      for (Operation *kernel : kernels) {
+        LogicalResult converted =
+            isa<scf::ForallOp>(kernel)
+                ? builder.convertGroup(cast<scf::ForallOp>(kernel))
+                : builder.convertSingle(cast<linalg::GenericOp>(kernel));
+        if (failed(converted))
+          return signalPassFailure();
+      }
+      if (failed(checkHostCode(function)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
+} // namespace mlir::ds
