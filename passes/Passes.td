@@ -559,6 +559,14 @@ def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
       order (a column sum over many columns: consecutive threads read
       consecutive elements).
 
+    Where the layout allows (32-bit elements; an innermost loop whose size
+    is a multiple of four and along which every operand is contiguous or
+    constant), a thread takes four consecutive iterations at a time with
+    one 16-byte `vector.load` per operand and one `vector.store` per
+    result, elementwise ops and reductions alike, behind a run-time check
+    (uniform across the kernel) that the buffers are 16-byte aligned; one
+    element at a time otherwise.
+
     A reduction is split among threads only when each of its results is
     `out ⊕ x` with ⊕ an operation `gpu.all_reduce` knows (add, mul, min,
     max, and, or, xor) and `x` independent of the outputs; others run one
@@ -577,7 +585,7 @@ def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
   ];
 }
 

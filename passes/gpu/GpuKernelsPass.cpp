@@ -22,6 +22,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -143,9 +144,12 @@ public:
                                       launch.getThreadIds().x,
                                       launch.getBlockSize().x);
     } else {
-      // One thread per iteration (elementwise) or per output.
+      // One thread per iteration (four, with 16-byte accesses) or per
+      // output.
+      int64_t perThread = elementwise ? gpu_codegen::laneWidth(op) : 1;
       gpu::LaunchOp launch = createLaunch(
-          b, loc, std::max<int64_t>(ceilDiv(outputs, blockSize), 1),
+          b, loc,
+          std::max<int64_t>(ceilDiv(outputs, blockSize * perThread), 1),
           blockSize);
       copyKernelAttr(op, launch);
       Value threads = launch.getBlockSize().x;

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 
 #include <limits>
@@ -220,6 +221,205 @@ Value identityOf(OpBuilder &b, Location loc, gpu::AllReduceOperation kind,
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, value));
 }
 
+/// Four 32-bit elements: one 16-byte load or store per thread.
+constexpr int64_t kLanes = 4;
+constexpr int64_t kVectorBytes = 16;
+
+/// How an operand is read along `op`'s innermost loop, four iterations at
+/// a time: four consecutive elements (one vector load), or one element for
+/// all four (the operand does not depend on that loop: a broadcast, or a
+/// scalar operand).
+enum class LaneAccess { Contiguous, Same };
+
+/// The access of each operand of `op` (in operand order) when its
+/// innermost loop can run four iterations at a time: the loop's size is a
+/// multiple of four, and every operand that depends on it is a 32-bit
+/// memref that it indexes by its last dimension alone, with unit stride
+/// there and every other stride static and a multiple of four (so a row's
+/// first element is 16-byte aligned when the buffer's is).
+std::optional<SmallVector<LaneAccess>> laneAccesses(linalg::GenericOp op) {
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  if (sizes.empty() || sizes.back() % kLanes != 0)
+    return std::nullopt;
+  unsigned inner = sizes.size() - 1;
+  AffineExpr innerDim = getAffineDimExpr(inner, op.getContext());
+  SmallVector<LaneAccess> accesses;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!type || !map.isFunctionOfDim(inner)) {
+      accesses.push_back(LaneAccess::Same);
+      continue;
+    }
+    if (type.getElementTypeBitWidth() != 32 || map.getNumResults() == 0 ||
+        map.getResults().back() != innerDim)
+      return std::nullopt;
+    for (AffineExpr result : map.getResults().drop_back())
+      if (result.isFunctionOfDim(inner))
+        return std::nullopt;
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)) ||
+        strides.back() != 1)
+      return std::nullopt;
+    for (int64_t stride : ArrayRef(strides).drop_back())
+      if (ShapedType::isDynamic(stride) || stride % kLanes != 0)
+        return std::nullopt;
+    accesses.push_back(LaneAccess::Contiguous);
+  }
+  return accesses;
+}
+
+/// Whether every operand read four at a time starts 16-byte aligned here,
+/// at run time (a view's offset is known only then).
+Value allAligned(OpBuilder &b, Location loc, linalg::GenericOp op,
+                 ArrayRef<LaneAccess> accesses) {
+  Value aligned = arith::ConstantIntOp::create(b, loc, 1, 1);
+  Value zero = indexConstant(b, loc, 0);
+  Value vectorBytes = indexConstant(b, loc, kVectorBytes);
+  for (auto [operand, access] : llvm::zip(op->getOpOperands(), accesses)) {
+    if (access != LaneAccess::Contiguous)
+      continue;
+    Value memref = operand.get();
+    auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+    Value offsetBytes = arith::MulIOp::create(
+        b, loc, metadata.getOffset(),
+        indexConstant(b, loc,
+                      cast<MemRefType>(memref.getType())
+                              .getElementTypeBitWidth() / 8));
+    Value address = arith::AddIOp::create(b, loc, base, offsetBytes);
+    Value remainder = arith::RemUIOp::create(b, loc, address, vectorBytes);
+    Value isAligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            remainder, zero);
+    aligned = arith::AndIOp::create(b, loc, aligned, isAligned);
+  }
+  return aligned;
+}
+
+/// The four lanes' values of `operand` at `ivs` (innermost index a multiple
+/// of four): one vector load split into lanes, or one scalar for all.
+SmallVector<Value> loadLanes(OpBuilder &b, Location loc, linalg::GenericOp op,
+                             OpOperand &operand, LaneAccess access,
+                             ValueRange ivs) {
+  if (access == LaneAccess::Same)
+    return SmallVector<Value>(kLanes, loadOperand(b, loc, op, operand, ivs));
+  std::optional<SmallVector<Value, 8>> indices = affine::expandAffineMap(
+      b, loc, op.getMatchingIndexingMap(&operand), ivs);
+  Type element = cast<MemRefType>(operand.get().getType()).getElementType();
+  Value vector = vector::LoadOp::create(
+      b, loc, VectorType::get({kLanes}, element), operand.get(), *indices,
+      /*nontemporal=*/false, llvm::MaybeAlign(kVectorBytes));
+  SmallVector<Value> lanes;
+  for (int64_t lane = 0; lane < kLanes; ++lane)
+    lanes.push_back(vector::ExtractOp::create(b, loc, vector, lane));
+  return lanes;
+}
+
+/// `ivs` with `lane` added to the innermost index.
+SmallVector<Value> laneIndices(OpBuilder &b, Location loc, ValueRange ivs,
+                               int64_t lane) {
+  SmallVector<Value> shifted(ivs);
+  if (lane != 0)
+    shifted.back() = arith::AddIOp::create(b, loc, shifted.back(),
+                                           indexConstant(b, loc, lane));
+  return shifted;
+}
+
+/// The iterations of an elementwise `op` four at a time (innermost loop):
+/// flat positions first, first + stride, ... of the iteration space with
+/// the innermost loop divided by four.
+void emitLaneIterations(OpBuilder &b, Location loc, linalg::GenericOp op,
+                        ArrayRef<LaneAccess> accesses, Value first,
+                        Value stride) {
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  sizes.back() /= kLanes;
+  Value total = indexConstant(b, loc, product(sizes));
+  auto loop = scf::ForOp::create(b, loc, first, total, stride);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> ivs = delinearize(b, loc, loop.getInductionVar(), sizes);
+  ivs.back() = arith::MulIOp::create(b, loc, ivs.back(),
+                                     indexConstant(b, loc, kLanes));
+  // Every operand the payload reads, as four lanes.
+  SmallVector<SmallVector<Value>> lanes(op->getNumOperands());
+  for (auto [i, operand] : llvm::enumerate(op->getOpOperands()))
+    if (op.payloadUsesValueFromOperand(&operand))
+      lanes[i] = loadLanes(b, loc, op, operand, accesses[i], ivs);
+  SmallVector<SmallVector<Value>> results(op.getNumDpsInits());
+  for (int64_t lane = 0; lane < kLanes; ++lane) {
+    IRMapping mapping;
+    for (auto [i, operand] : llvm::enumerate(op->getOpOperands()))
+      if (!lanes[i].empty())
+        mapping.map(op.getMatchingBlockArgument(&operand), lanes[i][lane]);
+    SmallVector<Value> laneIvs = laneIndices(b, loc, ivs, lane);
+    for (auto [k, value] :
+         llvm::enumerate(evaluatePayload(b, op, laneIvs, mapping)))
+      results[k].push_back(value);
+  }
+  for (auto [init, values] : llvm::zip(op.getDpsInitsMutable(), results)) {
+    std::optional<SmallVector<Value, 8>> indices = affine::expandAffineMap(
+        b, loc, op.getMatchingIndexingMap(&init), ivs);
+    Value vector = vector::FromElementsOp::create(
+        b, loc, VectorType::get({kLanes}, values.front().getType()), values);
+    vector::StoreOp::create(b, loc, vector, init.get(), *indices,
+                            /*nontemporal=*/false,
+                            llvm::MaybeAlign(kVectorBytes));
+  }
+}
+
+/// One thread's share of the reduction of `op` at `parallelIndices`:
+/// reduction iterations threadId, threadId + blockSize, ... (with `lanes`,
+/// groups of four consecutive iterations of the innermost loop, read with
+/// 16-byte loads), combined into the running values, which start at
+/// `identities`.
+SmallVector<Value> emitPartials(OpBuilder &b, Location loc,
+                                linalg::GenericOp op, const LoopSplit &split,
+                                ValueRange parallelIndices,
+                                ValueRange identities, Value threadId,
+                                Value blockSize,
+                                const SmallVector<LaneAccess> *lanes) {
+  SmallVector<int64_t> sizes = split.reductionSizes;
+  int64_t width = lanes ? kLanes : 1;
+  sizes.back() /= width;
+  Value total = indexConstant(b, loc, product(sizes));
+  auto loop = scf::ForOp::create(b, loc, threadId, total, blockSize,
+                                 identities);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> reductionIvs =
+      delinearize(b, loc, loop.getInductionVar(), sizes);
+  if (lanes)
+    reductionIvs.back() = arith::MulIOp::create(
+        b, loc, reductionIvs.back(), indexConstant(b, loc, kLanes));
+  SmallVector<Value> ivs =
+      combineIndices(split, parallelIndices, reductionIvs);
+  // Inputs as lanes (one lane when not vectorized).
+  SmallVector<SmallVector<Value>> inputs(op.getNumDpsInputs());
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (!op.payloadUsesValueFromOperand(input))
+      continue;
+    unsigned i = input->getOperandNumber();
+    inputs[i] = lanes ? loadLanes(b, loc, op, *input, (*lanes)[i], ivs)
+                      : SmallVector<Value>{loadOperand(b, loc, op, *input, ivs)};
+  }
+  // The payload's `out ⊕ x`, with `out` the running value, is the next
+  // running value.
+  SmallVector<Value> running(loop.getRegionIterArgs());
+  for (int64_t lane = 0; lane < width; ++lane) {
+    IRMapping mapping;
+    for (OpOperand *input : op.getDpsInputOperands())
+      if (!inputs[input->getOperandNumber()].empty())
+        mapping.map(op.getMatchingBlockArgument(input),
+                    inputs[input->getOperandNumber()][lane]);
+    for (auto [init, value] : llvm::zip(op.getDpsInitsMutable(), running))
+      mapping.map(op.getMatchingBlockArgument(&init), value);
+    running = evaluatePayload(b, op, laneIndices(b, loc, ivs, lane), mapping);
+  }
+  scf::YieldOp::create(b, loc, running);
+  return SmallVector<Value>(loop.getResults());
+}
+
 } // namespace
 
 SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value flat,
@@ -251,12 +451,32 @@ int64_t reductionIterations(linalg::GenericOp op) {
   return product(splitLoops(op).reductionSizes);
 }
 
+int64_t laneWidth(linalg::GenericOp op) {
+  return laneAccesses(op) ? kLanes : 1;
+}
+
 bool hasSplittableReduction(linalg::GenericOp op) {
   return findCombiners(op).has_value();
 }
 
 void emitStridedIterations(OpBuilder &b, Location loc, linalg::GenericOp op,
                            Value first, Value stride) {
+  std::optional<SmallVector<LaneAccess>> accesses = laneAccesses(op);
+  if (!accesses)
+    return emitScalarIterations(b, loc, op, first, stride);
+  // 16-byte loads and stores where every buffer is aligned for them (one
+  // uniform branch per kernel), element by element otherwise.
+  auto ifAligned = scf::IfOp::create(b, loc, allAligned(b, loc, op, *accesses),
+                                     /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifAligned.getThenRegion().front());
+  emitLaneIterations(b, loc, op, *accesses, first, stride);
+  b.setInsertionPointToStart(&ifAligned.getElseRegion().front());
+  emitScalarIterations(b, loc, op, first, stride);
+}
+
+void emitScalarIterations(OpBuilder &b, Location loc, linalg::GenericOp op,
+                          Value first, Value stride) {
   LoopSplit split = splitLoops(op);
   Value total = indexConstant(b, loc, product(split.sizes));
   auto loop = scf::ForOp::create(b, loc, first, total, stride);
@@ -287,29 +507,39 @@ void emitBlockReduction(OpBuilder &b, Location loc, linalg::GenericOp op,
     identities.push_back(
         identityOf(b, loc, combiner.kind, yielded.getType()));
 
-  // Each thread's share, combined in a register.
-  Value total = indexConstant(b, loc, product(split.reductionSizes));
-  auto loop = scf::ForOp::create(b, loc, threadId, total, blockSize,
-                                 identities);
-  {
+  // Each thread's share, combined in a register: four iterations at a
+  // time with 16-byte loads where the row allows and the buffers are
+  // aligned, one at a time otherwise.
+  std::optional<SmallVector<LaneAccess>> accesses = laneAccesses(op);
+  bool innermostReduces =
+      !split.reductionDims.empty() &&
+      split.reductionDims.back() == split.sizes.size() - 1;
+  SmallVector<Value> partials;
+  if (accesses && innermostReduces) {
+    TypeRange types = ValueRange(identities).getTypes();
+    auto ifAligned = scf::IfOp::create(b, loc, types,
+                                       allAligned(b, loc, op, *accesses),
+                                       /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> reductionIvs = delinearize(
-        b, loc, loop.getInductionVar(), split.reductionSizes);
-    SmallVector<Value> ivs =
-        combineIndices(split, parallelIndices, reductionIvs);
-    IRMapping mapping;
-    loadInputs(b, loc, op, ivs, mapping);
-    // The payload's `out ⊕ x` with `out` the running value is the next one.
-    for (auto [init, carried] :
-         llvm::zip(op.getDpsInitsMutable(), loop.getRegionIterArgs()))
-      mapping.map(op.getMatchingBlockArgument(&init), carried);
-    scf::YieldOp::create(b, loc, evaluatePayload(b, op, ivs, mapping));
+    b.setInsertionPointToStart(&ifAligned.getThenRegion().front());
+    scf::YieldOp::create(b, loc,
+                         emitPartials(b, loc, op, split, parallelIndices,
+                                      identities, threadId, blockSize,
+                                      &*accesses));
+    b.setInsertionPointToStart(&ifAligned.getElseRegion().front());
+    scf::YieldOp::create(b, loc,
+                         emitPartials(b, loc, op, split, parallelIndices,
+                                      identities, threadId, blockSize,
+                                      nullptr));
+    partials = SmallVector<Value>(ifAligned.getResults());
+  } else {
+    partials = emitPartials(b, loc, op, split, parallelIndices, identities,
+                            threadId, blockSize, nullptr);
   }
 
   // The block's total, then thread 0 folds it into the output.
   SmallVector<Value> totals;
-  for (auto [combiner, partial] : llvm::zip(combiners, loop.getResults()))
+  for (auto [combiner, partial] : llvm::zip(combiners, partials))
     totals.push_back(gpu::AllReduceOp::create(
         b, loc, partial,
         gpu::AllReduceOperationAttr::get(b.getContext(), combiner.kind),

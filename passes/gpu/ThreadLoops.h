@@ -31,6 +31,10 @@ namespace mlir::ds::gpu_codegen {
 int64_t parallelIterations(linalg::GenericOp op);
 int64_t reductionIterations(linalg::GenericOp op);
 
+/// How many consecutive iterations of `op`'s innermost loop a thread takes
+/// at a time when its buffers are aligned (4: 16-byte accesses; 1).
+int64_t laneWidth(linalg::GenericOp op);
+
 /// Whether every result of `op` is `out ⊕ x` for an operator ⊕ that
 /// `gpu.all_reduce` knows (add, mul, min, max, and, or, xor) and an `x`
 /// that does not read the outputs: then threads may reduce shares of the
@@ -38,9 +42,18 @@ int64_t reductionIterations(linalg::GenericOp op);
 bool hasSplittableReduction(linalg::GenericOp op);
 
 /// The iterations first, first + stride, ... of `op`, all of whose loops
-/// are parallel: each reads its inputs, runs the payload and stores.
+/// are parallel: each reads its inputs, runs the payload and stores. Where
+/// the layout allows (32-bit elements, an innermost loop of a multiple of
+/// four over contiguous memory), a thread takes four consecutive
+/// iterations at a time with one 16-byte load per operand and one 16-byte
+/// store per result, behind a run-time check that the buffers are 16-byte
+/// aligned; element by element otherwise.
 void emitStridedIterations(OpBuilder &b, Location loc, linalg::GenericOp op,
                            Value first, Value stride);
+
+/// The same, one element at a time.
+void emitScalarIterations(OpBuilder &b, Location loc, linalg::GenericOp op,
+                          Value first, Value stride);
 
 /// One output point of `op` (its parallel loops at `parallelIndices`, one
 /// per parallel loop in order) reduced by all threads of a block:

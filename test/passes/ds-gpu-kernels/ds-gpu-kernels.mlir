@@ -9,26 +9,39 @@
 
 // A row group: one block per row; the sum of squares split among the
 // block's threads and combined by gpu.all_reduce, folded into the output
-// by thread 0; a barrier before the normalisation reads it.
+// by thread 0; a barrier before the normalisation reads it. Rows of 64
+// floats are read 16 bytes at a time where the buffers are aligned (a
+// run-time check, uniform across the block), one float at a time if not.
 // CHECK-LABEL: func.func @rms_norm
 // CHECK:       gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%[[NT:.*]] = %c256, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}})
 // CHECK:         %[[X:.*]] = memref.subview %arg0[%[[B]], 0] [1, 64] [1, 1]
 // CHECK:         scf.for %{{.*}} = %[[T]] to %c1{{.*}} step %[[NT]]
 // CHECK:           memref.store %cst
 // CHECK:         gpu.barrier
-// CHECK:         %[[PART:.*]] = scf.for %[[J:.*]] = %[[T]] to %c64 step %[[NT]] iter_args(%[[ACC:.*]] = %cst{{.*}}) -> (f32)
-// CHECK:           %[[V:.*]] = memref.load %[[X]][%c0, %[[J]]]
-// CHECK:           %[[SQ:.*]] = arith.mulf %[[V]], %[[V]]
-// CHECK:           %[[NEXT:.*]] = arith.addf %[[ACC]], %[[SQ]]
-// CHECK:           scf.yield %[[NEXT]]
+// CHECK:         memref.extract_aligned_pointer_as_index %[[X]]
+// CHECK:         %[[ALIGNED:.*]] = arith.andi
+// CHECK:         %[[PART:.*]] = scf.if %[[ALIGNED]] -> (f32) {
+// CHECK:           scf.for %{{.*}} = %[[T]] to %c16{{.*}} step %[[NT]] iter_args
+// CHECK:             vector.load %[[X]][%c0{{.*}}, %{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK-COUNT-4:     arith.mulf
+// CHECK:           } else {
+// CHECK:           scf.for %[[J:.*]] = %[[T]] to %c64{{.*}} step %[[NT]] iter_args(%[[ACC:.*]] = %cst{{.*}}) -> (f32)
+// CHECK:             %[[V:.*]] = memref.load %[[X]][%c0{{.*}}, %[[J]]]
+// CHECK:             %[[SQ:.*]] = arith.mulf %[[V]], %[[V]]
+// CHECK:             arith.addf %[[ACC]], %[[SQ]]
 // CHECK:         %[[TOTAL:.*]] = gpu.all_reduce add %[[PART]] uniform
 // CHECK:         %[[FIRST:.*]] = arith.cmpi eq, %[[T]], %c0
 // CHECK:         scf.if %[[FIRST]]
 // CHECK:           %[[OLD:.*]] = memref.load
 // CHECK:           arith.addf %[[OLD]], %[[TOTAL]]
 // CHECK:         gpu.barrier
-// CHECK:         scf.for %{{.*}} = %[[T]] to %c64{{.*}} step %[[NT]]
-// CHECK:           math.rsqrt
+// CHECK:         scf.if
+// CHECK:           scf.for %{{.*}} = %[[T]] to %c16{{.*}} step %[[NT]]
+// CHECK:             math.rsqrt
+// CHECK:             vector.store {{.*}} {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK:         } else {
+// CHECK:           scf.for %{{.*}} = %[[T]] to %c64{{.*}} step %[[NT]]
+// CHECK:             math.rsqrt
 // CHECK:         gpu.terminator
 // CHECK:       } {ds.kernel = {id = 0 : i64, kind = "row", ops = 3 : i64}}
 // CHECK-NOT:   linalg.
@@ -65,21 +78,34 @@ func.func @rms_norm(%x: memref<8x64xf32>, %w: memref<64xf32>, %y: memref<8x64xf3
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #bcast = affine_map<(d0, d1) -> (d1)>
 
-// An elementwise op: one thread per element, ceil(3000 / 256) = 12 blocks,
-// a grid-strided loop.
+// An elementwise op over rows of 100 floats: a grid of threads that take
+// four elements each where the buffers are aligned, ceil(3000 / 1024) = 3
+// blocks, grid-strided; one element at a time otherwise.
 // CHECK-LABEL: func.func @elementwise
-// CHECK:       gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%[[NB:.*]] = %c12, {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%[[NT:.*]] = %c256
+// CHECK:       gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%[[NB:.*]] = %c3, {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%[[NT:.*]] = %c256
 // CHECK:         %[[BASE:.*]] = arith.muli %[[B]], %[[NT]]
 // CHECK:         %[[FIRST:.*]] = arith.addi %[[BASE]], %[[T]]
 // CHECK:         %[[STRIDE:.*]] = arith.muli %[[NB]], %[[NT]]
-// CHECK:         scf.for %[[I:.*]] = %[[FIRST]] to %c3000 step %[[STRIDE]]
-// CHECK:           %[[COL:.*]] = arith.remui %[[I]], %c100
-// CHECK:           %[[ROW:.*]] = arith.divui %[[I]], %c100
-// CHECK:           memref.load %arg0[%[[ROW]], %[[COL]]]
-// CHECK:           memref.load %arg1[%[[COL]]]
-// CHECK:           math.tanh
-// CHECK:           memref.store %{{.*}}, %arg2[%[[ROW]], %[[COL]]]
+// CHECK:         scf.if
+// CHECK:           scf.for %[[G:.*]] = %[[FIRST]] to %c750 step %[[STRIDE]]
+// CHECK:             %[[COL4:.*]] = arith.remui %[[G]], %c25
+// CHECK:             %[[ROW:.*]] = arith.divui %[[G]], %c25
+// CHECK:             %[[COL:.*]] = arith.muli %[[COL4]], %c4
+// CHECK:             vector.load %arg0[%[[ROW]], %[[COL]]] {alignment = 16 : i64} : memref<30x100xf32>, vector<4xf32>
+// CHECK:             vector.load %arg1[%[[COL]]] {alignment = 16 : i64} : memref<100xf32>, vector<4xf32>
+// CHECK-COUNT-4:     math.tanh
+// CHECK:             %[[OUT:.*]] = vector.from_elements
+// CHECK:             vector.store %[[OUT]], %arg2[%[[ROW]], %[[COL]]] {alignment = 16 : i64}
+// CHECK:         } else {
+// CHECK:           scf.for %[[I:.*]] = %[[FIRST]] to %c3000 step %[[STRIDE]]
+// CHECK:             %[[C:.*]] = arith.remui %[[I]], %c100
+// CHECK:             %[[R:.*]] = arith.divui %[[I]], %c100
+// CHECK:             memref.load %arg0[%[[R]], %[[C]]]
+// CHECK:             memref.load %arg1[%[[C]]]
+// CHECK:             math.tanh
+// CHECK:             memref.store %{{.*}}, %arg2[%[[R]], %[[C]]]
 // CHECK-NOT:   gpu.all_reduce
+
 func.func @elementwise(%x: memref<30x100xf32>, %b: memref<100xf32>, %y: memref<30x100xf32>) {
   linalg.generic {indexing_maps = [#id, #bcast, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %b : memref<30x100xf32>, memref<100xf32>) outs(%y : memref<30x100xf32>) {
   ^bb0(%a: f32, %c: f32, %o: f32):
@@ -145,7 +171,9 @@ func.func @few_long_sums(%x: memref<4096x64xf32>, %s: memref<64xf32>) {
 // maximum too: one block, all threads, one gpu.all_reduce per result.
 // CHECK-LABEL: func.func @full_reduction
 // CHECK:       gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{.*}}, {{.*}}) threads
-// CHECK:         %[[PART:.*]]:2 = scf.for {{.*}} to %c100000 step {{.*}} iter_args(%{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}) -> (f32, f32)
+// CHECK:         %[[PART:.*]]:2 = scf.if %{{.*}} -> (f32, f32)
+// CHECK:           scf.for {{.*}} to %c25000 step {{.*}} iter_args(%{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}) -> (f32, f32)
+// CHECK:           scf.for {{.*}} to %c100000 step {{.*}} iter_args(%{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}) -> (f32, f32)
 // CHECK-DAG:     gpu.all_reduce add %[[PART]]#0 uniform
 // CHECK-DAG:     gpu.all_reduce maximumf %[[PART]]#1 uniform
 func.func @full_reduction(%x: memref<100x1000xf32>, %sum: memref<f32>, %max: memref<f32>) {
