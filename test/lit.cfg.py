@@ -60,11 +60,19 @@ config.substitutions.append(("%moe_steps_8_ranks", "10" if sanitize else "14"))
 # The CUDA toolkit's ptxas assembles generated PTX (no GPU needed): CUDA 13
 # at /usr/local/cuda on every DS machine, or CUDA_ROOT.
 cuda_root = os.environ.get("CUDA_ROOT", "/usr/local/cuda")
+config.substitutions.append(("%cuda_root", cuda_root))
 ptxas = shutil.which("ptxas", path=os.path.join(cuda_root, "bin"))
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
-    config.substitutions.append(("%cuda_root", cuda_root))
+
+# The runtime's CUDA backend (built where the CUDA toolkit's headers are),
+# and the toolkit's stub driver, which tests use as "a libcuda that is no
+# driver".
+if getattr(config, "ds_have_cuda", False):
+    config.available_features.add("cuda-backend")
+if os.path.exists(os.path.join(cuda_root, "lib64", "stubs", "libcuda.so")):
+    config.available_features.add("cuda-stubs")
 
 # GPU tests run only where a CUDA device is present.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:

@@ -3,6 +3,7 @@
 //   ds-run ARTIFACT_DIR [--entry=NAME] [--inputs=FILE.safetensors]...
 //          [--zero-missing] [--output=OUT.safetensors] [--steps=N]
 //          [--repeat=N] [--list] [--print]
+//   ds-run --devices
 //
 // Runs one entry of an artifact written by ds-compile, with its arguments
 // taken by name from safetensors files. --steps iterates an entry whose
@@ -18,6 +19,9 @@
 #include "runtime/TensorFiles.h"
 #include "runtime/io/Memory.h"
 #include "runtime/io/Safetensors.h"
+#ifdef DS_HAVE_CUDA
+#include "runtime/cuda/CudaDriver.h"
+#endif
 
 #include <algorithm>
 #include <charconv>
@@ -39,6 +43,8 @@ using namespace ds::rt;
 
 constexpr const char *kUsage =
     "usage: ds-run ARTIFACT_DIR [options]\n"
+    "       ds-run --devices     list the CUDA devices (or say why there are "
+    "none)\n"
     "  --list                 list the entries, their arguments and results\n"
     "  --entry=NAME           the entry to run (default: the only one)\n"
     "  --inputs=PATH          safetensors file, or checkpoint directory, with\n"
@@ -67,6 +73,7 @@ struct Options {
   int64_t repeat = 0;
   bool help = false;
   bool list = false;
+  bool devices = false;
   bool print = false;
   bool zeroMissing = false;
   bool stackedNames = false;
@@ -109,6 +116,9 @@ Options parseOptions(int argc, char **argv) {
       return options;
     } else if (argument == "--list") {
       options.list = true;
+    } else if (argument == "--devices") {
+      options.devices = true;
+      return options;
     } else if (argument == "--print") {
       options.print = true;
     } else if (argument == "--zero-missing") {
@@ -139,6 +149,37 @@ Options parseOptions(int argc, char **argv) {
   if (options.steps != 0 && options.repeat != 0)
     fail("--steps and --repeat cannot be combined");
   return options;
+}
+
+/// `--devices`: the GPUs the CUDA driver sees, or why there are none.
+int listDevices() {
+#ifdef DS_HAVE_CUDA
+  std::string error;
+  std::unique_ptr<cuda::Driver> driver =
+      cuda::Driver::load(cuda::Driver::defaultLibrary(), error);
+  if (!driver)
+    fail("no CUDA device: " + error);
+  int count = driver->deviceCount(error);
+  if (count < 0)
+    fail("no CUDA device: " + error);
+  std::printf("CUDA driver %d.%d: %d device%s\n", driver->version() / 1000,
+              driver->version() % 1000 / 10, count, count == 1 ? "" : "s");
+  for (int index = 0; index < count; ++index) {
+    cuda::DeviceInfo info;
+    if (!driver->describeDevice(index, info, error))
+      fail(error);
+    std::printf("device %d: %s, sm_%d%d, %d multiprocessors, %.1f GiB\n",
+                info.index, info.name.c_str(), info.major, info.minor,
+                info.multiprocessors,
+                static_cast<double>(info.memoryBytes) / (1 << 30));
+  }
+  if (count == 0)
+    fail("no CUDA device: the driver sees none");
+  return 0;
+#else
+  fail("no CUDA device: this build of DS has no CUDA backend (no CUDA "
+       "toolkit was found when it was built)");
+#endif
 }
 
 void listArtifact(const Artifact &artifact) {
@@ -321,6 +362,8 @@ int runTool(int argc, char **argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  if (options.devices)
+    return listDevices();
   std::string error;
   std::shared_ptr<const Artifact> artifact =
       Artifact::load(options.artifact, error);
