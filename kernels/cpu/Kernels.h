@@ -6,6 +6,10 @@
  * embeddings. kernels/cpu/reference/Reference.h has an obviously correct
  * double-precision twin of each, which the tests compare against.
  *
+ * The arguments of every function here are also declared in
+ * kernels/KernelAbi.h, the one table the compiler's calls are checked
+ * against; KernelAbiCheck.cpp stops the build if the two differ.
+ *
  * Conventions shared by every function:
  *  - Tensors are contiguous, row-major buffers; shapes are given as
  *    [outer, ..., inner]. Every size and every index is an int64_t.

@@ -128,7 +128,7 @@ struct ReducingPattern : OpRewritePattern<Op> {
     KernelCall call(rewriter, op.getLoc(),
                     scatter ? "ds_collective_reduce_scatter"
                             : "ds_collective_all_reduce");
-    call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
+    call.status(statusOf(op)).i32(sites.add(op)).input(op.getInput());
     call.output(result);
     if constexpr (scatter) {
       auto [outer, local, inner] =
@@ -168,7 +168,7 @@ struct AxisCollectivePattern : OpRewritePattern<Op> {
     KernelCall call(rewriter, op.getLoc(),
                     gather ? "ds_collective_all_gather"
                            : "ds_collective_all_slice");
-    call.value(statusOf(op)).i32(sites.add(op)).input(op.getInput());
+    call.status(statusOf(op)).i32(sites.add(op)).input(op.getInput());
     call.output(result);
     call.i64(outer).i64(local).i64(inner)
         .i64(elementBytes(input.getElementType())).i64(group->size)
@@ -222,7 +222,7 @@ struct ExpertExchangePattern : OpRewritePattern<Op> {
                          const ExpertExchange &x, StringRef kernel,
                          ValueRange leading) {
     KernelCall call(rewriter, x.loc, kernel);
-    call.value(statusOf(op)).i32(x.site);
+    call.status(statusOf(op)).i32(x.site);
     for (Value tensor : leading)
       call.input(tensor);
     return call;

@@ -247,13 +247,8 @@ struct DivPattern : OpRewritePattern<DivOp> {
     int32_t site = -1;
     if (isa<IntegerType>(element)) {
       site = sites.add(op);
-      auto ptr = LLVM::LLVMPointerType::get(op.getContext());
       declare(rewriter, op, "ds_status_fail",
-              rewriter.getFunctionType({ptr, rewriter.getI32Type(),
-                                        rewriter.getI32Type(),
-                                        rewriter.getI64Type(),
-                                        rewriter.getI64Type()},
-                                       {}));
+              kernelFunctionType(rewriter, "ds_status_fail"));
     }
     if (isa<IntegerType>(element))
       reportZeroDivisor(rewriter, op.getLoc(), op.getRhs(), status, site);

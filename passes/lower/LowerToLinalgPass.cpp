@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -210,7 +211,16 @@ struct LowerToLinalgPass
                            LLVM::LLVMDialect, math::MathDialect,
                            memref::MemRefDialect, scf::SCFDialect,
                            tensor::TensorDialect>();
-    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+    // A pattern that reports an error still replaces its op (a kernel call
+    // that does not match kernels/KernelAbi.h, say); any error fails the
+    // pass.
+    bool reportedError = false;
+    ScopedDiagnosticHandler errors(ctx, [&](Diagnostic &diagnostic) {
+      reportedError |= diagnostic.getSeverity() == DiagnosticSeverity::Error;
+      return failure(); // printed by the handlers before this one
+    });
+    if (failed(applyPartialConversion(module, target, std::move(patterns))) ||
+        reportedError)
       return signalPassFailure();
 
     SmallVector<Attribute> siteAttrs;

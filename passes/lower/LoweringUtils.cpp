@@ -316,6 +316,81 @@ static bool isContiguousSliceOfArgument(Value tensor) {
   return true;
 }
 
+namespace {
+
+using ::ds::kernels::Arg;
+using ::ds::kernels::ArgKind;
+using ::ds::kernels::Element;
+
+Element elementOf(Type type) {
+  if (type.isF32())
+    return Element::F32;
+  if (type.isF64())
+    return Element::F64;
+  if (type.isInteger(32))
+    return Element::I32;
+  if (type.isInteger(64))
+    return Element::I64;
+  return Element::Any;
+}
+
+std::string describe(std::optional<Arg> arg) {
+  if (!arg)
+    return "a null pointer";
+  static const char *const kinds[] = {"the status", "an i32", "an i64",
+                                      "an f64", "an input buffer",
+                                      "an output buffer"};
+  static const char *const elements[] = {"", " of f32", " of f64", " of i32",
+                                         " of i64"};
+  return std::string(kinds[static_cast<int>(arg->kind)]) +
+         elements[static_cast<int>(arg->element)];
+}
+
+/// Whether `built` may be passed where the ABI declares `declared`: the
+/// same kind and element; an untyped (void *) buffer takes any element; a
+/// null pointer goes for any buffer.
+bool fits(std::optional<Arg> built, Arg declared) {
+  bool buffer =
+      declared.kind == ArgKind::In || declared.kind == ArgKind::Out;
+  if (!built)
+    return buffer;
+  if (built->kind != declared.kind)
+    return false;
+  return !buffer || declared.element == Element::Any ||
+         built->element == declared.element;
+}
+
+Type typeOf(OpBuilder &b, Arg arg) {
+  switch (arg.kind) {
+  case ArgKind::I32:
+    return b.getI32Type();
+  case ArgKind::I64:
+    return b.getI64Type();
+  case ArgKind::F64:
+    return b.getF64Type();
+  default:
+    return LLVM::LLVMPointerType::get(b.getContext());
+  }
+}
+
+} // namespace
+
+FunctionType kernelFunctionType(OpBuilder &b, StringRef name) {
+  const ::ds::kernels::KernelSpec *kernel =
+      ::ds::kernels::findKernel(std::string_view(name.data(), name.size()));
+  assert(kernel && "a kernel kernels/KernelAbi.h does not declare");
+  SmallVector<Type> types;
+  for (size_t i = 0; i < kernel->count; ++i)
+    types.push_back(typeOf(b, kernel->args[i]));
+  return b.getFunctionType(types, {});
+}
+
+KernelCall &KernelCall::status(Value pointer) {
+  arguments.push_back(pointer);
+  kinds.push_back(Arg{ArgKind::Status});
+  return *this;
+}
+
 KernelCall &KernelCall::input(Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   MemRefType memrefType =
@@ -343,32 +418,43 @@ KernelCall &KernelCall::input(Value tensor) {
                     b.getI64IntegerAttr(reinterpret_cast<intptr_t>(
                         toBuffer.getOperation())));
   arguments.push_back(pointerTo(toBuffer));
+  kinds.push_back(Arg{ArgKind::In, elementOf(type.getElementType())});
   return *this;
 }
 
 KernelCall &KernelCall::nullPointer() {
   arguments.push_back(
       LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext())));
+  kinds.push_back(std::nullopt);
   return *this;
 }
 
 KernelCall &KernelCall::i64(int64_t value) {
   arguments.push_back(i64Constant(b, loc, value));
+  kinds.push_back(Arg{ArgKind::I64});
   return *this;
 }
 
 KernelCall &KernelCall::i32(int32_t value) {
   arguments.push_back(i32Constant(b, loc, value));
+  kinds.push_back(Arg{ArgKind::I32});
   return *this;
 }
 
 KernelCall &KernelCall::f64(double value) {
   arguments.push_back(f64Constant(b, loc, value));
+  kinds.push_back(Arg{ArgKind::F64});
   return *this;
 }
 
 KernelCall &KernelCall::value(Value scalar) {
   arguments.push_back(scalar);
+  Type type = scalar.getType();
+  // Anything else is an error emit() reports: an output pointer.
+  kinds.push_back(Arg{type.isInteger(32)   ? ArgKind::I32
+                      : type.isInteger(64) ? ArgKind::I64
+                      : type.isF64()       ? ArgKind::F64
+                                           : ArgKind::Out});
   return *this;
 }
 
@@ -378,14 +464,47 @@ unsigned KernelCall::output(RankedTensorType type) {
   outputBuffers.push_back(buffer);
   outputTypes.push_back(type);
   arguments.push_back(pointerTo(buffer));
+  kinds.push_back(Arg{ArgKind::Out, elementOf(type.getElementType())});
   return outputBuffers.size() - 1;
+}
+
+bool KernelCall::matchesAbi() {
+  const ::ds::kernels::KernelSpec *kernel = ::ds::kernels::findKernel(name);
+  if (!kernel) {
+    emitError(loc) << "internal error: kernel '" << name
+                   << "' is not declared in kernels/KernelAbi.h";
+    return false;
+  }
+  if (kernel->count != kinds.size()) {
+    emitError(loc) << "internal error: the call of " << name << " passes "
+                   << kinds.size() << " arguments; kernels/KernelAbi.h "
+                   << "declares " << kernel->count;
+    return false;
+  }
+  for (size_t i = 0; i < kinds.size(); ++i)
+    if (!fits(kinds[i], kernel->args[i])) {
+      emitError(loc) << "internal error: argument " << i << " of " << name
+                     << " is " << describe(kinds[i])
+                     << "; kernels/KernelAbi.h declares "
+                     << describe(kernel->args[i]);
+      return false;
+    }
+  return true;
 }
 
 SmallVector<Value> KernelCall::emit(Operation *anchor) {
   auto module = anchor->getParentOfType<ModuleOp>();
+  // On a mismatch the error fails the pass; the call is still built so
+  // that the pattern's op is replaced consistently.
   SmallVector<Type> argumentTypes;
-  for (Value argument : arguments)
-    argumentTypes.push_back(argument.getType());
+  if (matchesAbi()) {
+    const ::ds::kernels::KernelSpec *kernel = ::ds::kernels::findKernel(name);
+    for (size_t i = 0; i < kernel->count; ++i)
+      argumentTypes.push_back(typeOf(b, kernel->args[i]));
+  } else {
+    for (Value argument : arguments)
+      argumentTypes.push_back(argument.getType());
+  }
   auto functionType = b.getFunctionType(argumentTypes, {});
   if (!SymbolTable::lookupSymbolIn(module, name)) {
     OpBuilder::InsertionGuard guard(b);

@@ -11,6 +11,8 @@
 #ifndef DS_PASSES_LOWER_LOWERINGUTILS_H
 #define DS_PASSES_LOWER_LOWERINGUTILS_H
 
+#include "kernels/KernelAbi.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Support/LLVM.h"
@@ -99,15 +101,19 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value value,
 // Kernel calls
 //===----------------------------------------------------------------------===//
 
-/// Builds a call of a C kernel (kernels/cpu/Kernels.h) on tensors: tensor
-/// operands are passed as pointers to their (contiguous, read-only) buffers,
-/// results are freshly allocated buffers the kernel writes, returned as
-/// tensors.
+/// Builds a call of a C kernel (kernels/KernelAbi.h, implemented in
+/// kernels/cpu) on tensors: tensor operands are passed as pointers to their
+/// (contiguous, read-only) buffers, results are freshly allocated buffers
+/// the kernel writes, returned as tensors. Each argument's kind is recorded
+/// as it is added, and emit() checks the whole call against the kernel's
+/// entry in kernels/KernelAbi.h.
 class KernelCall {
 public:
   KernelCall(OpBuilder &b, Location loc, StringRef name)
       : b(b), loc(loc), name(name) {}
 
+  /// The run's status pointer (kernels/cpu/Status.h).
+  KernelCall &status(Value pointer);
   /// A tensor the kernel reads.
   KernelCall &input(Value tensor);
   /// A pointer the kernel ignores (an absent optional operand).
@@ -116,24 +122,36 @@ public:
   KernelCall &i64(int64_t value);
   KernelCall &i32(int32_t value);
   KernelCall &f64(double value);
+  /// A scalar computed in the IR (i32, i64 or f64).
   KernelCall &value(Value scalar);
   /// A result tensor of `type` the kernel writes; its index among results.
   unsigned output(RankedTensorType type);
 
-  /// Emits the call (declaring the kernel in the module on first use) and
-  /// returns the output tensors in order.
+  /// Emits the call (declaring the kernel in the module on first use, from
+  /// its entry in kernels/KernelAbi.h) and returns the output tensors in
+  /// order. A call that does not match the entry is reported as an error
+  /// at the op (which fails --ds-lower-to-linalg).
   SmallVector<Value> emit(Operation *anchor);
 
 private:
   Value pointerTo(Value memref);
+  /// Whether the arguments match kernels/KernelAbi.h; reports why not.
+  bool matchesAbi();
 
   OpBuilder &b;
   Location loc;
   std::string name;
   SmallVector<Value> arguments;
+  /// Per argument: its ABI kind, or none for a null pointer, which stands
+  /// for any buffer.
+  SmallVector<std::optional<::ds::kernels::Arg>> kinds;
   SmallVector<Value> outputBuffers;
   SmallVector<RankedTensorType> outputTypes;
 };
+
+/// The function type of kernel `name` as kernels/KernelAbi.h declares it
+/// (buffers and the status as !llvm.ptr); `name` must be declared there.
+FunctionType kernelFunctionType(OpBuilder &b, StringRef name);
 
 /// The kernel-name suffix for a float element type the kernels implement:
 /// "f32" or "f64" (narrower floats are computed as f32).

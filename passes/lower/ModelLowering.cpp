@@ -449,7 +449,7 @@ struct CheckedKernelCall : KernelCall {
   CheckedKernelCall(PatternRewriter &rewriter, Operation *op, StringRef name,
                     SiteTable &sites)
       : KernelCall(rewriter, op->getLoc(), name) {
-    value(statusOf(op));
+    status(statusOf(op));
     i32(sites.add(op));
   }
 };
