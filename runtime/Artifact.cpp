@@ -1,6 +1,9 @@
 //===- Artifact.cpp - A loaded compiled artifact --------------------------===//
 
 #include "runtime/Artifact.h"
+#ifdef DS_HAVE_CUDA
+#include "runtime/cuda/CudaDriver.h"
+#endif
 
 #include <cerrno>
 #include <cstdlib>
@@ -81,6 +84,30 @@ std::string joinPath(const std::string &directory, const std::string &name) {
 
 } // namespace
 
+/// Why this runtime does not run a CUDA artifact here: no driver, no
+/// device, or (with both) that running them is not implemented yet.
+static std::string cudaUnavailable(const Manifest &manifest) {
+  std::string what = "a CUDA artifact (" +
+                     (manifest.gpuChip.empty() ? std::string("cuda")
+                                               : manifest.gpuChip) +
+                     ")";
+#ifdef DS_HAVE_CUDA
+  std::string why;
+  std::unique_ptr<cuda::Driver> driver =
+      cuda::Driver::load(cuda::Driver::defaultLibrary(), why);
+  if (!driver)
+    return what + " needs a GPU: no CUDA device: " + why;
+  int count = driver->deviceCount(why);
+  if (count <= 0)
+    return what + " needs a GPU: no CUDA device: " +
+           (count < 0 ? why : "the driver sees none");
+  return what + ": this runtime cannot run CUDA artifacts yet (docs/gpu.md)";
+#else
+  return what + " needs the CUDA backend, which this build of DS lacks (no "
+                "CUDA toolkit was found when it was built)";
+#endif
+}
+
 std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
                                          std::string &error) {
   try {
@@ -102,8 +129,12 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
     std::optional<Manifest> manifest = Manifest::load(manifestPath, error);
     if (!manifest)
       return nullptr;
-    // A CUDA artifact also carries host code, but running it needs the GPU
-    // loader; calling its entries from here would fail in confusing ways.
+    // A CUDA artifact's host code calls kernels on device memory: it can
+    // only run where there is a GPU, and through the CUDA backend.
+    if (manifest->target == "cuda") {
+      error = manifestPath + ": " + cudaUnavailable(*manifest);
+      return nullptr;
+    }
     if (manifest->target != "cpu") {
       error = manifestPath +
               ": target: this runtime runs \"cpu\" artifacts, "

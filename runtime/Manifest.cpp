@@ -244,6 +244,10 @@ Manifest parseManifest(JsonReader &r) {
   manifest.library = nonEmptyString(r, "library");
   manifest.triple = r.string("triple").value_or("");
   manifest.cpu = r.string("cpu").value_or("");
+  if (const json *gpu = r.object("gpu")) {
+    JsonReader g = r.child(*gpu, "gpu");
+    manifest.gpuChip = g.string("chip").value_or("");
+  }
   manifest.cacheKey = r.string("cache_key").value_or("");
   manifest.trainingKey = r.string("training_key").value_or("");
   manifest.source = r.string("source").value_or("");

@@ -119,6 +119,7 @@ struct Manifest {
   std::string target;
   std::string triple;   // optional in the file; empty when absent
   std::string cpu;      // optional
+  std::string gpuChip;  // "gpu": {"chip"}: a cuda artifact's GPU (sm_90)
   std::string library;  // relative to the artifact directory, or absolute
   std::string cacheKey; // optional
   /// Optional: equal in artifacts of one model and training program

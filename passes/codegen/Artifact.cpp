@@ -2,6 +2,7 @@
 
 #include "passes/codegen/Artifact.h"
 #include "passes/fuse/Kernels.h"
+#include "passes/gpu/CudaPipeline.h"
 #include "dialects/ds/DsSharding.h"
 
 #include "dialects/ds/DsDialect.h"
@@ -283,8 +284,17 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
         signatures->lookupSymbol<func::FuncOp>(name), plan));
   }
 
+  bool cuda = options.target == "cuda";
   PassManager llvmLowering(ctx);
-  buildCpuLlvmPipeline(llvmLowering, pipelineOptions);
+  if (cuda) {
+    CudaPipelineOptions cudaOptions;
+    cudaOptions.chip = options.gpuChip;
+    cudaOptions.toolkit = options.cudaToolkit;
+    buildCudaKernelPipeline(llvmLowering, cudaOptions);
+    buildCudaHostPipeline(llvmLowering);
+  } else {
+    buildCpuLlvmPipeline(llvmLowering, pipelineOptions);
+  }
   if (failed(llvmLowering.run(module)))
     return failure();
   report.lowerSeconds = secondsSince(start);
@@ -295,7 +305,7 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
   llvm::json::Object manifest{
       {"format", "ds-artifact"},
       {"version", 1},
-      {"target", "cpu"},
+      {"target", options.target},
       {"triple", target.triple},
       {"cpu", target.cpu},
       {"library", "model.so"},
@@ -304,6 +314,8 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
       {"source", options.source},
       {"entries", std::move(entryJson)},
       {"sites", std::move(sites)}};
+  if (cuda)
+    manifest["gpu"] = llvm::json::Object{{"chip", options.gpuChip}};
   std::string text;
   {
     llvm::raw_string_ostream os(text);
@@ -337,7 +349,7 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
   // never holds a half-written library.
   std::string libraryPath = inDir("model.so");
   if (failed(linkSharedLibrary(options, objectPath, libraryPath + ".tmp",
-                               error)))
+                               /*cpuKernels=*/!cuda, error)))
     return failure();
   if (std::error_code ec = llvm::sys::fs::rename(libraryPath + ".tmp",
                                                  libraryPath)) {

@@ -34,6 +34,13 @@ struct CompileOptions {
   /// Group generated code into kernels with --ds-fuse (false: one loop
   /// nest per linalg op, to measure what fusion gains).
   bool fuse = true;
+  /// "cpu" (native code for this machine) or "cuda" (kernels for
+  /// `gpuChip` through NVVM and ptxas, host code calling the runtime's CUDA
+  /// backend; docs/gpu.md).
+  std::string target = "cpu";
+  std::string gpuChip = "sm_90";
+  /// The CUDA toolkit whose ptxas assembles the kernels.
+  std::string cudaToolkit = "/usr/local/cuda";
   /// Let buffers with disjoint lifetimes share workspace bytes.
   bool shareMemory = true;
   /// LLVM's optimisation level (0-3).

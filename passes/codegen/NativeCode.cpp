@@ -7,6 +7,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -58,6 +59,8 @@ LogicalResult emitObjectFile(ModuleOp module, const NativeTarget &target,
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  // A GPU target's host code: gpu.binary and gpu.launch_func.
+  registerGPUDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
 
   llvm::InitializeNativeTarget();
@@ -138,7 +141,7 @@ LogicalResult emitObjectFile(ModuleOp module, const NativeTarget &target,
 LogicalResult linkSharedLibrary(const CompileOptions &options,
                                 const std::string &objectPath,
                                 const std::string &libraryPath,
-                                std::string &error) {
+                                bool cpuKernels, std::string &error) {
   llvm::ErrorOr<std::string> linker =
       llvm::sys::findProgramByName(options.linker);
   if (!linker) {
@@ -146,9 +149,12 @@ LogicalResult linkSharedLibrary(const CompileOptions &options,
     return failure();
   }
   std::vector<std::string> arguments{*linker, "-shared", "-o", libraryPath,
-                                     objectPath, options.kernelsArchive};
-  arguments.insert(arguments.end(), options.linkFlags.begin(),
-                   options.linkFlags.end());
+                                     objectPath};
+  if (cpuKernels) {
+    arguments.push_back(options.kernelsArchive);
+    arguments.insert(arguments.end(), options.linkFlags.begin(),
+                     options.linkFlags.end());
+  }
   std::vector<StringRef> argumentRefs(arguments.begin(), arguments.end());
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*linker, argumentRefs, std::nullopt,

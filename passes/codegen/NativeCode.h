@@ -29,12 +29,14 @@ LogicalResult emitObjectFile(ModuleOp module, const NativeTarget &target,
                              int optLevel, const std::string &objectPath,
                              const std::string &irPath, std::string &error);
 
-/// Links `objectPath` with the CPU kernels, BLAS and OpenMP into a shared
-/// library, running `options.linker`.
+/// Links `objectPath` into a shared library, running `options.linker`:
+/// with the CPU kernels, BLAS and OpenMP for the CPU (`cpuKernels`); alone
+/// for a GPU target, whose kernels and mgpu* functions the runtime provides
+/// when it loads the library.
 LogicalResult linkSharedLibrary(const CompileOptions &options,
                                 const std::string &objectPath,
                                 const std::string &libraryPath,
-                                std::string &error);
+                                bool cpuKernels, std::string &error);
 
 } // namespace mlir::ds
 

@@ -28,6 +28,11 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &options) {
   buildCpuLoweringPipeline(pm, lowering);
   if (options.stopAfter == "planned")
     return;
+  buildCudaKernelPipeline(pm, options);
+}
+
+void buildCudaKernelPipeline(OpPassManager &pm,
+                             const CudaPipelineOptions &options) {
   DsGpuKernelsPassOptions kernels;
   kernels.blockSize = options.blockSize;
   pm.addPass(createDsGpuKernelsPass(kernels));
@@ -50,6 +55,17 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &options) {
                             options.format.getValue(),
                             options.toolkit.getValue())
                   .str());
+}
+
+void buildCudaHostPipeline(OpPassManager &pm) {
+  addText(pm, "expand-strided-metadata,lower-affine,convert-math-to-llvm,"
+              "convert-math-to-libm,arith-expand{include-bf16=1},"
+              "convert-scf-to-cf,finalize-memref-to-llvm,"
+              "convert-arith-to-llvm,convert-index-to-llvm,"
+              "gpu-to-llvm{use-bare-pointers-for-host=1},"
+              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+              "convert-cf-to-llvm,reconcile-unrealized-casts,canonicalize");
+  pm.addPass(createDsEmitEntryAbiPass());
 }
 
 void registerCudaPipeline() {

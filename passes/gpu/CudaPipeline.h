@@ -54,6 +54,18 @@ struct CudaPipelineOptions : public PassPipelineOptions<CudaPipelineOptions> {
 /// Appends the pipeline to `pm` (a pass manager on the module).
 void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &options);
 
+/// Its second half, after the memory plan: kernels → gpu.launch → outlined
+/// kernels → NVVM → binaries (`stop-after` as above).
+void buildCudaKernelPipeline(OpPassManager &pm,
+                             const CudaPipelineOptions &options);
+
+/// The host code of a module the kernel pipeline ran on, to the LLVM
+/// dialect with the runtime's entry ABI: buffers as bare pointers,
+/// gpu.launch_func as calls of the mgpu* functions the runtime provides
+/// (runtime/cuda/MlirGpuRuntime.h), the kernels' binaries embedded and
+/// loaded when the library is.
+void buildCudaHostPipeline(OpPassManager &pm);
+
 /// Registers `--ds-cuda-pipeline`.
 void registerCudaPipeline();
 

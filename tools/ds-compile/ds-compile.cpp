@@ -33,6 +33,7 @@
 #include "llvm/Support/xxhash.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 
@@ -81,6 +82,15 @@ static cl::opt<bool> fuse(
     cl::desc("Group generated code into kernels with --ds-fuse (default; "
              "--fuse=false gives one loop nest per linalg op)"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> target(
+    "target",
+    cl::desc("What to generate code for: cpu (this machine, the default) or "
+             "cuda (NVIDIA GPUs; docs/gpu.md)"),
+    cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string> gpuChip(
+    "gpu-chip", cl::desc("The GPU of --target=cuda: sm_90 (H100, H200) or "
+                         "sm_80 (A100)"),
+    cl::init("sm_90"), cl::cat(category));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("Keep model.ll and model.o"),
                           cl::cat(category));
@@ -259,6 +269,14 @@ int main(int argc, char **argv) {
   options.entries.assign(entries.begin(), entries.end());
   options.parallel = parallel;
   options.fuse = fuse;
+  if (target != "cpu" && target != "cuda")
+    return fail("--target: expected cpu or cuda, got '" + target + "'");
+  if (gpuChip != "sm_80" && gpuChip != "sm_90")
+    return fail("--gpu-chip: expected sm_80 or sm_90, got '" + gpuChip + "'");
+  options.target = target;
+  options.gpuChip = gpuChip;
+  if (const char *cudaRoot = std::getenv("CUDA_ROOT"); cudaRoot && *cudaRoot)
+    options.cudaToolkit = cudaRoot;
   options.keepIntermediates = keep;
   options.optLevel = static_cast<int>(optLevel);
   options.source = inputPath;
@@ -300,7 +318,8 @@ int main(int argc, char **argv) {
   std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail);
   std::string identity = hex(llvm::xxh3_64bits(printed)) + "|" + pipeline +
                          "|" + (parallel ? "parallel" : "serial") +
-                         (fuse ? "|fused" : "|unfused") + "|O" +
+                         (fuse ? "|fused" : "|unfused") + "|" + target +
+                         (target == "cuda" ? ":" + gpuChip : "") + "|O" +
                          std::to_string(optLevel) + "|" + fileHash(self) +
                          "|" + fileHash(options.kernelsArchive);
   for (const std::string &entry : options.entries)
