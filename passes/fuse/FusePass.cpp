@@ -33,6 +33,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <array>
+#include <functional>
 
 namespace mlir::ds {
 #define GEN_PASS_DEF_DSFUSEPASS
@@ -317,10 +318,11 @@ Operation *outermostLoop(Operation *op) {
   return loop;
 }
 
-/// Which producers join a group: fills (destinations of reductions) and
-/// row reductions, where the group reads a proper tile of them (never a
-/// whole tensor per row, which would recompute it for every row). A
-/// reduction used before the group stays where it is. `root`, the untiled
+/// Which producers join a group: fills (destinations of reductions), row
+/// reductions and elementwise ops (LayerNorm's centred rows, read by the
+/// variance and by the normalisation), where the group reads a proper tile
+/// of them (never a whole tensor per row, which would recompute it for
+/// every row). A producer used before the group stays where it is. `root`, the untiled
 /// consumer, is replaced by the group and does not count as a use.
 ///
 /// Every fused reduction is also yielded by the group, used later or not:
@@ -333,7 +335,8 @@ controlFusion(Operation *root, tensor::ExtractSliceOp slice,
               OpResult producer) {
   Operation *op = producer.getOwner();
   bool isFill = isa<linalg::FillOp>(op);
-  if (!isFill && !rowLoops(op))
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!isFill && !rowLoops(op) && !(generic && isElementwise(generic)))
     return std::nullopt;
   auto sourceType = cast<RankedTensorType>(slice.getSourceType());
   if (slice.getType().getShape() == sourceType.getShape())
@@ -343,16 +346,20 @@ controlFusion(Operation *root, tensor::ExtractSliceOp slice,
     return result; // cheap: recomputed per tile, the original stays
   Operation *loop = outermostLoop(slice);
   // Untiled ops already fused into the loop read the producer too; they
-  // die with the root.
-  auto replacedByLoop = [&](Operation *op) {
+  // die with the root, as do ops only they use (the chain from LayerNorm's
+  // mean through its variance to the reciprocal of its deviation).
+  llvm::DenseMap<Operation *, bool> replaced;
+  std::function<bool(Operation *)> replacedByLoop = [&](Operation *op) {
     if (op == root || loop->isAncestor(op))
       return true;
     if (!isa<linalg::LinalgOp>(op))
       return false;
-    for (Operation *user : op->getUsers())
-      if (user != root && !loop->isAncestor(user))
-        return false;
-    return true;
+    auto [it, inserted] = replaced.try_emplace(op, false);
+    if (!inserted)
+      return it->second;
+    bool dies = llvm::all_of(op->getUsers(), replacedByLoop);
+    replaced[op] = dies;
+    return dies;
   };
   for (OpOperand &use : producer.getUses()) {
     Operation *user = use.getOwner();
@@ -366,10 +373,20 @@ controlFusion(Operation *root, tensor::ExtractSliceOp slice,
   return result;
 }
 
-/// Whether `a` and `b` hold the same data: the same value, or fills of the
-/// same scalar into tensors of one type.
+/// Whether `v` holds no data: an empty tensor, or a slice of one.
+bool holdsNoData(Value v) {
+  if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>())
+    v = slice.getSource();
+  return v.getDefiningOp<tensor::EmptyOp>() != nullptr;
+}
+
+/// Whether `a` and `b` hold the same data: the same value, fills of the
+/// same scalar into tensors of one type, or two tensors of one type that
+/// hold none (destinations that are only written).
 bool sameData(Value a, Value b) {
   if (a == b)
+    return true;
+  if (a.getType() == b.getType() && holdsNoData(a) && holdsNoData(b))
     return true;
   auto fillA = a.getDefiningOp<linalg::FillOp>();
   auto fillB = b.getDefiningOp<linalg::FillOp>();
@@ -379,14 +396,14 @@ bool sameData(Value a, Value b) {
 
 /// A producer read through two slices in a group is fused twice (LayerNorm's
 /// mean feeds the variance and the normalisation); the copies differ only
-/// in the fills they start from. Keeps the first of each such pair.
+/// in the fills or empty tensors they start from. Keeps the first of each
+/// such pair.
 void mergeDuplicateReductions(RewriterBase &rewriter, scf::ForallOp loop) {
   DominanceInfo dominance;
   eliminateCommonSubExpressions(rewriter, dominance, loop);
   SmallVector<linalg::GenericOp> reductions;
   for (auto op : loop.getBody()->getOps<linalg::GenericOp>())
-    if (op.getNumReductionLoops() > 0)
-      reductions.push_back(op);
+    reductions.push_back(op);
   llvm::DenseSet<Operation *> merged;
   for (auto [i, first] : llvm::enumerate(reductions)) {
     if (merged.contains(first))
@@ -546,6 +563,10 @@ private:
     });
     Builder b(function.getContext());
     for (auto [root, rows] : llvm::reverse(roots)) {
+      // A root a later group took in whole (LayerNorm's centred rows) is
+      // left without uses: nothing to form.
+      if (root->use_empty())
+        continue;
       scf::ForallOp loop = formRowGroup(rewriter, root, rows);
       if (!loop)
         continue;

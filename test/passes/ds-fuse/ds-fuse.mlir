@@ -230,3 +230,63 @@ func.func @adamw(%p: tensor<16xf32>, %g: tensor<16xf32>, %m: tensor<16xf32>, %v:
   } -> tensor<16xf32>
   return %p2, %m2, %v2 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
+
+// -----
+
+#x = affine_map<(d0, d1) -> (d0, d1)>
+#r = affine_map<(d0, d1) -> (d0)>
+#c = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0) -> (d0)>
+
+// LayerNorm as the lowering writes it: the mean and the reciprocal of the
+// deviation are elementwise ops on the rows' statistics, between the
+// reductions. They join the group (elementwise producers used only inside
+// it), so LayerNorm is one kernel.
+// CHECK-LABEL: func.func @layer_norm_lowered
+// CHECK-SAME:  kernels_after = 1 : i64, kernels_before = 6 : i64
+// CHECK:       scf.forall
+// CHECK:       } {ds.kernel = {id = 0 : i64, kind = "row", ops = 5 : i64}}
+// CHECK-NOT:   linalg.
+func.func @layer_norm_lowered(%x: tensor<4x32xf32>, %w: tensor<32xf32>) -> tensor<4x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %n = arith.constant 32.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#x, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x32xf32>) outs(%f : tensor<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %0 = arith.addf %acc, %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<4xf32>
+  %mean = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%sum : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%s: f32, %o: f32):
+    %0 = arith.divf %s, %n : f32
+    linalg.yield %0 : f32
+  } -> tensor<4xf32>
+  %var = linalg.generic {indexing_maps = [#x, #r, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %mean : tensor<4x32xf32>, tensor<4xf32>) outs(%f : tensor<4xf32>) {
+  ^bb0(%in: f32, %m: f32, %acc: f32):
+    %0 = arith.subf %in, %m : f32
+    %1 = arith.mulf %0, %0 : f32
+    %2 = arith.addf %acc, %1 : f32
+    linalg.yield %2 : f32
+  } -> tensor<4xf32>
+  %rstd = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%var : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %0 = arith.divf %v, %n : f32
+    %1 = math.rsqrt %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<4xf32>
+  %e2 = tensor.empty() : tensor<4x32xf32>
+  %y = linalg.generic {indexing_maps = [#x, #r, #r, #c, #x], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %mean, %rstd, %w : tensor<4x32xf32>, tensor<4xf32>, tensor<4xf32>, tensor<32xf32>) outs(%e2 : tensor<4x32xf32>) {
+  ^bb0(%in: f32, %m: f32, %s: f32, %ww: f32, %o: f32):
+    %0 = arith.subf %in, %m : f32
+    %1 = arith.mulf %0, %s : f32
+    %2 = arith.mulf %1, %ww : f32
+    linalg.yield %2 : f32
+  } -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
