@@ -567,6 +567,11 @@ def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
     (uniform across the kernel) that the buffers are 16-byte aligned; one
     element at a time otherwise.
 
+    A fill that sets up a reduction's output right before it (the same
+    buffer, nothing touching memory between) is folded into the
+    reduction's kernel, which starts from the filled value: one launch
+    instead of two.
+
     A reduction is split among threads only when each of its results is
     `out ⊕ x` with ⊕ an operation `gpu.all_reduce` knows (add, mul, min,
     max, and, or, xor) and `x` independent of the outputs; others run one

@@ -121,8 +121,10 @@ public:
 
   /// A kernel of one op: a grid over its iterations (elementwise), over its
   /// outputs (reductions of few iterations each), or one block per output
-  /// (reductions of many).
-  LogicalResult convertSingle(linalg::GenericOp op) {
+  /// (reductions of many). `initialValues`: the values a folded fill would
+  /// have written into a reduction's outputs.
+  LogicalResult convertSingle(linalg::GenericOp op,
+                              ValueRange initialValues = {}) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     int64_t outputs = gpu_codegen::parallelIterations(op);
@@ -142,7 +144,7 @@ public:
           delinearize(b, loc, launch.getBlockIds().x, parallelSizes);
       gpu_codegen::emitBlockReduction(b, loc, op, parallelIvs,
                                       launch.getThreadIds().x,
-                                      launch.getBlockSize().x);
+                                      launch.getBlockSize().x, initialValues);
     } else {
       // One thread per iteration (four, with 16-byte accesses) or per
       // output.
@@ -162,7 +164,8 @@ public:
       if (elementwise)
         gpu_codegen::emitStridedIterations(b, loc, op, first, stride);
       else
-        gpu_codegen::emitSerialReductions(b, loc, op, first, stride);
+        gpu_codegen::emitSerialReductions(b, loc, op, first, stride,
+                                          initialValues);
     }
     gpu::TerminatorOp::create(b, loc);
     op->erase();
@@ -193,6 +196,49 @@ private:
 
   int64_t blockSize;
 };
+
+/// The scalar `op` fills its one output with, if it is a (generalized)
+/// fill: one scalar input yielded as it is.
+Value filledValue(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0)
+    return nullptr;
+  Value input = op.getDpsInputOperand(0)->get();
+  if (isa<ShapedType>(input.getType()))
+    return nullptr;
+  Operation *yield = op.getRegion().front().getTerminator();
+  if (yield->getOperand(0) != op.getRegion().front().getArgument(0))
+    return nullptr;
+  return input;
+}
+
+/// Reductions whose outputs a fill sets up just before them (the same
+/// buffer, nothing that touches memory between): the fill is folded into
+/// the reduction's kernel, which starts from the filled value, and needs
+/// no launch of its own. Maps each such reduction to its fill.
+llvm::DenseMap<Operation *, linalg::GenericOp>
+foldableFills(ArrayRef<Operation *> kernels) {
+  llvm::DenseMap<Operation *, linalg::GenericOp> folds;
+  for (Operation *kernel : kernels) {
+    auto reduction = dyn_cast<linalg::GenericOp>(kernel);
+    if (!reduction || reduction.getNumReductionLoops() == 0 ||
+        reduction.getNumDpsInits() != 1)
+      continue;
+    Value output = reduction.getDpsInitOperand(0)->get();
+    for (Operation *before = reduction->getPrevNode(); before;
+         before = before->getPrevNode()) {
+      auto fill = dyn_cast<linalg::GenericOp>(before);
+      if (fill && filledValue(fill) &&
+          fill.getDpsInitOperand(0)->get() == output) {
+        folds[reduction] = fill;
+        break;
+      }
+      if (!isKernelSafe(before))
+        break;
+    }
+  }
+  return folds;
+}
 
 /// Named linalg ops (fill, copy, transpose, ...) as linalg.generic, the
 /// one form the kernel builder reads.
@@ -264,11 +310,24 @@ struct GpuKernelsPass : impl::DsGpuKernelsPassBase<GpuKernelsPass> {
         }
         return WalkResult::advance();
       });
+      llvm::DenseMap<Operation *, linalg::GenericOp> folds =
+          foldableFills(kernels);
+      llvm::DenseSet<Operation *> folded;
+      for (auto &[reduction, fill] : folds)
+        folded.insert(fill);
       for (Operation *kernel : kernels) {
-        LogicalResult converted =
-            isa<scf::ForallOp>(kernel)
-                ? builder.convertGroup(cast<scf::ForallOp>(kernel))
-                : builder.convertSingle(cast<linalg::GenericOp>(kernel));
+        if (folded.contains(kernel))
+          continue;
+        LogicalResult converted = success();
+        if (auto loop = dyn_cast<scf::ForallOp>(kernel)) {
+          converted = builder.convertGroup(loop);
+        } else if (auto fill = folds.lookup(kernel)) {
+          converted = builder.convertSingle(cast<linalg::GenericOp>(kernel),
+                                            filledValue(fill));
+          fill->erase();
+        } else {
+          converted = builder.convertSingle(cast<linalg::GenericOp>(kernel));
+        }
         if (failed(converted))
           return signalPassFailure();
       }

@@ -497,7 +497,7 @@ void emitScalarIterations(OpBuilder &b, Location loc, linalg::GenericOp op,
 
 void emitBlockReduction(OpBuilder &b, Location loc, linalg::GenericOp op,
                         ValueRange parallelIndices, Value threadId,
-                        Value blockSize) {
+                        Value blockSize, ValueRange initialValues) {
   LoopSplit split = splitLoops(op);
   SmallVector<Combiner> combiners = *findCombiners(op);
   SmallVector<Value> identities;
@@ -552,9 +552,10 @@ void emitBlockReduction(OpBuilder &b, Location loc, linalg::GenericOp op,
   b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
   SmallVector<Value> zeros(split.reductionDims.size(), zero);
   SmallVector<Value> ivs = combineIndices(split, parallelIndices, zeros);
-  for (auto [init, combiner, blockTotal] :
-       llvm::zip(op.getDpsInitsMutable(), combiners, totals)) {
-    Value old = loadOperand(b, loc, op, init, ivs);
+  for (auto [k, init, combiner, blockTotal] :
+       llvm::enumerate(op.getDpsInitsMutable(), combiners, totals)) {
+    Value old = initialValues.empty() ? loadOperand(b, loc, op, init, ivs)
+                                      : initialValues[k];
     SmallVector<Value> operands(2);
     operands[combiner.outOperand] = old;
     operands[1 - combiner.outOperand] = blockTotal;
@@ -567,7 +568,7 @@ void emitBlockReduction(OpBuilder &b, Location loc, linalg::GenericOp op,
 }
 
 void emitSerialReductions(OpBuilder &b, Location loc, linalg::GenericOp op,
-                          Value first, Value stride) {
+                          Value first, Value stride, ValueRange initialValues) {
   LoopSplit split = splitLoops(op);
   Value outputs = indexConstant(b, loc, product(split.parallelSizes));
   auto outer = scf::ForOp::create(b, loc, first, outputs, stride);
@@ -578,9 +579,10 @@ void emitSerialReductions(OpBuilder &b, Location loc, linalg::GenericOp op,
   Value zero = indexConstant(b, loc, 0);
   SmallVector<Value> zeros(split.reductionDims.size(), zero);
   SmallVector<Value> outputIvs = combineIndices(split, parallelIvs, zeros);
-  SmallVector<Value> initial;
-  for (OpOperand &init : op.getDpsInitsMutable())
-    initial.push_back(loadOperand(b, loc, op, init, outputIvs));
+  SmallVector<Value> initial(initialValues);
+  if (initial.empty())
+    for (OpOperand &init : op.getDpsInitsMutable())
+      initial.push_back(loadOperand(b, loc, op, init, outputIvs));
   Value one = indexConstant(b, loc, 1);
   Value total = indexConstant(b, loc, product(split.reductionSizes));
   auto inner = scf::ForOp::create(b, loc, zero, total, one, initial);

@@ -61,14 +61,19 @@ void emitScalarIterations(OpBuilder &b, Location loc, linalg::GenericOp op,
 /// ...; `gpu.all_reduce` combines the threads' values; thread 0 combines
 /// the total with the output's value and stores it. Requires
 /// hasSplittableReduction(op). Every thread of the block must run it.
+///
+/// With `initialValues` (one per output), the outputs start from those
+/// values instead of what their buffers hold: the fill that would have
+/// written them is folded into the reduction.
 void emitBlockReduction(OpBuilder &b, Location loc, linalg::GenericOp op,
                         ValueRange parallelIndices, Value threadId,
-                        Value blockSize);
+                        Value blockSize, ValueRange initialValues = {});
 
 /// The output points first, first + stride, ... of `op`, each reduced in
 /// order by one thread (any payload).
 void emitSerialReductions(OpBuilder &b, Location loc, linalg::GenericOp op,
-                          Value first, Value stride);
+                          Value first, Value stride,
+                          ValueRange initialValues = {});
 
 /// `flat` as indices of a row-major iteration space of `sizes`.
 SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value flat,

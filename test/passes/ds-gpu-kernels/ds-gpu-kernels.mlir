@@ -216,3 +216,29 @@ func.func @host_load(%x: memref<4xf32>) -> f32 {
   %0 = memref.load %x[%c0] : memref<4xf32>
   return %0 : f32
 }
+
+// -----
+
+#in = affine_map<(d0, d1) -> (d0, d1)>
+#out = affine_map<(d0, d1) -> (d0)>
+
+// A fill that sets up a reduction's output just before it is folded into
+// the reduction's kernel, which starts from the filled value: one launch.
+// CHECK-LABEL: func.func @fill_folded
+// CHECK:       %[[START:.*]] = arith.constant 2.5
+// CHECK:       gpu.launch
+// CHECK-NOT:   linalg.
+// CHECK:           %[[SUM:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[START]]) -> (f32)
+// CHECK:           memref.store %[[SUM]]
+// CHECK-NOT:   gpu.launch
+// CHECK:       return
+func.func @fill_folded(%x: memref<4096x3xf32>, %s: memref<4096xf32>) {
+  %start = arith.constant 2.5 : f32
+  linalg.fill ins(%start : f32) outs(%s : memref<4096xf32>)
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]} ins(%x : memref<4096x3xf32>) outs(%s : memref<4096xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %0 = arith.addf %acc, %a : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
