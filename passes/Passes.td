@@ -567,6 +567,10 @@ def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
     (uniform across the kernel) that the buffers are 16-byte aligned; one
     element at a time otherwise.
 
+    Square roots (`math.sqrt`, `math.rsqrt` on f32) become the NVPTX
+    intrinsic for the round-to-nearest square root (`sqrt.rn.f32`, as the
+    CPU computes it) instead of libdevice's approximations.
+
     A fill that sets up a reduction's output right before it (the same
     buffer, nothing touching memory between) is folded into the
     reduction's kernel, which starts from the filled value: one launch
@@ -590,7 +594,8 @@ def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect"
   ];
 }
 

@@ -17,8 +17,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -240,6 +242,36 @@ foldableFills(ArrayRef<Operation *> kernels) {
   return folds;
 }
 
+/// Square roots in kernels as IEEE square roots (`sqrt.rn.f32`), as on the
+/// CPU: through libdevice, `math.sqrt` and `math.rsqrt` become
+/// `sqrt.approx` and `rsqrt.approx` unless the compiler's precision flags
+/// are set, which MLIR's NVVM path does not do (and the NVVM lowering sends
+/// LLVM's own sqrt to libdevice too), so kernels call the NVPTX intrinsic
+/// for the round-to-nearest square root directly.
+void preciseSquareRoots(gpu::LaunchOp launch) {
+  SmallVector<Operation *> roots;
+  launch.walk([&](Operation *op) {
+    if (isa<math::SqrtOp, math::RsqrtOp>(op) &&
+        op->getResult(0).getType().isF32())
+      roots.push_back(op);
+  });
+  for (Operation *op : roots) {
+    OpBuilder b(op);
+    Value x = op->getOperand(0);
+    Value root = LLVM::CallIntrinsicOp::create(
+                     b, op->getLoc(), x.getType(),
+                     b.getStringAttr("llvm.nvvm.sqrt.rn.f"), ValueRange{x})
+                     .getResult(0);
+    if (isa<math::RsqrtOp>(op)) {
+      Value one = arith::ConstantOp::create(
+          b, op->getLoc(), b.getFloatAttr(x.getType(), 1.0));
+      root = arith::DivFOp::create(b, op->getLoc(), one, root);
+    }
+    op->getResult(0).replaceAllUsesWith(root);
+    op->erase();
+  }
+}
+
 /// Named linalg ops (fill, copy, transpose, ...) as linalg.generic, the
 /// one form the kernel builder reads.
 LogicalResult generalizeNamedOps(func::FuncOp function) {
@@ -333,6 +365,7 @@ struct GpuKernelsPass : impl::DsGpuKernelsPassBase<GpuKernelsPass> {
       }
       if (failed(checkHostCode(function)))
         return signalPassFailure();
+      function.walk(preciseSquareRoots);
     }
   }
 };

@@ -37,14 +37,16 @@
 // CHECK:         gpu.barrier
 // CHECK:         scf.if
 // CHECK:           scf.for %{{.*}} = %[[T]] to %c16{{.*}} step %[[NT]]
-// CHECK:             math.rsqrt
+// CHECK:             %[[ROOT:.*]] = llvm.call_intrinsic "llvm.nvvm.sqrt.rn.f"
+// CHECK:             arith.divf %{{.*}}, %[[ROOT]]
 // CHECK:             vector.store {{.*}} {alignment = 16 : i64} : {{.*}}, vector<4xf32>
 // CHECK:         } else {
 // CHECK:           scf.for %{{.*}} = %[[T]] to %c64{{.*}} step %[[NT]]
-// CHECK:             math.rsqrt
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.sqrt.rn.f"
 // CHECK:         gpu.terminator
 // CHECK:       } {ds.kernel = {id = 0 : i64, kind = "row", ops = 3 : i64}}
 // CHECK-NOT:   linalg.
+// CHECK-NOT:   math.rsqrt
 // B128-LABEL:  func.func @rms_norm
 // B128:        threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c128
 func.func @rms_norm(%x: memref<8x64xf32>, %w: memref<64xf32>, %y: memref<8x64xf32>, %sums: memref<8x1xf32>) {
