@@ -140,6 +140,43 @@ def DsOptimizerPass : Pass<"ds-optimizer", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def DsAutocastPass : Pass<"ds-autocast", "::mlir::ModuleOp"> {
+  let summary = "Mixed precision: bf16 products with f32 accumulation, f32 master weights";
+  let description = [{
+    Runs on the forward model, before `--ds-autodiff`. The products read
+    low-precision copies of their f32 operands, as PyTorch's autocast and
+    Megatron do:
+
+    * `ds.matmul`: both operands cast to `compute`; the result stays f32
+      (the products are accumulated in f32 and rounded once);
+    * `ds.attention`: query, key and value cast; the scores and softmax are
+      computed in f32 (the op's rule), the output cast back to f32;
+    * `ds.moe_ffn`: the tokens, routing weights and expert weights cast,
+      the output cast back to f32.
+
+    Everything else stays f32: norms, softmax, the loss and the residual
+    stream, and the parameters themselves, which are the master weights.
+    `--ds-autodiff` then differentiates through the casts (a cast's VJP is
+    the cast back), so the gradients that reach the parameters, the
+    optimizer step and AdamW's moments are f32, while the products' own
+    gradients are computed in `compute` too. The module records
+    `ds.autocast = {compute, products}` (the products cast).
+
+    With `compute=f16`, use `--ds-optimizer{loss-scaling}`: f16 gradients
+    underflow without it.
+
+    ```
+    ds-opt model.mlir --ds-autocast --ds-autodiff --ds-optimizer
+    ds-compile model.mlir --train --autocast=bf16 -o art/
+    ```
+  }];
+  let options = [
+    Option<"compute", "compute", "std::string", /*default=*/"\"bf16\"",
+           "The products' operand type: bf16 or f16">,
+  ];
+  let dependentDialects = ["::mlir::ds::DsDialect"];
+}
+
 def DsRematPass : Pass<"ds-remat", "::mlir::ModuleOp"> {
   let summary = "Activation checkpointing: which forward values the backward "
                 "pass saves and which it recomputes";

@@ -91,6 +91,13 @@ static cl::opt<std::string> gpuChip(
     "gpu-chip", cl::desc("The GPU of --target=cuda: sm_90 (H100, H200) or "
                          "sm_80 (A100)"),
     cl::init("sm_90"), cl::cat(category));
+static cl::opt<std::string> autocast(
+    "autocast",
+    cl::desc("Mixed precision: the products (GEMMs, attention, experts) in "
+             "bf16 or f16 with f32 accumulation, everything else and the "
+             "master weights in f32 (--ds-autocast, before the training "
+             "step is derived)"),
+    cl::init(""), cl::cat(category));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("Keep model.ll and model.o"),
                           cl::cat(category));
@@ -264,6 +271,12 @@ int main(int argc, char **argv) {
   if (train)
     pipeline = pipeline.empty() ? "ds-autodiff,ds-optimizer"
                                 : "ds-autodiff,ds-optimizer," + pipeline;
+  if (!autocast.empty()) {
+    if (autocast != "bf16" && autocast != "f16")
+      return fail("--autocast: expected bf16 or f16, got '" + autocast + "'");
+    std::string pass = "ds-autocast{compute=" + autocast + "}";
+    pipeline = pipeline.empty() ? pass : pass + "," + pipeline;
+  }
 
   mlir::ds::CompileOptions options = mlir::ds::defaultCompileOptions();
   options.entries.assign(entries.begin(), entries.end());
