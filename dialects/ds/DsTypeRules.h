@@ -13,6 +13,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,17 @@ private:
 
 /// "[4, ?, 8]": how shapes appear in diagnostics.
 std::string formatShape(ArrayRef<int64_t> shape);
+
+/// The bytes of a statically shaped tensor or buffer (elements of less than
+/// a byte count one byte each); 0 for a dynamic shape or a non-shaped type.
+/// The one measure of size the passes count memory and traffic with.
+inline int64_t staticByteSize(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || !shaped.hasStaticShape())
+    return 0;
+  return shaped.getNumElements() *
+         std::max<int64_t>((shaped.getElementTypeBitWidth() + 7) / 8, 1);
+}
 
 /// True if two dimensions can be equal at run time (either is dynamic, or
 /// both are the same static size).

@@ -3,6 +3,7 @@
 #include "passes/autodiff/Remat.h"
 
 #include "dialects/ds/DsDialect.h"
+#include "dialects/ds/DsTypeRules.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -15,11 +16,7 @@ using namespace mlir::ds;
 RematPolicy::~RematPolicy() = default;
 
 int64_t ds::tensorBytes(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape())
-    return 0;
-  return tensor.getNumElements() *
-         std::max<int64_t>((tensor.getElementTypeBitWidth() + 7) / 8, 1);
+  return isa<RankedTensorType>(type) ? staticByteSize(type) : 0;
 }
 
 static int64_t elementsOf(Type type) {

@@ -2,6 +2,8 @@
 
 #include "passes/fuse/Kernels.h"
 
+#include "dialects/ds/DsTypeRules.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -18,20 +20,11 @@ namespace mlir::ds {
 
 namespace {
 
-int64_t shapedBytes(Type type) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped || !shaped.hasStaticShape())
-    return 0;
-  int64_t elementBytes =
-      std::max<int64_t>((shaped.getElementTypeBitWidth() + 7) / 8, 1);
-  return shaped.getNumElements() * elementBytes;
-}
-
 /// The bytes a kernel reads from `value`, a tensor defined outside it.
 int64_t readBytes(Value value) {
   if (value.getDefiningOp<tensor::EmptyOp>())
     return 0;
-  return shapedBytes(value.getType());
+  return staticByteSize(value.getType());
 }
 
 /// The buffer a library call's pointer argument points into: the pointer is
@@ -50,11 +43,11 @@ int64_t pointerBytes(Value pointer) {
       value = aligned.getSource();
     else if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(def))
       // The base buffer of a view: the bytes the call sees are the view's.
-      return shapedBytes(metadata.getSource().getType());
+      return staticByteSize(metadata.getSource().getType());
     else
       break;
   }
-  return shapedBytes(value.getType());
+  return staticByteSize(value.getType());
 }
 
 /// Iterations of the loops around `op` (constant trip counts; others 1).
@@ -101,7 +94,7 @@ int64_t kernelBytes(Operation *op) {
   for (Value value : reads)
     bytes += readBytes(value);
   for (Value result : op->getResults())
-    bytes += shapedBytes(result.getType());
+    bytes += staticByteSize(result.getType());
   return bytes;
 }
 

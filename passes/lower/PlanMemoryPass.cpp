@@ -9,6 +9,8 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/ds/DsTypeRules.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -36,9 +38,7 @@ int64_t alignUp(int64_t value) {
 }
 
 int64_t bufferBytes(MemRefType type) {
-  int64_t elementBytes =
-      std::max<int64_t>((type.getElementTypeBitWidth() + 7) / 8, 1);
-  return alignUp(std::max<int64_t>(type.getNumElements() * elementBytes, 1));
+  return alignUp(std::max<int64_t>(staticByteSize(type), 1));
 }
 
 /// A buffer a loop carries from one iteration to the next (bufferization

@@ -5,19 +5,13 @@
 #include "passes/shard/Communication.h"
 
 #include "dialects/ds/DsDialect.h"
+#include "dialects/ds/DsTypeRules.h"
 
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::ds {
 namespace {
 
-int64_t bytesOfType(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape())
-    return 0;
-  return tensor.getNumElements() *
-         std::max<int64_t>(tensor.getElementTypeBitWidth() / 8, 1);
-}
 
 /// The functions `entry` runs: itself and what it calls or scans.
 SmallVector<func::FuncOp> reachable(ModuleOp module, func::FuncOp entry) {
@@ -60,7 +54,7 @@ RankMemory rankMemoryOf(ModuleOp module, func::FuncOp entry) {
     for (unsigned i = 0; i < call.getNumResults(); ++i)
       if (auto name = callee.getResultAttrOfType<StringAttr>(i, kNameAttrName);
           name && name.getValue().starts_with("grad."))
-        memory.gradients += bytesOfType(call.getResult(i).getType());
+        memory.gradients += staticByteSize(call.getResult(i).getType());
   });
   for (func::FuncOp function : reachable(module, entry)) {
     // Residuals: results of a forward call that a backward call reads.
@@ -72,7 +66,7 @@ RankMemory rankMemoryOf(ModuleOp module, func::FuncOp entry) {
               auto use = dyn_cast<func::CallOp>(user);
               return use && isBackward(use.getCallee());
             }))
-          memory.activations += bytesOfType(result.getType());
+          memory.activations += staticByteSize(result.getType());
     });
   }
   return memory;
