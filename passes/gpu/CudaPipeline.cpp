@@ -5,19 +5,16 @@
 #include "passes/Passes.h"
 #include "passes/lower/Pipeline.h"
 
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
-#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::ds {
 
 namespace {
 void addText(OpPassManager &pm, StringRef pipeline) {
-  // The texts below are fixed but for the target's names, which the
-  // options' parser has checked to be words.
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error("ds-cuda-pipeline: bad pipeline text");
+  addPipelineText(pm, pipeline);
 }
 } // namespace
 
@@ -40,10 +37,13 @@ void buildCudaKernelPipeline(OpPassManager &pm,
   if (options.stopAfter == "kernels")
     return;
   addText(pm, "gpu-kernel-outlining");
-  addText(pm, llvm::formatv("nvvm-attach-target{{chip={0} features={1} O=3}",
-                            options.chip.getValue(),
-                            options.features.getValue())
-                  .str());
+  // The target's names are the user's: passed as options, never spliced
+  // into pipeline text.
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
   if (options.stopAfter == "outlined")
     return;
   addText(pm, "gpu.module(expand-strided-metadata,lower-affine,"
@@ -51,10 +51,10 @@ void buildCudaKernelPipeline(OpPassManager &pm,
               "canonicalize,cse,reconcile-unrealized-casts)");
   if (options.stopAfter == "nvvm")
     return;
-  addText(pm, llvm::formatv("gpu-module-to-binary{{format={0} toolkit={1}}",
-                            options.format.getValue(),
-                            options.toolkit.getValue())
-                  .str());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = options.toolkit;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
 void buildCudaHostPipeline(OpPassManager &pm) {

@@ -11,17 +11,14 @@
 
 namespace mlir::ds {
 
-namespace {
-void addText(OpPassManager &pm, StringRef pipeline) {
-  // The texts below are fixed and covered by every compile test.
+void addPipelineText(OpPassManager &pm, StringRef pipeline) {
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error("ds-cpu-pipeline: bad pipeline text");
+    llvm::report_fatal_error("ds: a built-in pass pipeline does not parse");
 }
-} // namespace
 
 void buildCpuLoweringPipeline(OpPassManager &pm,
                               const CpuPipelineOptions &options) {
-  auto add = [&](StringRef pipeline) { addText(pm, pipeline); };
+  auto add = [&](StringRef pipeline) { addPipelineText(pm, pipeline); };
   DsLowerToLinalgPassOptions lowerOptions;
   lowerOptions.entries = llvm::to_vector(options.entries);
   pm.addPass(createDsLowerToLinalgPass(lowerOptions));
@@ -44,7 +41,7 @@ void buildCpuLoweringPipeline(OpPassManager &pm,
 }
 
 void buildCpuLlvmPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
-  auto add = [&](StringRef pipeline) { addText(pm, pipeline); };
+  auto add = [&](StringRef pipeline) { addPipelineText(pm, pipeline); };
   // Fused groups (scf.forall over rows) are loops like the others.
   if (options.parallel) {
     add("func.func(scf-forall-to-parallel,convert-linalg-to-parallel-loops)");

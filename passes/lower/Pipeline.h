@@ -68,6 +68,10 @@ void buildCpuLoweringPipeline(OpPassManager &pm,
                               const CpuPipelineOptions &options);
 void buildCpuLlvmPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
+/// Appends a fixed pipeline text to `pm`. The texts are the compiler's own
+/// (covered by every compile test): a bad one is a bug, reported as such.
+void addPipelineText(OpPassManager &pm, StringRef pipeline);
+
 /// The default entry points of `module`: every function with a body that no
 /// function calls or scans over, in module order.
 std::vector<std::string> defaultEntries(ModuleOp module);
