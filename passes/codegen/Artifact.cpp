@@ -288,7 +288,12 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
   PassManager llvmLowering(ctx);
   if (cuda) {
     CudaPipelineOptions cudaOptions;
-    cudaOptions.chip = options.gpuChip;
+    std::optional<GpuChip> chip = parseGpuChip(options.gpuChip);
+    if (!chip) {
+      error = "unknown GPU '" + options.gpuChip + "' (sm_80, sm_90, sm_90a)";
+      return failure();
+    }
+    cudaOptions.chip = *chip;
     cudaOptions.toolkit = options.cudaToolkit;
     buildCudaKernelPipeline(llvmLowering, cudaOptions);
     buildCudaHostPipeline(llvmLowering);

@@ -18,6 +18,37 @@ void addText(OpPassManager &pm, StringRef pipeline) {
 }
 } // namespace
 
+std::string gpuChipName(GpuChip chip) {
+  switch (chip) {
+  case GpuChip::Sm80:
+    return "sm_80";
+  case GpuChip::Sm90:
+    return "sm_90";
+  case GpuChip::Sm90a:
+    return "sm_90a";
+  }
+  llvm_unreachable("a GpuChip without a name");
+}
+
+std::string gpuFormatName(GpuFormat format) {
+  switch (format) {
+  case GpuFormat::Isa:
+    return "isa";
+  case GpuFormat::Bin:
+    return "bin";
+  case GpuFormat::Fatbin:
+    return "fatbin";
+  }
+  llvm_unreachable("a GpuFormat without a name");
+}
+
+std::optional<GpuChip> parseGpuChip(StringRef name) {
+  for (GpuChip chip : {GpuChip::Sm80, GpuChip::Sm90, GpuChip::Sm90a})
+    if (gpuChipName(chip) == name)
+      return chip;
+  return std::nullopt;
+}
+
 void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &options) {
   // The same kernels and memory plan as for the CPU.
   CpuPipelineOptions lowering;
@@ -40,7 +71,7 @@ void buildCudaKernelPipeline(OpPassManager &pm,
   // The target's names are the user's: passed as options, never spliced
   // into pipeline text.
   GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
+  target.chip = gpuChipName(options.chip);
   target.features = options.features;
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
@@ -52,7 +83,7 @@ void buildCudaKernelPipeline(OpPassManager &pm,
   if (options.stopAfter == "nvvm")
     return;
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = options.format;
+  binary.compilationTarget = gpuFormatName(options.format);
   binary.toolkitPath = options.toolkit;
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }

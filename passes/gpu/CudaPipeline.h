@@ -12,6 +12,7 @@
 
 #include "mlir/Pass/PassOptions.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir {
@@ -20,14 +21,30 @@ class OpPassManager;
 
 namespace mlir::ds {
 
+/// The GPUs and binary formats the CUDA target knows (options take only
+/// these, so a typo is an error where the option is parsed).
+enum class GpuChip { Sm80, Sm90, Sm90a };
+enum class GpuFormat { Isa, Bin, Fatbin };
+
+/// "sm_90", ...; "isa", "bin", "fatbin".
+std::string gpuChipName(GpuChip chip);
+std::string gpuFormatName(GpuFormat format);
+/// The chip called `name`, if the CUDA target knows it.
+std::optional<GpuChip> parseGpuChip(StringRef name);
+
 struct CudaPipelineOptions : public PassPipelineOptions<CudaPipelineOptions> {
   ListOption<std::string> entries{
       *this, "entries",
       llvm::cl::desc("Functions to compile (default: those no function calls)")};
-  Option<std::string> chip{*this, "chip",
-                           llvm::cl::desc("The GPU: sm_90 (H100, H200) or "
-                                          "sm_80 (A100)"),
-                           llvm::cl::init("sm_90")};
+  Option<GpuChip> chip{
+      *this, "chip",
+      llvm::cl::desc("The GPU: sm_90 (H100, H200), sm_90a (with Hopper's "
+                     "own instructions) or sm_80 (A100)"),
+      llvm::cl::init(GpuChip::Sm90),
+      llvm::cl::values(
+          clEnumValN(GpuChip::Sm80, "sm_80", "A100"),
+          clEnumValN(GpuChip::Sm90, "sm_90", "H100, H200"),
+          clEnumValN(GpuChip::Sm90a, "sm_90a", "H100, H200 (wgmma)"))};
   Option<std::string> features{
       *this, "features",
       llvm::cl::desc("PTX features (the PTX ISA version)"),
@@ -35,11 +52,14 @@ struct CudaPipelineOptions : public PassPipelineOptions<CudaPipelineOptions> {
   Option<int64_t> blockSize{*this, "block-size",
                             llvm::cl::desc("Threads per block"),
                             llvm::cl::init(256)};
-  Option<std::string> format{
+  Option<GpuFormat> format{
       *this, "format",
       llvm::cl::desc("What the kernels become: isa (PTX text), bin (cubin, "
                      "assembled by ptxas) or fatbin"),
-      llvm::cl::init("bin")};
+      llvm::cl::init(GpuFormat::Bin),
+      llvm::cl::values(clEnumValN(GpuFormat::Isa, "isa", "PTX text"),
+                       clEnumValN(GpuFormat::Bin, "bin", "cubin (ptxas)"),
+                       clEnumValN(GpuFormat::Fatbin, "fatbin", "fat binary"))};
   Option<std::string> toolkit{
       *this, "toolkit",
       llvm::cl::desc("The CUDA toolkit whose ptxas assembles the kernels"),

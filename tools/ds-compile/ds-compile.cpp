@@ -15,6 +15,7 @@
 #include "frontend/config/ModelConfig.h"
 #include "passes/Passes.h"
 #include "passes/codegen/Artifact.h"
+#include "passes/gpu/CudaPipeline.h"
 #include "passes/remat/Report.h"
 #include "passes/shard/Communication.h"
 #include "passes/shard/RankMemory.h"
@@ -88,8 +89,8 @@ static cl::opt<std::string> target(
              "cuda (NVIDIA GPUs; docs/gpu.md)"),
     cl::init("cpu"), cl::cat(category));
 static cl::opt<std::string> gpuChip(
-    "gpu-chip", cl::desc("The GPU of --target=cuda: sm_90 (H100, H200) or "
-                         "sm_80 (A100)"),
+    "gpu-chip", cl::desc("The GPU of --target=cuda: sm_90 (H100, H200), "
+                         "sm_90a or sm_80 (A100)"),
     cl::init("sm_90"), cl::cat(category));
 static cl::opt<std::string> autocast(
     "autocast",
@@ -284,8 +285,9 @@ int main(int argc, char **argv) {
   options.fuse = fuse;
   if (target != "cpu" && target != "cuda")
     return fail("--target: expected cpu or cuda, got '" + target + "'");
-  if (gpuChip != "sm_80" && gpuChip != "sm_90")
-    return fail("--gpu-chip: expected sm_80 or sm_90, got '" + gpuChip + "'");
+  if (!mlir::ds::parseGpuChip(gpuChip))
+    return fail("--gpu-chip: expected sm_80, sm_90 or sm_90a, got '" +
+                gpuChip + "'");
   options.target = target;
   options.gpuChip = gpuChip;
   if (const char *cudaRoot = std::getenv("CUDA_ROOT"); cudaRoot && *cudaRoot)
