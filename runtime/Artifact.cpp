@@ -84,8 +84,9 @@ std::string joinPath(const std::string &directory, const std::string &name) {
 
 } // namespace
 
-/// Why this runtime does not run a CUDA artifact here: no driver, no
-/// device, or (with both) that running them is not implemented yet.
+/// Why this runtime refuses a CUDA artifact here: no driver, no device, or
+/// (with both) that executing CUDA artifacts is the next step of the CUDA
+/// backend (docs/gpu.md), which this runtime does not have.
 static std::string cudaUnavailable(const Manifest &manifest) {
   std::string what = "a CUDA artifact (" +
                      (manifest.gpuChip.empty() ? std::string("cuda")
