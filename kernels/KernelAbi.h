@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ds::kernels {
@@ -43,10 +44,20 @@ constexpr bool operator==(Arg a, Arg b) {
   return a.kind == b.kind && a.element == b.element;
 }
 
+/// Where a kernel is implemented. Every kernel runs on the CPU
+/// (kernels/cpu); those marked Cuda also have a CUDA twin
+/// (kernels/cuda/CudaKernels.h) under kCudaPrefix + the name without
+/// "ds_", which a CUDA artifact's host code calls instead.
+enum class Backends : uint8_t { Cpu, CpuAndCuda };
+
+inline constexpr std::string_view kCudaPrefix = "ds_cuda_";
+
 struct KernelSpec {
   std::string_view name;
   const Arg *args;
   size_t count;
+  Backends backends;
+  constexpr bool onCuda() const { return backends == Backends::CpuAndCuda; }
 };
 
 namespace abi {
@@ -170,11 +181,14 @@ inline constexpr Arg statusFail[] = {status, i32, i32, i64, i64};
 } // namespace abi
 
 template <size_t N>
-constexpr KernelSpec spec(std::string_view name, const Arg (&args)[N]) {
-  return {name, args, N};
+constexpr KernelSpec spec(std::string_view name, const Arg (&args)[N],
+                          Backends backends = Backends::CpuAndCuda) {
+  return {name, args, N, backends};
 }
 
-/// Every kernel, by the C name the CPU kernels export.
+/// Every kernel, by the C name the CPU kernels export. The collectives and
+/// the expert exchange run between processes over MPI and have no CUDA
+/// twin yet (NCCL comes with multi-GPU training).
 inline constexpr KernelSpec kKernels[] = {
     spec("ds_matmul_f32", abi::matmulF32),
     spec("ds_matmul_f64", abi::matmulF64),
@@ -201,14 +215,14 @@ inline constexpr KernelSpec kKernels[] = {
     spec("ds_scatter_add_i64", abi::scatterAddI64),
     spec("ds_rope_f32", abi::ropeF32),
     spec("ds_rope_f64", abi::ropeF64),
-    spec("ds_collective_all_reduce", abi::allReduce),
-    spec("ds_collective_all_gather", abi::allGather),
-    spec("ds_collective_reduce_scatter", abi::reduceScatter),
-    spec("ds_collective_all_slice", abi::allSlice),
-    spec("ds_expert_plan", abi::expertPlan),
-    spec("ds_expert_dispatch", abi::expertDispatch),
-    spec("ds_expert_dispatch_indices", abi::expertDispatchIndices),
-    spec("ds_expert_combine", abi::expertCombine),
+    spec("ds_collective_all_reduce", abi::allReduce, Backends::Cpu),
+    spec("ds_collective_all_gather", abi::allGather, Backends::Cpu),
+    spec("ds_collective_reduce_scatter", abi::reduceScatter, Backends::Cpu),
+    spec("ds_collective_all_slice", abi::allSlice, Backends::Cpu),
+    spec("ds_expert_plan", abi::expertPlan, Backends::Cpu),
+    spec("ds_expert_dispatch", abi::expertDispatch, Backends::Cpu),
+    spec("ds_expert_dispatch_indices", abi::expertDispatchIndices, Backends::Cpu),
+    spec("ds_expert_combine", abi::expertCombine, Backends::Cpu),
     spec("ds_status_fail", abi::statusFail),
 };
 
@@ -218,6 +232,13 @@ constexpr const KernelSpec *findKernel(std::string_view name) {
     if (kernel.name == name)
       return &kernel;
   return nullptr;
+}
+
+/// The name of `kernel`'s CUDA twin ("ds_matmul_f32" -> "ds_cuda_matmul_f32").
+/// Only meaningful for kernels onCuda().
+inline std::string cudaName(const KernelSpec &kernel) {
+  return std::string(kCudaPrefix) +
+         std::string(kernel.name.substr(std::string_view("ds_").size()));
 }
 
 } // namespace ds::kernels

@@ -2,10 +2,11 @@
 
 #include "runtime/Artifact.h"
 #ifdef DS_HAVE_CUDA
-#include "runtime/cuda/CudaDriver.h"
+#include "runtime/cuda/CudaBackend.h"
 #endif
 
 #include <cerrno>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -13,6 +14,12 @@
 #include <sys/stat.h>
 
 namespace ds::rt {
+#ifndef DS_HAVE_CUDA
+namespace cuda {
+class Backend {}; // never made without the CUDA backend
+} // namespace cuda
+#endif
+
 namespace {
 
 /// The compiled code's kernels run OpenBLAS single-threaded inside their
@@ -84,33 +91,33 @@ std::string joinPath(const std::string &directory, const std::string &name) {
 
 } // namespace
 
-/// Why this runtime refuses a CUDA artifact here: no driver, no device, or
-/// (with both) that executing CUDA artifacts is the next step of the CUDA
-/// backend (docs/gpu.md), which this runtime does not have.
-static std::string cudaUnavailable(const Manifest &manifest) {
+/// Opens the GPU a CUDA artifact runs on, or says why it cannot: no
+/// driver, no such device, or a build of DS without the CUDA backend.
+static bool openBackend(const Manifest &manifest, const LoadOptions &options,
+                        std::unique_ptr<cuda::Backend> &backend,
+                        std::string &error) {
   std::string what = "a CUDA artifact (" +
                      (manifest.gpuChip.empty() ? std::string("cuda")
                                                : manifest.gpuChip) +
                      ")";
 #ifdef DS_HAVE_CUDA
   std::string why;
-  std::unique_ptr<cuda::Driver> driver =
-      cuda::Driver::load(cuda::Driver::defaultLibrary(), why);
-  if (!driver)
-    return what + " needs a GPU: no CUDA device: " + why;
-  int count = driver->deviceCount(why);
-  if (count <= 0)
-    return what + " needs a GPU: no CUDA device: " +
-           (count < 0 ? why : "the driver sees none");
-  return what + ": this runtime cannot run CUDA artifacts yet (docs/gpu.md)";
+  backend = cuda::Backend::open(options.device, why);
+  if (!backend) {
+    error = what + " needs a GPU: " + why;
+    return false;
+  }
+  return true;
 #else
-  return what + " needs the CUDA backend, which this build of DS lacks (no "
-                "CUDA toolkit was found when it was built)";
+  error = what + " needs the CUDA backend, which this build of DS lacks (no "
+                 "CUDA toolkit was found when it was built)";
+  return false;
 #endif
 }
 
 std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
-                                         std::string &error) {
+                                         std::string &error,
+                                         const LoadOptions &options) {
   try {
     struct stat info;
     if (::stat(directory.c_str(), &info) != 0) {
@@ -130,21 +137,28 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
     std::optional<Manifest> manifest = Manifest::load(manifestPath, error);
     if (!manifest)
       return nullptr;
-    // A CUDA artifact's host code calls kernels on device memory: it can
-    // only run where there is a GPU, and through the CUDA backend.
-    if (manifest->target == "cuda") {
-      error = manifestPath + ": " + cudaUnavailable(*manifest);
-      return nullptr;
-    }
-    if (manifest->target != "cpu") {
+    if (manifest->target != "cpu" && manifest->target != "cuda") {
       error = manifestPath +
-              ": target: this runtime runs \"cpu\" artifacts, "
+              ": target: this runtime runs \"cpu\" and \"cuda\" artifacts, "
               "got \"" +
               manifest->target + "\"";
       return nullptr;
     }
 
     std::unique_ptr<Artifact> artifact(new Artifact());
+    // A CUDA artifact's host code launches kernels on device memory: it
+    // runs only where there is a GPU. Its library loads its kernels into
+    // the device's context when it is opened.
+    if (manifest->target == "cuda" &&
+        !openBackend(*manifest, options, artifact->backend_, error)) {
+      error = manifestPath + ": " + error;
+      return nullptr;
+    }
+#ifdef DS_HAVE_CUDA
+    std::optional<cuda::Backend::Scope> onDevice;
+    if (artifact->backend_)
+      onDevice.emplace(*artifact->backend_);
+#endif
     artifact->directory_ = directory;
     artifact->manifest_ = std::move(*manifest);
     // dlopen searches the library path for a name without a slash; the
@@ -160,6 +174,12 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
       error = manifestPath + ": cannot load library: " + dlopenError();
       return nullptr;
     }
+#ifdef DS_HAVE_CUDA
+    if (artifact->backend_ &&
+        !artifact->backend_->finish("loading " + libraryPath + "'s kernels",
+                                    error))
+      return nullptr;
+#endif
     if (!checkAbi(artifact->manifest_, artifact->handle_, manifestPath,
                   libraryPath, error))
       return nullptr;
@@ -183,6 +203,12 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
 }
 
 Artifact::~Artifact() {
+#ifdef DS_HAVE_CUDA
+  // The library's destructors unload its modules from the device.
+  std::optional<cuda::Backend::Scope> onDevice;
+  if (backend_)
+    onDevice.emplace(*backend_);
+#endif
   if (handle_)
     ::dlclose(handle_);
 }

@@ -23,6 +23,17 @@
 
 namespace ds::rt {
 
+namespace cuda {
+class Backend; // runtime/cuda/CudaBackend.h
+}
+
+/// How to load an artifact.
+struct LoadOptions {
+  /// The GPU a CUDA artifact runs on (ds-run --device=N); CPU artifacts
+  /// ignore it.
+  int device = 0;
+};
+
 /// `void ds_entry_<name>(ds_status *status, void **buffers, void *workspace)`.
 using EntryFunction = void (*)(ds_status *, void **, void *);
 
@@ -34,13 +45,16 @@ public:
     size_t index; // in manifest().entries
   };
 
-  /// Reads `directory`/manifest.json, checks that it describes a CPU
+  /// Reads `directory`/manifest.json, checks that it describes an
   /// artifact this runtime can run, dlopens its library (RTLD_NOW |
   /// RTLD_LOCAL: every undefined symbol is found now, and two artifacts'
   /// symbols never mix) and resolves every entry. On failure returns null and
   /// sets `error`.
+  /// A CUDA artifact ("target": "cuda") opens GPU `options.device` and
+  /// loads its library there (its kernels load with it).
   static std::unique_ptr<Artifact> load(const std::string &directory,
-                                        std::string &error);
+                                        std::string &error,
+                                        const LoadOptions &options = {});
 
   Artifact(const Artifact &) = delete;
   Artifact &operator=(const Artifact &) = delete;
@@ -56,6 +70,10 @@ public:
   /// Null when there is no entry of that name.
   const Entry *findEntry(std::string_view name) const;
 
+  /// The GPU a CUDA artifact runs on; null for a CPU artifact. Not const:
+  /// running an entry queues work on it.
+  cuda::Backend *backend() const { return backend_.get(); }
+
 private:
   Artifact() = default;
 
@@ -63,6 +81,9 @@ private:
   std::string libraryPath_;
   Manifest manifest_;
   std::vector<Entry> entries_;
+  /// Declared before handle_: the library is closed (unloading its GPU
+  /// modules) while the backend still exists.
+  std::unique_ptr<cuda::Backend> backend_;
   void *handle_ = nullptr;
 };
 

@@ -127,6 +127,8 @@ bool Executable::prepareOutputs(const Artifact::Entry &entry,
 
 bool Executable::call(const Artifact::Entry &entry,
                       std::vector<void *> &buffers, std::string &error) {
+  if (artifact_->backend())
+    return callOnDevice(entry, buffers, error);
   const EntrySpec &spec = *entry.spec;
   AlignedBytes &workspace = workspaces_[entry.index];
   if (!workspace) {

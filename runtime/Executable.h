@@ -93,6 +93,10 @@ private:
                       std::vector<HostTensor> &outputs, std::string &error);
   bool call(const Artifact::Entry &entry, std::vector<void *> &buffers,
             std::string &error);
+  /// call() for a CUDA artifact (ExecutableCuda.cpp): the host buffers
+  /// copied to device buffers and back around the run.
+  bool callOnDevice(const Artifact::Entry &entry,
+                    std::vector<void *> &buffers, std::string &error);
 
   std::shared_ptr<const Artifact> artifact_;
   /// Indexed by Artifact::Entry::index; empty until the entry first runs.
@@ -119,6 +123,15 @@ private:
   const std::vector<int64_t> *runningGrid_ = nullptr;
   /// The error of the last failed collective.
   std::string commError_;
+
+  /// A CUDA artifact's device memory: workspaces, argument and result
+  /// buffers, the run's status (ExecutableCuda.cpp). Null for CPU
+  /// artifacts and until the first run.
+  struct DeviceState;
+  struct DeviceStateDeleter {
+    void operator()(DeviceState *state) const;
+  };
+  std::unique_ptr<DeviceState, DeviceStateDeleter> device_;
 };
 
 } // namespace ds::rt

@@ -66,6 +66,13 @@ if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
 
+# nvcc compiles the hand-written CUDA kernels (kernels/cuda) to PTX for the
+# checks of test/kernels.
+nvcc = shutil.which("nvcc", path=os.path.join(cuda_root, "bin"))
+if nvcc:
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", nvcc))
+
 # The runtime's CUDA backend (built where the CUDA toolkit's headers are),
 # and the toolkit's stub driver, which tests use as "a libcuda that is no
 # driver".

@@ -24,6 +24,9 @@ packages=(
   libopenblas-dev libomp-22-dev
   # distributed training on CPUs: OpenMPI (library and mpirun)
   libopenmpi-dev openmpi-bin
+  # the CUDA kernels (kernels/cuda): nvcc (CUDA 13 at /usr/local/cuda) wants
+  # GCC as its host compiler
+  g++
   # sanitizer runtimes (tools/test.sh --sanitize)
   libclang-rt-22-dev
   # training data: SentencePiece (library and spm_* tools) and the bundled

@@ -8,66 +8,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/KernelAbi.h"
+#include "kernels/KernelAbiMatch.h"
 
 #include "kernels/cpu/Collectives.h"
 #include "kernels/cpu/ExpertExchange.h"
 #include "kernels/cpu/Kernels.h"
 #include "kernels/cpu/Status.h"
 
-#include <type_traits>
-
 namespace ds::kernels {
 namespace {
-
-/// The ABI kind of a C parameter type.
-template <typename T> struct ArgOf;
-template <> struct ArgOf<ds_status *> {
-  static constexpr Arg value{ArgKind::Status};
-};
-template <> struct ArgOf<int32_t> {
-  static constexpr Arg value{ArgKind::I32};
-};
-template <> struct ArgOf<int64_t> {
-  static constexpr Arg value{ArgKind::I64};
-};
-template <> struct ArgOf<double> {
-  static constexpr Arg value{ArgKind::F64};
-};
-
-template <typename T> constexpr Element elementOf() {
-  if constexpr (std::is_same_v<T, float>)
-    return Element::F32;
-  else if constexpr (std::is_same_v<T, double>)
-    return Element::F64;
-  else if constexpr (std::is_same_v<T, int32_t>)
-    return Element::I32;
-  else if constexpr (std::is_same_v<T, int64_t>)
-    return Element::I64;
-  else {
-    static_assert(std::is_void_v<T>, "a buffer of an element type the ABI "
-                                     "does not name");
-    return Element::Any;
-  }
-}
-
-template <typename T> struct ArgOf<const T *> {
-  static constexpr Arg value{ArgKind::In, elementOf<T>()};
-};
-template <typename T> struct ArgOf<T *> {
-  static constexpr Arg value{ArgKind::Out, elementOf<T>()};
-};
-
-template <typename... Params>
-constexpr bool matches(void (*)(Params...), std::string_view name) {
-  const KernelSpec *kernel = findKernel(name);
-  if (!kernel || kernel->count != sizeof...(Params))
-    return false;
-  constexpr Arg actual[] = {ArgOf<Params>::value..., Arg{ArgKind::I32}};
-  for (size_t i = 0; i < sizeof...(Params); ++i)
-    if (!(actual[i] == kernel->args[i]))
-      return false;
-  return true;
-}
+using abi_match::matches;
 
 #define DS_CHECK_KERNEL(name)                                                  \
   static_assert(matches(&name, #name),                                         \

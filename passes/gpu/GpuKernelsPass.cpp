@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "kernels/KernelAbi.h"
 #include "passes/fuse/Kernels.h"
 #include "passes/gpu/ThreadLoops.h"
 
@@ -318,6 +319,42 @@ LogicalResult checkHostCode(func::FuncOp function) {
   return failure(result.wasInterrupted());
 }
 
+/// Points the library calls at the CUDA kernels: `ds_matmul_f32` becomes
+/// `ds_cuda_matmul_f32` (kernels/cuda/CudaKernels.h), which takes the same
+/// arguments in device memory. A kernel without a CUDA twin (the
+/// collectives and the expert exchange) is an error at the call.
+LogicalResult bindCudaKernels(ModuleOp module) {
+  SymbolTable symbols(module);
+  llvm::StringMap<std::string> renamed;
+  WalkResult result = module.walk([&](func::CallOp call) {
+    StringRef callee = call.getCallee();
+    const ::ds::kernels::KernelSpec *kernel =
+        ::ds::kernels::findKernel(std::string_view(callee.data(), callee.size()));
+    if (!kernel)
+      return WalkResult::advance();
+    if (!kernel->onCuda()) {
+      call.emitError("calls ")
+          << callee << ", which has no CUDA kernel (sharded and "
+                       "expert-parallel code cannot target CUDA yet)";
+      return WalkResult::interrupt();
+    }
+    renamed.try_emplace(callee, ::ds::kernels::cudaName(*kernel));
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  for (auto &[from, to] : renamed) {
+    Operation *declaration = symbols.lookup(from);
+    StringAttr newName = StringAttr::get(module.getContext(), to);
+    if (failed(SymbolTable::replaceAllSymbolUses(
+            StringAttr::get(module.getContext(), from), newName, module)))
+      return module.emitError("cannot rename the calls to ") << from;
+    if (declaration)
+      SymbolTable::setSymbolName(declaration, newName);
+  }
+  return success();
+}
+
 struct GpuKernelsPass : impl::DsGpuKernelsPassBase<GpuKernelsPass> {
   using DsGpuKernelsPassBase::DsGpuKernelsPassBase;
 
@@ -367,6 +404,8 @@ struct GpuKernelsPass : impl::DsGpuKernelsPassBase<GpuKernelsPass> {
         return signalPassFailure();
       function.walk(preciseSquareRoots);
     }
+    if (failed(bindCudaKernels(getOperation())))
+      return signalPassFailure();
   }
 };
 

@@ -148,7 +148,8 @@ private:
 };
 
 bool TrainingRun::loadModelAndData(std::string &error) {
-  artifact = Artifact::load(options.artifact, error);
+  artifact = Artifact::load(options.artifact, error,
+                            LoadOptions{static_cast<int>(options.device)});
   if (!artifact)
     return false;
   const Artifact::Entry *stepEntry = artifact->findEntry("train_step");

@@ -36,6 +36,7 @@ struct TrainOptions {
   std::string data;     // a ds-data directory
   std::string run;      // the run directory
   int64_t steps = 1000; // total steps (a resumed run counts those done)
+  int64_t device = 0;   // the GPU a CUDA artifact trains on
   int64_t evalEvery = 100;
   /// Validation batches of the evaluations during the run (0: the whole
   /// validation shard); the final evaluation always covers the whole shard.

@@ -62,7 +62,8 @@ constexpr const char *kUsage =
     "file;\n"
     "                         a result stacking layers or experts is written\n"
     "                         per layer, under Hugging Face names\n"
-    "  --stacked-names        write stacked results whole instead\n";
+    "  --stacked-names        write stacked results whole instead\n"
+    "  --device=N             the GPU a CUDA artifact runs on (default 0)\n";
 
 struct Options {
   std::string artifact;
@@ -71,6 +72,7 @@ struct Options {
   std::string output;
   int64_t steps = 0; // 0: run once without step lines
   int64_t repeat = 0;
+  int64_t device = 0;
   bool help = false;
   bool list = false;
   bool devices = false;
@@ -135,6 +137,8 @@ Options parseOptions(int argc, char **argv) {
       options.steps = parseCount("--steps", *steps);
     } else if (auto repeat = value("--repeat")) {
       options.repeat = parseCount("--repeat", *repeat);
+    } else if (auto device = value("--device")) {
+      options.device = parseCount("--device", *device);
     } else if (argument.starts_with("-")) {
       fail("unknown option '" + std::string(argument) + "'\n" + kUsage);
     } else if (options.artifact.empty()) {
@@ -366,7 +370,8 @@ int runTool(int argc, char **argv) {
     return listDevices();
   std::string error;
   std::shared_ptr<const Artifact> artifact =
-      Artifact::load(options.artifact, error);
+      Artifact::load(options.artifact, error,
+                     LoadOptions{static_cast<int>(options.device)});
   if (!artifact)
     fail(error);
   if (options.list) {

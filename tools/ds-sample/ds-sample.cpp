@@ -65,7 +65,8 @@ constexpr const char *kUsage =
     "(default 0.95)\n"
     "  --seed=S               the sampling seed (default 1)\n"
     "  --no-cache             recompute @forward over the window for every\n"
-    "                         token instead of decoding with the KV cache\n";
+    "                         token instead of decoding with the KV cache\n"
+    "  --device=N             the GPU a CUDA artifact runs on (default 0)\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "ds-sample: %s\n", message.c_str());
@@ -170,7 +171,7 @@ bool generateByRecomputing(Executable &executable, NamedTensors &inputs,
 
 int main(int argc, char **argv) {
   std::string artifactDir, checkpointPath, dataDir, prompt;
-  int64_t maxTokens = 200, numSamples = 1;
+  int64_t maxTokens = 200, numSamples = 1, device = 0;
   uint64_t seed = 1;
   bool useCache = true;
   SamplingOptions sampling{.temperature = 0.8, .topK = 40, .topP = 0.95};
@@ -200,6 +201,9 @@ int main(int argc, char **argv) {
     } else if (flagValue(arg, "--seed", text)) {
       if (!ds::tools::parseInteger(text, seed))
         return bad("--seed");
+    } else if (flagValue(arg, "--device", text)) {
+      if (!ds::tools::parseInteger(text, device))
+        return bad("--device");
     } else if (flagValue(arg, "--top-k", text)) {
       if (!ds::tools::parseInteger(text, sampling.topK))
         return bad("--top-k");
@@ -228,7 +232,8 @@ int main(int argc, char **argv) {
   if (numSamples < 1)
     return fail("--num-samples must be at least 1");
 
-  std::shared_ptr<const Artifact> artifact = Artifact::load(artifactDir, error);
+  std::shared_ptr<const Artifact> artifact = Artifact::load(
+      artifactDir, error, ds::rt::LoadOptions{static_cast<int>(device)});
   if (!artifact)
     return fail(error);
   const Artifact::Entry *forward = artifact->findEntry("forward");

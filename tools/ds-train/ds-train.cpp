@@ -48,7 +48,8 @@ constexpr const char *kUsage =
     "                         train_step compiled with ds-optimizer{schedule-\n"
     "                         argument=true} the schedule is sized to the time\n"
     "  --resume               continue from the run's newest checkpoint\n"
-    "  --quiet                print nothing but errors\n";
+    "  --quiet                print nothing but errors\n"
+    "  --device=N             the GPU a CUDA artifact trains on (default 0)\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "ds-train: %s\n", message.c_str());
@@ -67,7 +68,8 @@ int main(int argc, char **argv) {
       {"--eval-every", &options.evalEvery},
       {"--eval-batches", &options.evalBatches},
       {"--checkpoint-every", &options.checkpointEvery},
-      {"--log-every", &options.logEvery}};
+      {"--log-every", &options.logEvery},
+      {"--device", &options.device}};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     std::string value;

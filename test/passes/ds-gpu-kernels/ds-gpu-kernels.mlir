@@ -244,3 +244,35 @@ func.func @fill_folded(%x: memref<4096x3xf32>, %s: memref<4096xf32>) {
   }
   return
 }
+
+// -----
+
+// Library calls go to the kernels' CUDA twins, declaration and calls alike.
+// CHECK-LABEL: func.func private @ds_cuda_rope_f32
+// CHECK-LABEL: func.func @library_call
+// CHECK:         call @ds_cuda_rope_f32(
+// CHECK-NOT:     call @ds_rope_f32
+func.func private @ds_rope_f32(memref<2x4x1x8xf32>, memref<4xi64>, memref<2x4x1x8xf32>, i64, i64, i64, i64, i64, i64, i32, i32, memref<4xf64>, f64, i32)
+func.func @library_call(%x: memref<2x4x1x8xf32>, %p: memref<4xi64>, %y: memref<2x4x1x8xf32>, %f: memref<4xf64>) {
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c4 = arith.constant 4 : i64
+  %c8 = arith.constant 8 : i64
+  %z = arith.constant 0 : i32
+  %one = arith.constant 1.0 : f64
+  call @ds_rope_f32(%x, %p, %y, %c2, %c4, %c1, %c8, %c0, %c8, %z, %z, %f, %one, %z) : (memref<2x4x1x8xf32>, memref<4xi64>, memref<2x4x1x8xf32>, i64, i64, i64, i64, i64, i64, i32, i32, memref<4xf64>, f64, i32) -> ()
+  return
+}
+
+// -----
+
+// A kernel without a CUDA twin is an error at its call.
+func.func private @ds_expert_plan(memref<1xi64>, i32, memref<4xi64>, memref<4xi64>, i64, i64, i64, i64, i64)
+func.func @collective(%s: memref<1xi64>, %a: memref<4xi64>, %b: memref<4xi64>) {
+  %c0 = arith.constant 0 : i64
+  %z = arith.constant 0 : i32
+  // expected-error @+1 {{calls ds_expert_plan, which has no CUDA kernel (sharded and expert-parallel code cannot target CUDA yet)}}
+  call @ds_expert_plan(%s, %z, %a, %b, %c0, %c0, %c0, %c0, %c0) : (memref<1xi64>, i32, memref<4xi64>, memref<4xi64>, i64, i64, i64, i64, i64) -> ()
+  return
+}
