@@ -619,6 +619,10 @@ def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
     thread per output. Named linalg ops are generalized first. Code left on
     the host may only compute addresses, loop over layers and call library
     kernels: anything else that touches memory is reported as an error.
+    Each kernel is named after its function, in order
+    (`train_step_kernel_0`, ...), in a module of the same name, so that
+    outlined kernels have distinct names (the manifest maps each to its
+    source location for the runtime's messages).
     Library calls go to the kernels' CUDA twins (`ds_matmul_f32` becomes
     `ds_cuda_matmul_f32`, kernels/cuda/CudaKernels.h); a kernel without
     one (the collectives, the expert exchange) is an error at its call.

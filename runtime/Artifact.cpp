@@ -156,8 +156,11 @@ std::unique_ptr<Artifact> Artifact::load(const std::string &directory,
     }
 #ifdef DS_HAVE_CUDA
     std::optional<cuda::Backend::Scope> onDevice;
-    if (artifact->backend_)
+    if (artifact->backend_) {
       onDevice.emplace(*artifact->backend_);
+      artifact->backend_->device().setKernelSites(
+          &artifact->manifest_.gpuKernelSites);
+    }
 #endif
     artifact->directory_ = directory;
     artifact->manifest_ = std::move(*manifest);

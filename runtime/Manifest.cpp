@@ -247,6 +247,16 @@ Manifest parseManifest(JsonReader &r) {
   if (const json *gpu = r.object("gpu")) {
     JsonReader g = r.child(*gpu, "gpu");
     manifest.gpuChip = g.string("chip").value_or("");
+    // Where each generated kernel came from, for error messages.
+    if (const json *kernels = g.object("kernels"))
+      for (auto &[name, site] : kernels->items()) {
+        std::string problem;
+        if (auto text = JsonReader::asString(site, "gpu.kernels." + name,
+                                             problem))
+          manifest.gpuKernelSites[name] = *text;
+        else
+          g.report(problem);
+      }
   }
   manifest.cacheKey = r.string("cache_key").value_or("");
   manifest.trainingKey = r.string("training_key").value_or("");

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -120,6 +121,9 @@ struct Manifest {
   std::string triple;   // optional in the file; empty when absent
   std::string cpu;      // optional
   std::string gpuChip;  // "gpu": {"chip"}: a cuda artifact's GPU (sm_90)
+  /// "gpu": {"kernels": {name: site}}: where each generated kernel of a
+  /// cuda artifact came from ("model.mlir:12:5: rms_norm"); optional.
+  std::map<std::string, std::string> gpuKernelSites;
   std::string library;  // relative to the artifact directory, or absolute
   std::string cacheKey; // optional
   /// Optional: equal in artifacts of one model and training program

@@ -12,6 +12,7 @@
 #include "runtime/Manifest.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "passes/Passes.h"
@@ -34,6 +35,19 @@
 
 namespace mlir::ds {
 namespace {
+
+/// "model.mlir:12:5", or the location as MLIR prints it when it names no
+/// file position.
+std::string describeLocation(Location loc) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
+    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+       << fileLoc.getColumn();
+  else
+    loc.print(os);
+  return text;
+}
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -286,6 +300,7 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
 
   bool cuda = options.target == "cuda";
   PassManager llvmLowering(ctx);
+  llvm::json::Object kernelSites;
   if (cuda) {
     CudaPipelineOptions cudaOptions;
     std::optional<GpuChip> chip = parseGpuChip(options.gpuChip);
@@ -295,7 +310,16 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
     }
     cudaOptions.chip = *chip;
     cudaOptions.toolkit = options.cudaToolkit;
-    buildCudaKernelPipeline(llvmLowering, cudaOptions);
+    PassManager kernels(ctx);
+    buildCudaKernelPipeline(kernels, cudaOptions);
+    if (failed(kernels.run(module)))
+      return failure();
+    // Where each kernel came from, before the launches become plain calls:
+    // the runtime names it in the message when one fails.
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      kernelSites[launch.getKernelName().getValue()] =
+          describeLocation(launch.getLoc());
+    });
     buildCudaHostPipeline(llvmLowering);
   } else {
     buildCpuLlvmPipeline(llvmLowering, pipelineOptions);
@@ -320,7 +344,8 @@ LogicalResult compileArtifact(ModuleOp module, const CompileOptions &options,
       {"entries", std::move(entryJson)},
       {"sites", std::move(sites)}};
   if (cuda)
-    manifest["gpu"] = llvm::json::Object{{"chip", options.gpuChip}};
+    manifest["gpu"] = llvm::json::Object{{"chip", options.gpuChip},
+                                         {"kernels", std::move(kernelSites)}};
   std::string text;
   {
     llvm::raw_string_ostream os(text);

@@ -319,6 +319,22 @@ LogicalResult checkHostCode(func::FuncOp function) {
   return failure(result.wasInterrupted());
 }
 
+/// Names each launch's kernel after its function, in order
+/// (train_step_kernel_0, ...), in a module of the same name: outlining would
+/// otherwise call every kernel of a function `<function>_kernel` in modules
+/// of different names, and the runtime, which sees only the kernel's name
+/// when it loads or launches one, could not tell them apart in messages.
+void nameKernels(func::FuncOp function) {
+  int64_t index = 0;
+  function.walk([&](gpu::LaunchOp launch) {
+    auto name = FlatSymbolRefAttr::get(
+        function.getContext(),
+        (function.getSymName() + "_kernel_" + Twine(index++)).str());
+    launch.setModuleAttr(name);
+    launch.setFunctionAttr(name);
+  });
+}
+
 /// Points the library calls at the CUDA kernels: `ds_matmul_f32` becomes
 /// `ds_cuda_matmul_f32` (kernels/cuda/CudaKernels.h), which takes the same
 /// arguments in device memory. A kernel without a CUDA twin (the
@@ -403,6 +419,7 @@ struct GpuKernelsPass : impl::DsGpuKernelsPassBase<GpuKernelsPass> {
       if (failed(checkHostCode(function)))
         return signalPassFailure();
       function.walk(preciseSquareRoots);
+      nameKernels(function);
     }
     if (failed(bindCudaKernels(getOperation())))
       return signalPassFailure();

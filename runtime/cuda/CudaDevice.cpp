@@ -157,4 +157,20 @@ std::string Device::takeError() {
   return error;
 }
 
+void Device::nameKernel(CUfunction function, const std::string &name) {
+  kernelNames_[function] = name;
+}
+
+std::string Device::describeKernel(CUfunction function) const {
+  auto named = kernelNames_.find(function);
+  if (named == kernelNames_.end())
+    return "a kernel";
+  std::string text = "kernel " + named->second;
+  if (kernelSites_)
+    if (auto site = kernelSites_->find(named->second);
+        site != kernelSites_->end())
+      text += " (" + site->second + ")";
+  return text;
+}
+
 } // namespace ds::rt::cuda

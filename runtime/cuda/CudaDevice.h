@@ -20,6 +20,7 @@
 #include "runtime/cuda/CudaDriver.h"
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -71,6 +72,16 @@ public:
   /// The recorded error, cleared; empty when there was none.
   std::string takeError();
 
+  /// Compiled code's kernels, named when their modules load, for messages:
+  /// "kernel train_step_kernel_3 (model.mlir:12:5: ds.rms_norm)" with the
+  /// artifact's table of where each kernel came from (the manifest's
+  /// gpu.kernels; not owned, and it must outlive the Device's use).
+  void nameKernel(CUfunction function, const std::string &name);
+  void setKernelSites(const std::map<std::string, std::string> *sites) {
+    kernelSites_ = sites;
+  }
+  std::string describeKernel(CUfunction function) const;
+
 private:
   Device(const Driver &driver, int index) : driver_(driver), index_(index) {}
 
@@ -80,6 +91,8 @@ private:
   CUcontext context_ = nullptr;
   CUstream stream_ = nullptr;
   std::set<CUdeviceptr> allocations_;
+  std::map<CUfunction, std::string> kernelNames_;
+  const std::map<std::string, std::string> *kernelSites_ = nullptr;
   bool syncEachLaunch_ = false;
   std::string pendingError_;
 };

@@ -10,8 +10,6 @@
 #include "runtime/cuda/CudaDevice.h"
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 
 namespace ds::rt::cuda {
@@ -22,23 +20,6 @@ thread_local Device *current = nullptr;
 
 /// Kernel names by function handle, for messages. Handles are unique per
 /// process, so one map serves every device and thread.
-struct KernelNames {
-  std::mutex mutex;
-  std::map<CUfunction, std::string> names;
-};
-
-KernelNames &kernelNames() {
-  static KernelNames table;
-  return table;
-}
-
-std::string nameOf(CUfunction function) {
-  KernelNames &table = kernelNames();
-  std::lock_guard<std::mutex> lock(table.mutex);
-  auto found = table.names.find(function);
-  return found == table.names.end() ? "a kernel" : "kernel " + found->second;
-}
-
 /// The current device, or null after recording nothing: without a device,
 /// no compiled CUDA code is run (the runtime checks before calling it).
 Device *device() { return current; }
@@ -102,9 +83,7 @@ CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
           d->driver().api().moduleGetFunction(&function, module, name),
           "cuModuleGetFunction", name))
     return nullptr;
-  auto &table = ds::rt::cuda::kernelNames();
-  std::lock_guard<std::mutex> lock(table.mutex);
-  table.names.emplace(function, name);
+  d->nameKernel(function, name);
   return function;
 }
 
@@ -119,12 +98,12 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
           d->driver().api().launchKernel(function, gridX, gridY, gridZ,
                                          blockX, blockY, blockZ, sharedBytes,
                                          stream, params, extra),
-          "cuLaunchKernel", ds::rt::cuda::nameOf(function)))
+          "cuLaunchKernel", d->describeKernel(function)))
     return;
   if (d->syncEachLaunch())
     ds::rt::cuda::check(d->driver().api().streamSynchronize(stream),
                         "cuStreamSynchronize",
-                        "running " + ds::rt::cuda::nameOf(function));
+                        "running " + d->describeKernel(function));
 }
 
 CUstream mgpuStreamCreate() {

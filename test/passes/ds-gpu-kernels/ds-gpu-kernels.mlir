@@ -1,5 +1,6 @@
 // RUN: ds-opt %s --ds-gpu-kernels -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: ds-opt %s --ds-gpu-kernels=block-size=128 -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=B128
+// RUN: ds-opt %s --ds-gpu-kernels -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=NAMES
 
 #rows = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
@@ -12,6 +13,9 @@
 // by thread 0; a barrier before the normalisation reads it. Rows of 64
 // floats are read 16 bytes at a time where the buffers are aligned (a
 // run-time check, uniform across the block), one float at a time if not.
+// Each kernel is named after its function, in order, in a module of the
+// same name (outlining would give every kernel of a function one name).
+// NAMES: module(@rms_norm_kernel_0) function(@rms_norm_kernel_0)
 // CHECK-LABEL: func.func @rms_norm
 // CHECK:       gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%[[NT:.*]] = %c256, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}})
 // CHECK:         %[[X:.*]] = memref.subview %arg0[%[[B]], 0] [1, 64] [1, 1]
