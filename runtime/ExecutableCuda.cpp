@@ -109,11 +109,15 @@ bool Executable::callOnDevice(const Artifact::Entry &entry,
 
   cuda::Device &device = backend.device();
   const size_t numArguments = spec.arguments.size();
+  // Queued: the host buffers stay put until the wait after the run, and
+  // the stream runs the copies before the entry's kernels.
   for (size_t i = 0; i < numArguments; ++i)
-    if (!device.toDevice(memory.buffers[i], buffers[i],
-                         spec.arguments[i].byteSize, error)) {
+    if (!device.toDeviceQueued(memory.buffers[i], buffers[i],
+                               spec.arguments[i].byteSize, error)) {
       error = what + ": argument " + quoted(spec.arguments[i].name) + ": " +
               error;
+      std::string ignored; // the copies queued before must finish first
+      device.synchronize(ignored);
       return false;
     }
   static_assert(sizeof(ds_status) % 4 == 0);

@@ -5,10 +5,11 @@
 #
 #   tools/gpu-check.sh --prepare    on a build machine (after tools/setup.sh):
 #       compiles the CUDA artifacts and the CPU references and writes
-#       gpu-bundle/ (ignored by git; ~20 MiB): artifacts, expected results,
-#       the corpora, nlohmann-json's headers
+#       gpu-bundle/ and, packed, gpu-bundle.tar.gz (ignored by git; ~8 MiB,
+#       what travels to the node): artifacts, expected results, the corpora,
+#       nlohmann-json's headers
 #   tools/gpu-check.sh              on the GPU node, from the repository root
-#       with gpu-bundle/ beside it: builds the runtime-only configuration
+#       with gpu-bundle/ or gpu-bundle.tar.gz: builds the runtime-only configuration
 #       (build-gpu/, DS_RUNTIME_ONLY) and runs the suite:
 #         1. every CUDA kernel against its double reference (random data);
 #         2. forward, loss and train_step of tiny-dense and tiny-moe against
@@ -83,7 +84,8 @@ prepare() {
       cp "$work/run/metrics.jsonl" "$out/train-50.metrics.jsonl"
     fi
   done
-  du -sh "$bundle"
+  tar -C "$(dirname "$bundle")" -czf "$bundle.tar.gz" "$(basename "$bundle")"
+  du -sh "$bundle" "$bundle.tar.gz"
 }
 
 # --- on the GPU node ---------------------------------------------------------
@@ -113,6 +115,9 @@ check() {
 run_suite() {
   local build="${DS_GPU_BUILD:-$root/build-gpu}" bin tmp
   bin="$build/bin"
+  if [ ! -d "$bundle" ] && [ -f "$bundle.tar.gz" ]; then
+    tar -C "$(dirname "$bundle")" -xzf "$bundle.tar.gz"
+  fi
   [ -d "$bundle" ] || { echo "gpu-check: no $bundle (run tools/gpu-check.sh --prepare on a build machine)" >&2; exit 2; }
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   echo "== build (runtime only)"
@@ -121,7 +126,10 @@ run_suite() {
     -DCMAKE_CUDA_COMPILER="${CUDA_ROOT:-/usr/local/cuda}/bin/nvcc" \
     -DCUDAToolkit_ROOT="${CUDA_ROOT:-/usr/local/cuda}" >/dev/null
   ninja -C "$build" ds-run ds-train ds-cuda-kernel-check | tail -n 1
-  "$bin/ds-run" --devices
+  if ! "$bin/ds-run" --devices; then
+    echo "gpu-check: no GPU here: nothing to check" >&2
+    exit 77
+  fi
   tmp="$(mktemp -d)"
 
   echo "== kernels"

@@ -55,9 +55,11 @@ bool Backend::openGemm(std::string &error) {
 }
 
 bool Backend::finish(const std::string &what, std::string &error) {
+  // What the generated code's calls recorded while queueing, before the
+  // wait (which would report it as its own failure).
+  std::string pending = device_->takeError();
   std::string failure;
   bool synchronized = device_->synchronize(failure);
-  std::string pending = device_->takeError();
   std::string kernels = std::move(kernels_.error);
   kernels_.error.clear();
   // The first cause, not its consequences: a failed launch is reported

@@ -92,8 +92,8 @@ bool Device::free(CUdeviceptr address, std::string &error) {
   return true;
 }
 
-bool Device::toDevice(CUdeviceptr destination, const void *source,
-                      size_t bytes, std::string &error) {
+bool Device::toDeviceQueued(CUdeviceptr destination, const void *source,
+                            size_t bytes, std::string &error) {
   if (bytes == 0)
     return true;
   CUresult result =
@@ -102,8 +102,14 @@ bool Device::toDevice(CUdeviceptr destination, const void *source,
     error = driver_.describe(result, "cuMemcpyHtoDAsync");
     return false;
   }
+  return true;
+}
+
+bool Device::toDevice(CUdeviceptr destination, const void *source,
+                      size_t bytes, std::string &error) {
   // The host buffer may be reused as soon as this returns.
-  return synchronize(error);
+  return toDeviceQueued(destination, source, bytes, error) &&
+         (bytes == 0 || synchronize(error));
 }
 
 bool Device::toHost(void *destination, CUdeviceptr source, size_t bytes,

@@ -49,12 +49,16 @@ public:
   /// Frees what allocate() returned (0 is ignored).
   bool free(CUdeviceptr address, std::string &error);
 
-  /// Copies on the stream; toHost() waits for the copy (and everything
-  /// queued before it) to finish.
+  /// Copies on the stream; each waits for the copy (and everything queued
+  /// before it) to finish.
   bool toDevice(CUdeviceptr destination, const void *source, size_t bytes,
                 std::string &error);
   bool toHost(void *destination, CUdeviceptr source, size_t bytes,
               std::string &error);
+  /// toDevice() without the wait: `source` must stay valid and unchanged
+  /// until the next synchronize() (or toHost()).
+  bool toDeviceQueued(CUdeviceptr destination, const void *source,
+                      size_t bytes, std::string &error);
   bool fill32(CUdeviceptr destination, unsigned value, size_t count,
               std::string &error);
 
