@@ -618,7 +618,10 @@ def DsGpuKernelsPass : Pass<"ds-gpu-kernels", "::mlir::ModuleOp"> {
     max, and, or, xor) and `x` independent of the outputs; others run one
     thread per output. Named linalg ops are generalized first. Code left on
     the host may only compute addresses, loop over layers and call library
-    kernels: anything else that touches memory is reported as an error.
+    kernels; a scalar it loads from a 0-d buffer (decoding's position) is
+    read through the runtime (`ds_cuda_read_i32`, ...), which waits for the
+    kernels before it. Anything else that touches memory is reported as an
+    error.
     Each kernel is named after its function, in order
     (`train_step_kernel_0`, ...), in a module of the same name, so that
     outlined kernels have distinct names (the manifest maps each to its

@@ -12,9 +12,9 @@
 #       with gpu-bundle/ or gpu-bundle.tar.gz: builds the runtime-only configuration
 #       (build-gpu/, DS_RUNTIME_ONLY) and runs the suite:
 #         1. every CUDA kernel against its double reference (random data);
-#         2. forward, loss and train_step of tiny-dense and tiny-moe against
-#            the CPU backend on the same random inputs (f32: 1e-5 relative;
-#            bf16 autocast: 1e-2), and gpt-10m's loss;
+#         2. forward, loss, train_step, prefill and decode of tiny-dense and
+#            tiny-moe against the CPU backend on the same random inputs (f32:
+#            1e-5 relative; bf16 autocast: 1e-2), gpt-10m's loss and decode;
 #         3. 50 training steps of tiny-moe and gpt-10m on the KJV corpus whose
 #            losses track the CPU run's (first step 1e-5, all 1e-2);
 #         4. compute-sanitizer memcheck on one train step;
@@ -58,13 +58,13 @@ prepare() {
         autocast=(--autocast=bf16) suffix="-bf16"
       fi
       echo "== $model ($precision): CUDA and CPU artifacts"
-      "$bin/ds-compile" "$source" --train "${autocast[@]}" \
-        --entry=train_step,loss,forward --target=cuda --gpu-chip=sm_90 \
-        -o "$out/cuda$suffix" >/dev/null
-      "$bin/ds-compile" "$source" --train "${autocast[@]}" \
-        --entry=train_step,loss,forward -o "$work/$model-cpu$suffix" >/dev/null
-      local entries=(train_step loss forward)
-      [ "$model" = gpt-10m ] && entries=(loss)
+      local all=train_step,loss,forward,prefill,decode
+      "$bin/ds-compile" "$source" --train "${autocast[@]}" --entry=$all \
+        --target=cuda --gpu-chip=sm_90 -o "$out/cuda$suffix" >/dev/null
+      "$bin/ds-compile" "$source" --train "${autocast[@]}" --entry=$all \
+        -o "$work/$model-cpu$suffix" >/dev/null
+      local entries=(train_step loss forward prefill decode)
+      [ "$model" = gpt-10m ] && entries=(loss decode)
       for entry in "${entries[@]}"; do
         python3 "$helper" inputs "$work/$model-cpu$suffix" $entry \
           "$work/inputs.safetensors" --vocab=$vocab

@@ -169,8 +169,18 @@ void ds_cuda_rope_f64(const double *in, const int64_t *positions, double *out,
                       int32_t positions_shared, const double *frequencies,
                       double magnitude, int32_t adjoint);
 
+/* Host code's reads of a scalar in device memory (decoding's position, the
+ * filled length of a KV cache): waits for the work queued before it, then
+ * copies the value back. Not in kernels/KernelAbi.h: the lowering never
+ * calls them; --ds-gpu-kernels does, for host-side scalar loads. A failed
+ * copy records the context's error and reads 0. */
+int32_t ds_cuda_read_i32(const void *address);
+int64_t ds_cuda_read_i64(const void *address);
+float ds_cuda_read_f32(const void *address);
+double ds_cuda_read_f64(const void *address);
+
 /* ds_status_fail for host code: records a failure in the device-resident
- * status (a small copy on the stream). */
+ * status (a small kernel on the stream). */
 void ds_cuda_status_fail(ds_status *status, int32_t code, int32_t site,
                          int64_t value, int64_t bound);
 

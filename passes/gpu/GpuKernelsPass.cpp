@@ -12,6 +12,7 @@
 #include "passes/Passes.h"
 #include "kernels/KernelAbi.h"
 #include "passes/fuse/Kernels.h"
+#include "passes/lower/LoweringUtils.h"
 #include "passes/gpu/ThreadLoops.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -295,6 +296,49 @@ LogicalResult generalizeNamedOps(func::FuncOp function) {
   return success();
 }
 
+/// A scalar the host code needs from device memory (decoding's position,
+/// the length of the filled cache) is read through the runtime, which
+/// waits for the kernels before it (kernels/cuda/CudaKernels.h,
+/// ds_cuda_read_*): `memref.load %m[]` of a 0-d buffer becomes a call.
+/// Loads of other buffers stay, and checkHostCode reports them.
+LogicalResult readScalarsThroughRuntime(func::FuncOp function) {
+  SmallVector<memref::LoadOp> loads;
+  function.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<gpu::LaunchOp>(op))
+      return WalkResult::skip();
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      if (load.getMemRefType().getRank() == 0)
+        loads.push_back(load);
+    return WalkResult::advance();
+  });
+  auto module = function->getParentOfType<ModuleOp>();
+  for (memref::LoadOp load : loads) {
+    Type type = load.getType();
+    StringRef suffix = type.isInteger(32)   ? "i32"
+                       : type.isInteger(64) ? "i64"
+                       : type.isF32()       ? "f32"
+                       : type.isF64()       ? "f64"
+                                            : "";
+    if (suffix.empty())
+      continue; // checkHostCode reports it
+    std::string name = ("ds_cuda_read_" + suffix).str();
+    OpBuilder b(load);
+    Location loc = load.getLoc();
+    auto pointer = LLVM::LLVMPointerType::get(b.getContext());
+    auto calleeType = b.getFunctionType({pointer}, {type});
+    if (!module.lookupSymbol<func::FuncOp>(name)) {
+      OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+      func::FuncOp::create(top, loc, name, calleeType).setPrivate();
+    }
+    Value address = lowering::pointerToBuffer(b, loc, load.getMemRef());
+    auto call = func::CallOp::create(b, loc, name, TypeRange{type},
+                                     ValueRange{address});
+    load.replaceAllUsesWith(call.getResult(0));
+    load.erase();
+  }
+  return success();
+}
+
 /// After the conversion, the host part of a function only computes
 /// addresses and calls library kernels: anything else that touches memory
 /// would read device memory on the host.
@@ -416,7 +460,8 @@ struct GpuKernelsPass : impl::DsGpuKernelsPassBase<GpuKernelsPass> {
         if (failed(converted))
           return signalPassFailure();
       }
-      if (failed(checkHostCode(function)))
+      if (failed(readScalarsThroughRuntime(function)) ||
+          failed(checkHostCode(function)))
         return signalPassFailure();
       function.walk(preciseSquareRoots);
       nameKernels(function);

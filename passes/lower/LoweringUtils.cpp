@@ -273,7 +273,7 @@ StringRef kernelSuffix(Type elementType) {
   return elementType.isF64() ? "f64" : "f32";
 }
 
-Value KernelCall::pointerTo(Value memref) {
+Value pointerToBuffer(OpBuilder &b, Location loc, Value memref) {
   auto type = cast<MemRefType>(memref.getType());
   auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(
@@ -288,6 +288,10 @@ Value KernelCall::pointerTo(Value memref) {
   return LLVM::IntToPtrOp::create(b, loc,
                                   LLVM::LLVMPointerType::get(b.getContext()),
                                   asInt);
+}
+
+Value KernelCall::pointerTo(Value memref) {
+  return pointerToBuffer(b, loc, memref);
 }
 
 /// Whether `tensor` is a contiguous slice (leading indices fixed, one

@@ -52,6 +52,10 @@ Value statusOf(Operation *op);
 /// than f32 (the dialect computes them in f32 and rounds once), else `type`.
 Type computeType(Type type);
 
+/// The address of `memref`'s first element (its aligned pointer plus its
+/// offset), as an !llvm.ptr: how buffers are passed to kernels.
+Value pointerToBuffer(OpBuilder &b, Location loc, Value memref);
+
 /// Converts the scalar `value` between element types with ds.cast's rules
 /// (saturating float → int, NaN → 0, x != 0 for i1, i1 as 0/1).
 Value castScalar(OpBuilder &b, Location loc, Value value, Type to);

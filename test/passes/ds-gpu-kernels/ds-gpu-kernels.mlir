@@ -280,3 +280,17 @@ func.func @collective(%s: memref<1xi64>, %a: memref<4xi64>, %b: memref<4xi64>) {
   call @ds_expert_plan(%s, %z, %a, %b, %c0, %c0, %c0, %c0, %c0) : (memref<1xi64>, i32, memref<4xi64>, memref<4xi64>, i64, i64, i64, i64, i64) -> ()
   return
 }
+
+// -----
+
+// A scalar the host needs from device memory (decoding's position) is read
+// through the runtime, which waits for the kernels before it.
+// CHECK-LABEL: func.func private @ds_cuda_read_i32(!llvm.ptr) -> i32
+// CHECK-LABEL: func.func @position
+// CHECK:         %[[P:.*]] = llvm.inttoptr
+// CHECK:         %[[V:.*]] = call @ds_cuda_read_i32(%[[P]]) : (!llvm.ptr) -> i32
+// CHECK:         return %[[V]]
+func.func @position(%p: memref<i32>) -> i32 {
+  %v = memref.load %p[] : memref<i32>
+  return %v : i32
+}
