@@ -702,8 +702,9 @@ bool TrainingRun::run(std::string &error) {
                 totalSteps && !splitWeights;
   if (leader() && !resumed && options.timeLimitSeconds > 0 && totalSteps &&
       splitWeights)
-    say("note: the schedule keeps its length (--steps): with the weights "
-        "split over the ranks, --time-limit only stops the run\n");
+    say("%s", "note: the schedule keeps its length (--steps): with the "
+              "weights split over the ranks, --time-limit only stops the "
+              "run\n");
   if (!resumed && options.timeLimitSeconds > 0 && !totalSteps)
     std::fprintf(stderr,
                  "ds-train: note: the schedule's length is compiled into "
